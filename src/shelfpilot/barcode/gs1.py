@@ -1,0 +1,51 @@
+"""GS1 labels on fresh goods: AI 01 GTIN, AI 10 lot, AI 17 expiry / AI 15 best
+before, AI 310x net weight in kg (variable-measure items sold by weight)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from biip import ParseError, parse
+from biip.gtin import Gtin
+
+from shelfpilot.domain.errors import InvalidValue
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedLabel:
+    gtin: str
+    lot_code: str | None = None
+    expiry: date | None = None
+    net_weight_kg: Decimal | None = None
+
+
+def normalise_gtin(text: str) -> str:
+    """Check the digits and check digit; return the 14-digit form used for look-ups."""
+    try:
+        return str(Gtin.parse(text.strip()).as_gtin_14())
+    except ParseError as error:
+        raise InvalidValue(f"GTIN {text!r} is not valid: {error}") from None
+
+
+def read_label(text: str) -> ScannedLabel:
+    """Parse what a scanner sent. A plain GTIN is accepted too."""
+    result = parse(text.strip())
+    if result.gs1_message is None:
+        if result.gtin is not None:
+            return ScannedLabel(gtin=str(result.gtin.as_gtin_14()))
+        raise InvalidValue(f"barcode {text!r} is neither a GS1 label nor a GTIN; scan again")
+    strings = result.gs1_message.element_strings
+    gtin_string = strings.get(ai="01")
+    if gtin_string is None or gtin_string.gtin is None:
+        raise InvalidValue(f"barcode {text!r} carries no GTIN (AI 01), so the product is unknown")
+    lot = strings.get(ai="10")
+    expiry = strings.get(ai="17") or strings.get(ai="15")
+    weight = strings.get(data_title="NET WEIGHT (kg)")
+    return ScannedLabel(
+        gtin=str(gtin_string.gtin.as_gtin_14()),
+        lot_code=lot.value if lot else None,
+        expiry=expiry.date if expiry else None,
+        net_weight_kg=weight.decimal if weight else None,
+    )

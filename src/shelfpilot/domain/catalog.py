@@ -1,0 +1,139 @@
+"""What is sold and where: products, locations (brand → distributor → store,
+plus warehouses) and suppliers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.money import Money, ratio
+
+DEFAULT_PRICE_FLOOR = Decimal("0.5")
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+_CODE = re.compile(r"^[^\s].{0,63}$")
+
+
+def check_code(value: str, what: str) -> str:
+    value = value.strip()
+    if not value or not _CODE.match(value):
+        raise InvalidValue(f"{what} must be 1-64 characters, got {value!r}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    sku: str
+    name_en: str
+    name_zh: str
+    category: str
+    unit: str
+    list_price: Money
+    unit_cost: Money
+    shelf_life: timedelta
+    gtin: str | None = None
+    price_floor_ratio: Decimal = DEFAULT_PRICE_FLOOR
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sku", check_code(self.sku, "SKU"))
+        if not (self.name_en or self.name_zh):
+            raise InvalidValue(f"product {self.sku} needs a name (English or Chinese)")
+        if self.list_price.amount <= 0:
+            raise InvalidValue(f"product {self.sku}: list price must be above zero")
+        if self.unit_cost.amount < 0:
+            raise InvalidValue(f"product {self.sku}: unit cost cannot be negative")
+        if self.unit_cost.currency != self.list_price.currency:
+            raise InvalidValue(f"product {self.sku}: cost and list price use different currencies")
+        if self.shelf_life <= timedelta(0):
+            raise InvalidValue(f"product {self.sku}: shelf life must be positive")
+        floor = ratio(self.price_floor_ratio, "price floor")
+        if not Decimal(0) < floor <= Decimal(1):
+            raise InvalidValue(
+                f"product {self.sku}: price floor must be a share of list price in (0, 1]"
+            )
+        object.__setattr__(self, "price_floor_ratio", floor)
+        if self.gtin is not None and not (
+            self.gtin.isdigit() and len(self.gtin) in (8, 12, 13, 14)
+        ):
+            raise InvalidValue(
+                f"product {self.sku}: GTIN {self.gtin!r} must be 8, 12, 13 or 14 digits"
+            )
+
+    @property
+    def currency(self) -> str:
+        return self.list_price.currency
+
+    @property
+    def price_floor(self) -> Money:
+        """The lowest price a guardrail allows (default 50 % of list: deeper hurts the brand)."""
+        return self.list_price * self.price_floor_ratio
+
+    @property
+    def name(self) -> str:
+        return self.name_en or self.name_zh
+
+
+class LocationKind(StrEnum):
+    BRAND = "brand"
+    DISTRIBUTOR = "distributor"
+    STORE = "store"
+    WAREHOUSE = "warehouse"
+
+
+#: Which kind of location may sit under which.
+ALLOWED_PARENTS: dict[LocationKind, tuple[LocationKind | None, ...]] = {
+    LocationKind.BRAND: (None,),
+    LocationKind.DISTRIBUTOR: (LocationKind.BRAND,),
+    LocationKind.STORE: (LocationKind.BRAND, LocationKind.DISTRIBUTOR, None),
+    LocationKind.WAREHOUSE: (LocationKind.BRAND, LocationKind.DISTRIBUTOR, None),
+}
+
+
+def check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue(f"{name!r} is not a time zone (use e.g. Asia/Shanghai)") from None
+    return name
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    code: str
+    name: str
+    kind: LocationKind
+    parent_code: str | None = None
+    timezone: str = DEFAULT_TIMEZONE
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", check_code(self.code, "location code"))
+        object.__setattr__(self, "kind", LocationKind(self.kind))
+        check_timezone(self.timezone)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def holds_stock(self) -> bool:
+        return self.kind in (LocationKind.STORE, LocationKind.WAREHOUSE)
+
+    def check_parent(self, parent: Location | None) -> None:
+        allowed = ALLOWED_PARENTS[self.kind]
+        kind = parent.kind if parent else None
+        if kind not in allowed:
+            under = parent.kind.value if parent else "nothing"
+            raise InvalidValue(f"a {self.kind.value} cannot sit under {under}")
+
+
+@dataclass(frozen=True, slots=True)
+class Supplier:
+    code: str
+    name: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", check_code(self.code, "supplier code"))

@@ -1,0 +1,120 @@
+"""Where a sale is allocated to lots: first-expired-first-out.
+
+A sale that names no lot takes from the sellable lot that expires first, then
+the next, splitting across lots when needed. A sale that names its lot (a GS1
+scan with AI 10) takes from that lot only. Expired lots and lots past the
+ladder's pull-off stage are never sold from; stock never goes negative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from shelfpilot.domain.errors import InvalidValue, LotNotSellable, OutOfStock
+from shelfpilot.domain.ladder import ExpiryLadder
+from shelfpilot.domain.ledger import EntryKind, LedgerEntry
+from shelfpilot.domain.lots import Lot, LotKey, require_aware
+from shelfpilot.domain.money import Money, quantity, show
+
+
+@dataclass(frozen=True, slots=True)
+class LotStock:
+    lot: Lot
+    on_hand: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    lot: LotKey
+    quantity: Decimal
+
+
+def fefo_key(stock: LotStock) -> tuple[datetime, datetime, str]:
+    """Earliest expiry first; ties go to the lot received first, then by code."""
+    return (stock.lot.expires_at, stock.lot.received_at, stock.lot.code)
+
+
+def allocate(
+    stock: Iterable[LotStock],
+    amount: Decimal,
+    at: datetime,
+    ladder: ExpiryLadder,
+    *,
+    lot_code: str | None = None,
+) -> list[Allocation]:
+    """Choose the lots a sale of ``amount`` comes from."""
+    require_aware(at, "sale time")
+    amount = quantity(amount)
+    if amount <= 0:
+        raise InvalidValue(f"sale quantity must be above zero, got {amount}")
+    candidates = sorted(stock, key=fefo_key)
+    if lot_code is not None:
+        return [_from_named_lot(candidates, lot_code, amount, at, ladder)]
+    sellable = [s for s in candidates if s.on_hand > 0 and ladder.is_sellable(s.lot.expires_at, at)]
+    allocations: list[Allocation] = []
+    left = amount
+    for s in sellable:
+        take = min(left, s.on_hand)
+        allocations.append(Allocation(s.lot.key, take))
+        left -= take
+        if left == 0:
+            return allocations
+    available = amount - left
+    blocked = sum(
+        (s.on_hand for s in candidates if s not in sellable and s.on_hand > 0), Decimal(0)
+    )
+    where = candidates[0].lot if candidates else None
+    what = f"{where.sku} at {where.location_code}" if where else "this product here"
+    hint = f"; {blocked} more is expired or pulled off sale" if blocked else ""
+    raise OutOfStock(
+        f"out of stock: only {available} of {what} can be sold, asked for {amount}{hint}"
+    )
+
+
+def _from_named_lot(
+    candidates: Sequence[LotStock],
+    lot_code: str,
+    amount: Decimal,
+    at: datetime,
+    ladder: ExpiryLadder,
+) -> Allocation:
+    match = next((s for s in candidates if s.lot.code == lot_code), None)
+    if match is None:
+        raise OutOfStock(f"lot {lot_code} is not stocked here; check the lot code on the label")
+    lot = match.lot
+    if lot.is_expired(at):
+        raise LotNotSellable(
+            f"{lot.key} expired at {_when(lot.expires_at)} and cannot be sold; "
+            "take it off the shelf and record a disposal or donation"
+        )
+    if not ladder.is_sellable(lot.expires_at, at):
+        raise LotNotSellable(
+            f"{lot.key} was pulled off sale at {_when(ladder.sellable_until(lot.expires_at))} "
+            "and cannot be sold; donate or dispose of it"
+        )
+    if match.on_hand < amount:
+        raise OutOfStock(
+            f"out of stock: {lot.key} has {show(match.on_hand)} on hand, asked for {show(amount)}"
+        )
+    return Allocation(lot.key, amount)
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} ({moment.tzname()})"
+
+
+def sale_entries(
+    allocations: Iterable[Allocation],
+    at: datetime,
+    unit_price: Money,
+    reference: str | None = None,
+) -> list[LedgerEntry]:
+    return [
+        LedgerEntry(
+            a.lot, EntryKind.SALE, -a.quantity, at, unit_price=unit_price, reference=reference
+        )
+        for a in allocations
+    ]

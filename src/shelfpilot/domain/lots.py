@@ -1,0 +1,118 @@
+"""Lots (batches) and their expiry.
+
+An expiry may be given as a date ("best before 2026-11-25": sellable through
+that whole day in the store's zone) or as a date-time. Either way it is held
+as the first instant at which the lot is expired, with a flag so it can be
+shown the way it was given.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.money import Money, quantity
+
+
+def require_aware(moment: datetime, what: str) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise InvalidValue(f"{what} {moment.isoformat()} has no time zone")
+    return moment
+
+
+def localize(moment: datetime, zone: ZoneInfo) -> datetime:
+    """Attach the store's zone to a naive time; convert an aware one."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=zone)
+    return moment.astimezone(zone)
+
+
+def expiry_instant(
+    expiry: date | datetime | None,
+    *,
+    zone: ZoneInfo,
+    start: datetime,
+    shelf_life: timedelta,
+) -> tuple[datetime, bool]:
+    """Return (first expired instant, expiry given as a date?).
+
+    ``start`` is the production time (or receipt when production is unknown);
+    with no expiry given, the product's shelf life runs from it.
+    """
+    if expiry is None:
+        return require_aware(start, "production time") + shelf_life, False
+    if isinstance(expiry, datetime):
+        return localize(expiry, zone), False
+    return datetime.combine(expiry + timedelta(days=1), time(0), tzinfo=zone), True
+
+
+@dataclass(frozen=True, slots=True)
+class LotKey:
+    """A lot is one lot code of one product at one location: a supplier's lot
+    delivered to two stores is two lots with the same code."""
+
+    location_code: str
+    sku: str
+    lot_code: str
+
+    def __str__(self) -> str:
+        return f"lot {self.lot_code} of {self.sku} at {self.location_code}"
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    code: str
+    sku: str
+    location_code: str
+    received_at: datetime
+    expires_at: datetime
+    quantity: Decimal
+    unit_cost: Money
+    produced_at: datetime | None = None
+    supplier_code: str | None = None
+    expiry_is_date: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.code.strip():
+            raise InvalidValue("lot code is empty")
+        require_aware(self.received_at, "received time")
+        require_aware(self.expires_at, "expiry")
+        object.__setattr__(self, "quantity", quantity(self.quantity))
+        if self.quantity <= 0:
+            raise InvalidValue(f"lot {self.code}: quantity received must be above zero")
+        if self.unit_cost.amount < 0:
+            raise InvalidValue(f"lot {self.code}: unit cost cannot be negative")
+        if self.produced_at is not None:
+            require_aware(self.produced_at, "production time")
+            if self.expires_at <= self.produced_at:
+                raise InvalidValue(f"lot {self.code}: expiry is not after production")
+            if self.received_at < self.produced_at:
+                raise InvalidValue(f"lot {self.code}: received before it was produced")
+
+    @property
+    def key(self) -> LotKey:
+        return LotKey(self.location_code, self.sku, self.code)
+
+    def is_expired(self, at: datetime) -> bool:
+        return require_aware(at, "time") >= self.expires_at
+
+    def remaining_life(self, at: datetime) -> timedelta:
+        return self.expires_at - require_aware(at, "time")
+
+    def expiry_date(self, zone: ZoneInfo) -> date:
+        """The last day the lot may be sold, in the store's calendar."""
+        local = self.expires_at.astimezone(zone)
+        if self.expiry_is_date or local.time() == time(0):
+            return (local - timedelta(days=1)).date()
+        return local.date()
+
+    def days_left(self, at: datetime, zone: ZoneInfo) -> int:
+        """Whole calendar days from today to the last sellable day, in the store's zone:
+        0 means today is the last day, negative means expired."""
+        today = require_aware(at, "time").astimezone(zone).date()
+        if self.is_expired(at):
+            return min(-1, (self.expiry_date(zone) - today).days)
+        return (self.expiry_date(zone) - today).days

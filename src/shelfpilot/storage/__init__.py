@@ -1,0 +1,16 @@
+"""Persistence: SQLAlchemy models, repositories and Alembic migrations.
+The only package that knows SQL."""
+
+from shelfpilot.storage.database import Database
+from shelfpilot.storage.errors import DuplicateOperation
+from shelfpilot.storage.stock_repo import LedgerRecord, LotView
+from shelfpilot.storage.unit_of_work import StorageUnavailable, UnitOfWork
+
+__all__ = [
+    "Database",
+    "DuplicateOperation",
+    "LedgerRecord",
+    "LotView",
+    "StorageUnavailable",
+    "UnitOfWork",
+]

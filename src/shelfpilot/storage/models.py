@@ -1,0 +1,134 @@
+"""Tables. Domain objects are plain dataclasses; these rows are mapped to and
+from them in ``repository.py`` so the domain never sees SQLAlchemy."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shelfpilot.storage.types import Amount, Quantity, UTCDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class LocationRow(Base):
+    __tablename__ = "locations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"))
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+class SupplierRow(Base):
+    __tablename__ = "suppliers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class ProductRow(Base):
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_zh: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(64), index=True)
+    unit: Mapped[str] = mapped_column(String(16))
+    currency: Mapped[str] = mapped_column(String(3))
+    list_price: Mapped[Decimal] = mapped_column(Amount)
+    unit_cost: Mapped[Decimal] = mapped_column(Amount)
+    shelf_life_minutes: Mapped[int] = mapped_column(Integer)
+    gtin: Mapped[str | None] = mapped_column(String(14), unique=True)
+    price_floor_ratio: Mapped[Decimal] = mapped_column(Amount)
+
+
+class LotRow(Base):
+    __tablename__ = "lots"
+    __table_args__ = (
+        UniqueConstraint("location_id", "product_id", "lot_code", name="uq_lots_place_code"),
+        Index("ix_lots_place_expiry", "product_id", "location_id", "expires_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lot_code: Mapped[str] = mapped_column(String(64))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    supplier_id: Mapped[int | None] = mapped_column(ForeignKey("suppliers.id"))
+    produced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    expiry_is_date: Mapped[bool] = mapped_column(Boolean, default=False)
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    unit_cost: Mapped[Decimal] = mapped_column(Amount)
+
+
+class OperationRow(Base):
+    """One business event (a sale, a receipt, a count...). Its idempotency key
+    makes a retried upload a no-op; its fingerprint spots a key reused for
+    different data."""
+
+    __tablename__ = "operations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerRow(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (Index("ix_ledger_lot_kind", "lot_id", "kind"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    unit_price: Mapped[Decimal | None] = mapped_column(Amount)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class StageEventRow(Base):
+    __tablename__ = "stage_events"
+    __table_args__ = (UniqueConstraint("lot_id", "stage", name="uq_stage_events_lot_stage"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    stage: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LadderRuleRow(Base):
+    """A ladder for a scope: 'default', a category or an SKU, as ExpiryLadder.spec() text."""
+
+    __tablename__ = "ladder_rules"
+    __table_args__ = (UniqueConstraint("scope", "scope_key", name="uq_ladder_rules_scope"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    scope_key: Mapped[str] = mapped_column(String(64))
+    spec: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,61 @@
+"""A unit of work: one transaction, the repositories that work inside it, and
+the translation of database errors into domain errors."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from shelfpilot.domain.errors import DomainError
+from shelfpilot.storage.catalog_repo import CatalogRepository
+from shelfpilot.storage.errors import translate
+from shelfpilot.storage.stock_repo import StockRepository
+
+
+class StorageUnavailable(DomainError):
+    pass
+
+
+class UnitOfWork:
+    catalog: CatalogRepository
+    stock: StockRepository
+
+    def __init__(self, factory: sessionmaker[Session], dialect: str) -> None:
+        self._factory = factory
+        self.dialect = dialect
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._factory()
+        self.session.begin()
+        self.catalog = CatalogRepository(self.session)
+        self.stock = StockRepository(self.session, self.catalog, lock=self.dialect != "sqlite")
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if exc_type is None:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        except IntegrityError as error:
+            self.session.rollback()
+            raise translate(error) from error
+        except OperationalError as error:
+            self.session.rollback()
+            raise StorageUnavailable(f"the database is unavailable: {error.orig}") from error
+        finally:
+            self.session.close()
+
+    def flush(self) -> None:
+        """Send pending writes now so constraint violations surface here."""
+        try:
+            self.session.flush()
+        except IntegrityError as error:
+            raise translate(error) from error
