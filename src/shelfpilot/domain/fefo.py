@@ -68,9 +68,9 @@ def allocate(
     )
     where = candidates[0].lot if candidates else None
     what = f"{where.sku} at {where.location_code}" if where else "this product here"
-    hint = f"; {blocked} more is expired or pulled off sale" if blocked else ""
+    hint = f"; {show(blocked)} more is expired or pulled off sale" if blocked else ""
     raise OutOfStock(
-        f"out of stock: only {available} of {what} can be sold, asked for {amount}{hint}"
+        f"out of stock: only {show(available)} of {what} can be sold, asked for {show(amount)}{hint}"
     )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from shelfpilot.barcode import normalise_gtin
-from shelfpilot.domain.catalog import Location, Product, Supplier
+from shelfpilot.domain.catalog import DEFAULT_TIMEZONE, Location, Product, Supplier
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.ladder import ExpiryLadder, LadderPolicy
 from shelfpilot.storage import Database, UnitOfWork
@@ -69,3 +69,13 @@ def products(db: Database) -> list[Product]:
 def locations(db: Database) -> list[Location]:
     with db.transaction(readonly=True) as uow:
         return uow.catalog.locations()
+
+
+def zone_for(db: Database, location: str | None = None) -> str:
+    """The time zone in which to read times a user typed without one: the named
+    location's, else the first store's, else the default."""
+    with db.transaction(readonly=True) as uow:
+        if location:
+            return uow.catalog.location(location).timezone
+        stores = [loc for loc in uow.catalog.locations() if loc.holds_stock]
+        return stores[0].timezone if stores else DEFAULT_TIMEZONE

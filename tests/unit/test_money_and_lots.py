@@ -1,0 +1,103 @@
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from shelfpilot.domain import InvalidValue, Lot, Money, expiry_instant, quantity
+from shelfpilot.domain.money import show
+
+SH = ZoneInfo("Asia/Shanghai")
+LONDON = ZoneInfo("Europe/London")
+
+
+def lot(expires_at: datetime, **changes: object) -> Lot:
+    fields: dict[str, object] = {
+        "code": "L1",
+        "sku": "CAKE",
+        "location_code": "S1",
+        "received_at": datetime(2026, 11, 20, 8, tzinfo=SH),
+        "expires_at": expires_at,
+        "quantity": Decimal(10),
+        "unit_cost": Money.of("9"),
+    }
+    fields.update(changes)
+    return Lot(**fields)  # type: ignore[arg-type]
+
+
+def test_money_refuses_floats() -> None:
+    with pytest.raises(InvalidValue, match="not 0.1"):
+        Money.of(0.1)  # type: ignore[arg-type]
+
+
+def test_money_is_exact_and_keeps_currency() -> None:
+    total = Money.of("0.1") + Money.of("0.2")
+    assert total == Money.of("0.3")
+    assert (Money.of("128") * Decimal("0.7")).amount == Decimal("89.6")
+    assert Money.of("88").ratio_to(Money.of("128")) == Decimal("0.6875")
+    assert str(Money.of("12.345", "gbp")) == "12.35 GBP"
+
+
+def test_money_of_different_currencies_does_not_mix() -> None:
+    with pytest.raises(InvalidValue, match="CNY with GBP"):
+        Money.of("1") + Money.of("1", "GBP")
+
+
+def test_quantity_allows_grams_but_not_finer() -> None:
+    assert quantity("1.25") == Decimal("1.250")
+    assert show(quantity("1.250")) == "1.25"
+    assert show(quantity("5")) == "5"
+    with pytest.raises(InvalidValue, match="3 decimal places"):
+        quantity("0.0001")
+
+
+def test_expiry_from_shelf_life_runs_from_production() -> None:
+    produced = datetime(2026, 11, 20, 6, tzinfo=SH)
+    expires, is_date = expiry_instant(None, zone=SH, start=produced, shelf_life=timedelta(hours=36))
+    assert expires == datetime(2026, 11, 21, 18, tzinfo=SH)
+    assert not is_date
+
+
+def test_expiry_given_as_a_date_lasts_the_whole_local_day() -> None:
+    expires, is_date = expiry_instant(
+        date(2026, 11, 25),
+        zone=SH,
+        start=datetime(2026, 11, 20, tzinfo=SH),
+        shelf_life=timedelta(days=1),
+    )
+    assert is_date
+    assert expires == datetime(2026, 11, 26, 0, 0, tzinfo=SH)
+    assert expires.astimezone(UTC) == datetime(2026, 11, 25, 16, 0, tzinfo=UTC)
+
+
+def test_naive_expiry_time_is_read_in_the_store_zone() -> None:
+    expires, _ = expiry_instant(
+        datetime(2026, 11, 25, 18, 0),
+        zone=LONDON,
+        start=datetime(2026, 11, 20, tzinfo=UTC),
+        shelf_life=timedelta(1),
+    )
+    assert expires.utcoffset() == timedelta(0)
+    assert expires.hour == 18
+
+
+def test_days_left_counts_calendar_days_in_the_store_zone() -> None:
+    # Expires 2026-11-23 00:30 in Shanghai: the last sellable day is the 23rd there,
+    # while in UTC it is still the 22nd.
+    item = lot(datetime(2026, 11, 23, 0, 30, tzinfo=SH))
+    evening = datetime(2026, 11, 22, 23, 0, tzinfo=SH)
+    assert item.days_left(evening, SH) == 1
+    assert item.days_left(evening, ZoneInfo("UTC")) == 0
+    date_lot = lot(datetime(2026, 11, 26, tzinfo=SH), expiry_is_date=True)
+    assert date_lot.expiry_date(SH) == date(2026, 11, 25)
+    assert date_lot.days_left(datetime(2026, 11, 25, 21, tzinfo=SH), SH) == 0
+    assert date_lot.days_left(datetime(2026, 11, 26, 0, 1, tzinfo=SH), SH) == -1
+
+
+def test_lot_rules() -> None:
+    with pytest.raises(InvalidValue, match="no time zone"):
+        lot(datetime(2026, 11, 23))
+    with pytest.raises(InvalidValue, match="above zero"):
+        lot(datetime(2026, 11, 23, tzinfo=SH), quantity=Decimal(0))
+    with pytest.raises(InvalidValue, match="not after production"):
+        lot(datetime(2026, 11, 19, tzinfo=SH), produced_at=datetime(2026, 11, 19, 6, tzinfo=SH))
