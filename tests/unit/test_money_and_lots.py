@@ -26,7 +26,7 @@ def lot(expires_at: datetime, **changes: object) -> Lot:
 
 
 def test_money_refuses_floats() -> None:
-    with pytest.raises(InvalidValue, match="not 0.1"):
+    with pytest.raises(InvalidValue, match=r"not 0\.1"):
         Money.of(0.1)  # type: ignore[arg-type]
 
 

@@ -44,8 +44,10 @@ def allocate(
     ladder: ExpiryLadder,
     *,
     lot_code: str | None = None,
+    item: str | None = None,
 ) -> list[Allocation]:
-    """Choose the lots a sale of ``amount`` comes from."""
+    """Choose the lots a sale of ``amount`` comes from. ``item`` names the product
+    and place in the out-of-stock message (e.g. "CAKE at SZ-01")."""
     require_aware(at, "sale time")
     amount = quantity(amount)
     if amount <= 0:
@@ -66,8 +68,8 @@ def allocate(
     blocked = sum(
         (s.on_hand for s in candidates if s not in sellable and s.on_hand > 0), Decimal(0)
     )
-    where = candidates[0].lot if candidates else None
-    what = f"{where.sku} at {where.location_code}" if where else "this product here"
+    first = candidates[0].lot if candidates else None
+    what = item or (f"{first.sku} at {first.location_code}" if first else "this product here")
     hint = f"; {show(blocked)} more is expired or pulled off sale" if blocked else ""
     raise OutOfStock(
         f"out of stock: only {show(available)} of {what} can be sold, asked for {show(amount)}{hint}"

@@ -75,7 +75,12 @@ class StockBook:
     ) -> list[Allocation]:
         ladder = self.policy.for_product(self.product(sku))
         allocations = allocate(
-            self.stock(location_code, sku), amount, at, ladder, lot_code=lot_code
+            self.stock(location_code, sku),
+            amount,
+            at,
+            ladder,
+            lot_code=lot_code,
+            item=f"{sku} at {location_code}",
         )
         for entry in sale_entries(allocations, at, unit_price):
             self._append(entry)

@@ -222,7 +222,9 @@ def _sale(cmd: RecordSale, uow: UnitOfWork, operation_id: int) -> list[LedgerEnt
             if line.unit_price is None
             else Money(line.unit_price, product.currency)
         )
-        allocations = allocate(stock, amount, at, ladder, lot_code=lot_code)
+        allocations = allocate(
+            stock, amount, at, ladder, lot_code=lot_code, item=f"{product.sku} at {location.code}"
+        )
         entries = sale_entries(allocations, at, price, cmd.reference)
         # written now, so a later line of the same receipt sees this one's stock taken
         uow.stock.add_entries(operation_id, entries)

@@ -178,7 +178,7 @@ class StockRepository:
             .where(LedgerRow.lot_id.in_(lot_ids))
             .group_by(LedgerRow.lot_id)
         )
-        return dict(self.session.execute(query).tuples().all())
+        return {lot_id: total for lot_id, total in self.session.execute(query).all()}  # noqa: C416
 
     def on_hand(self, key: LotKey) -> Decimal:
         lot_id = self.lot_id(key)

@@ -1,0 +1,155 @@
+"""The command line as a user runs it: a real process on a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from shelfpilot.testing.postgres import TemporaryPostgres
+
+
+def shelfpilot(*args: str, db: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "SHELFPILOT_DB_URL": db, "COLUMNS": "200", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "shelfpilot.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def setup_shop(db: str, cwd: Path) -> None:
+    (cwd / "locations.csv").write_text(
+        "code,name,kind,parent,timezone\nSY,苏园雅点,brand,,\nS1,平江路店,store,SY,Asia/Shanghai\n"
+    )
+    (cwd / "products.csv").write_text(
+        "商品编码,英文名称,商品名称,类别,单位,零售价,成本,保质期(天)\nCAKE,Mung bean cake,绿豆糕,cake,pcs,28,9.5,12\n"
+    )
+    for step in (
+        ["init"],
+        ["import", "locations", "locations.csv"],
+        ["import", "products", "products.csv"],
+    ):
+        result = shelfpilot(*step, db=db, cwd=cwd)
+        assert result.returncode == 0, result.stderr
+
+
+def test_a_day_at_the_shop(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    setup_shop(db, tmp_path)
+    ok = shelfpilot(
+        "receive",
+        "S1",
+        "CAKE",
+        "L-0001",
+        "10",
+        "--at",
+        "2026-11-20 08:00",
+        "--expiry",
+        "2026-11-26",
+        db=db,
+        cwd=tmp_path,
+    )
+    assert ok.returncode == 0, ok.stderr
+    ok = shelfpilot(
+        "receive", "S1", "CAKE", "L-0002", "6", "--at", "2026-11-21 08:00", db=db, cwd=tmp_path
+    )
+    assert ok.returncode == 0, ok.stderr
+    sold = shelfpilot(
+        "sell",
+        "S1",
+        "CAKE",
+        "-q",
+        "12",
+        "--at",
+        "2026-11-22 10:00",
+        "--key",
+        "r1",
+        db=db,
+        cwd=tmp_path,
+    )
+    assert sold.returncode == 0, sold.stderr
+    assert "sold 10 from lot L-0001" in sold.stdout and "sold 2 from lot L-0002" in sold.stdout
+    again = shelfpilot(
+        "sell",
+        "S1",
+        "CAKE",
+        "-q",
+        "12",
+        "--at",
+        "2026-11-22 10:00",
+        "--key",
+        "r1",
+        db=db,
+        cwd=tmp_path,
+    )
+    assert "already recorded 10 from lot L-0001" in again.stdout
+
+    table = shelfpilot("lifecycle", "--at", "2026-11-22 12:00", db=db, cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    assert "L-0002" in table.stdout and "L-0001" not in table.stdout
+
+    daily = shelfpilot("daily", "--at", "2026-11-28 09:00", db=db, cwd=tmp_path)
+    assert "1 new stage change(s)" in daily.stdout and "five_days" in daily.stdout
+    daily = shelfpilot("daily", "--at", "2026-11-28 10:00", db=db, cwd=tmp_path)
+    assert "0 new stage change(s)" in daily.stdout
+
+    ladder = shelfpilot("ladder", "--at", "2026-12-02 09:00", db=db, cwd=tmp_path)
+    assert "last_day (1 lots)" in ladder.stdout
+
+    out = tmp_path / "ledger.xlsx"
+    exported = shelfpilot("export", "ledger", str(out), db=db, cwd=tmp_path)
+    assert exported.returncode == 0, exported.stderr
+    assert out.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["sell", "S1", "CAKE", "-q", "99"],
+            1,
+            "out of stock: only 0 of CAKE at S1 can be sold, asked for 99",
+        ),
+        (["sell", "S1", "NOPE"], 1, "unknown SKU 'NOPE'"),
+        (["sell", "S1", "CAKE", "-q", "abc"], 1, "quantity 'abc' is not a number"),
+        (["receive", "S1", "CAKE", "L1", "5", "--at", "tomorrow"], 1, "'tomorrow' is not a time"),
+        (["receive", "S1", "CAKE", "L1", "-5"], 1, "quantity received must be above zero"),
+        (["set-ladder", "category", "warn=3x", "--key", "cake"], 1, "not a duration"),
+    ],
+)
+def test_mistakes_get_a_message_and_an_exit_code_not_a_traceback(
+    tmp_path: Path, args: list[str], code: int, message: str
+) -> None:
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    setup_shop(db, tmp_path)
+    result = shelfpilot(*args, db=db, cwd=tmp_path)
+    assert result.returncode == code
+    assert message in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
+
+
+def test_a_database_that_was_never_initialised(tmp_path: Path) -> None:
+    result = shelfpilot("lifecycle", db=f"sqlite:///{tmp_path / 'none.db'}", cwd=tmp_path)
+    assert result.returncode == 3
+    assert "run `shelfpilot init` first" in result.stderr
+
+
+@pytest.mark.postgres
+def test_the_cli_on_postgresql(tmp_path: Path, postgres_server: TemporaryPostgres) -> None:
+    db = postgres_server.create_database("cli")
+    setup_shop(db, tmp_path)
+    ok = shelfpilot(
+        "receive", "S1", "CAKE", "L1", "3", "--at", "2026-11-20 08:00", db=db, cwd=tmp_path
+    )
+    assert ok.returncode == 0, ok.stderr
+    sold = shelfpilot(
+        "sell", "S1", "CAKE", "-q", "2", "--at", "2026-11-20 09:00", db=db, cwd=tmp_path
+    )
+    assert "sold 2 from lot L1" in sold.stdout, sold.stderr
