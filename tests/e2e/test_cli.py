@@ -120,7 +120,7 @@ def test_a_day_at_the_shop(tmp_path: Path) -> None:
         (["sell", "S1", "NOPE"], 1, "unknown SKU 'NOPE'"),
         (["sell", "S1", "CAKE", "-q", "abc"], 1, "quantity 'abc' is not a number"),
         (["receive", "S1", "CAKE", "L1", "5", "--at", "tomorrow"], 1, "'tomorrow' is not a time"),
-        (["receive", "S1", "CAKE", "L1", "-5"], 1, "quantity received must be above zero"),
+        (["receive", "S1", "CAKE", "L1", "0"], 1, "quantity received must be above zero"),
         (["set-ladder", "category", "warn=3x", "--key", "cake"], 1, "not a duration"),
     ],
 )

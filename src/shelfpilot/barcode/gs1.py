@@ -8,6 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from biip import ParseError, parse
+from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
 
 from shelfpilot.domain.errors import InvalidValue
@@ -30,16 +31,29 @@ def normalise_gtin(text: str) -> str:
 
 
 def read_label(text: str) -> ScannedLabel:
-    """Parse what a scanner sent. A plain GTIN is accepted too."""
-    result = parse(text.strip())
+    """Parse what a scanner sent: a raw GS1 string, the bracketed human-readable
+    form kept in spreadsheets ("(01)...(10)..."), or a plain GTIN."""
+    text = text.strip()
+    if text.startswith("("):
+        try:
+            return _from_message(GS1Message.parse_hri(text), text)
+        except ParseError as error:
+            raise InvalidValue(f"barcode {text!r} is not a valid GS1 label: {error}") from None
+    result = parse(text)
     if result.gs1_message is None:
         if result.gtin is not None:
             return ScannedLabel(gtin=str(result.gtin.as_gtin_14()))
         raise InvalidValue(f"barcode {text!r} is neither a GS1 label nor a GTIN; scan again")
-    strings = result.gs1_message.element_strings
+    return _from_message(result.gs1_message, text)
+
+
+def _from_message(message: GS1Message, text: str) -> ScannedLabel:
+    strings = message.element_strings
     gtin_string = strings.get(ai="01")
-    if gtin_string is None or gtin_string.gtin is None:
+    if gtin_string is None:
         raise InvalidValue(f"barcode {text!r} carries no GTIN (AI 01), so the product is unknown")
+    if gtin_string.gtin is None:
+        raise InvalidValue(f"barcode {text!r} has a GTIN that is not valid: {gtin_string.gtin_error}")
     lot = strings.get(ai="10")
     expiry = strings.get(ai="17") or strings.get(ai="15")
     weight = strings.get(data_title="NET WEIGHT (kg)")

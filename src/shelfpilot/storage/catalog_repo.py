@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shelfpilot.domain.catalog import Location, LocationKind, Product, Supplier
 from shelfpilot.domain.errors import NotFound
 from shelfpilot.domain.ladder import DEFAULT_LADDER, ExpiryLadder, LadderPolicy
 from shelfpilot.domain.money import Money
+from shelfpilot.storage.errors import translate
 from shelfpilot.storage.models import LadderRuleRow, LocationRow, ProductRow, SupplierRow
 
 
@@ -32,9 +34,19 @@ def _product(row: ProductRow) -> Product:
 class CatalogRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop cached rows (after a savepoint rolled back the writes behind them)."""
         self._product_rows: dict[str, ProductRow] = {}
         self._location_rows: dict[str, LocationRow] = {}
         self._policy: LadderPolicy | None = None
+
+    def _flush(self) -> None:
+        try:
+            self.session.flush()
+        except IntegrityError as error:
+            raise translate(error) from error
 
     # products ---------------------------------------------------------------
     def product_row(self, sku: str) -> ProductRow:
@@ -131,7 +143,7 @@ class CatalogRepository:
         row.kind = location.kind.value
         row.parent_id = parent.id if parent else None
         row.timezone = location.timezone
-        self.session.flush()
+        self._flush()
 
     # suppliers --------------------------------------------------------------
     def supplier_id(self, code: str) -> int:
@@ -146,7 +158,7 @@ class CatalogRepository:
             self.session.add(SupplierRow(code=supplier.code, name=supplier.name))
         else:
             row.name = supplier.name
-        self.session.flush()
+        self._flush()
 
     # ladder rules -----------------------------------------------------------
     def ladder_policy(self) -> LadderPolicy:

@@ -83,6 +83,10 @@ class StockRepository:
         self.session = session
         self.catalog = catalog
         self.lock = lock
+        self.forget()
+
+    def forget(self) -> None:
+        """Drop cached lot ids (after a savepoint rolled back the writes behind them)."""
         self._lot_ids: dict[LotKey, int] = {}
 
     # lots -------------------------------------------------------------------

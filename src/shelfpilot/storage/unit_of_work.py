@@ -3,6 +3,8 @@ the translation of database errors into domain errors."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -52,6 +54,19 @@ class UnitOfWork:
             raise StorageUnavailable(f"the database is unavailable: {error.orig}") from error
         finally:
             self.session.close()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A nested transaction: on error only its own writes are undone (and the
+        repositories forget what they cached from them); the error propagates."""
+        try:
+            with self.session.begin_nested():
+                yield
+                self.flush()
+        except BaseException:
+            self.catalog.forget()
+            self.stock.forget()
+            raise
 
     def flush(self) -> None:
         """Send pending writes now so constraint violations surface here."""
