@@ -1,37 +1,30 @@
-"""Command line: a thin adapter over ``services``. Exit codes: 0 done,
+"""Command line (`shelfpilot`): a thin adapter over ``services``. Exit codes: 0 done,
 1 refused by a business rule or bad input, 2 bad usage, 3 database missing
 or unavailable."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, NoReturn
-from zoneinfo import ZoneInfo
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
+from shelfpilot.cli.support import (
+    decimal,
+    expiry_value,
+    handled,
+    lifecycle_table,
+    moment,
+    open_db,
+    out,
+    print_daily,
+    progress_bar,
+)
 from shelfpilot.config import DEFAULT_DB_URL, data_dir
-from shelfpilot.domain.errors import DomainError
-from shelfpilot.domain.lifecycle import LifecycleRow
+from shelfpilot.domain.ledger import EntryKind
 from shelfpilot.domain.money import show
-from shelfpilot.importing.errors import ImportFailed
 from shelfpilot.services import catalog, demo, exports, imports, inventory, stock_views
-from shelfpilot.storage import Database, StorageUnavailable
 
 app = typer.Typer(
     help="ShelfPilot: lots, expiry ladders and FEFO stock for goods that do not keep.",
@@ -39,9 +32,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
-err = Console(stderr=True)
-
 Db = Annotated[
     str,
     typer.Option(
@@ -70,119 +60,6 @@ class ImportKind(StrEnum):
 class ExportKind(StrEnum):
     lifecycle = "lifecycle"
     ledger = "ledger"
-
-
-def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def handled() -> Iterator[None]:
-    """Turn business errors into a message and an exit code, never a traceback."""
-    try:
-        yield
-    except ImportFailed as failure:
-        table = Table(
-            "file",
-            "row",
-            "column",
-            "problem",
-            title=f"{len(failure.errors)} problem(s); nothing was imported",
-        )
-        for e in failure.errors:
-            table.add_row(e.file, str(e.row), e.column or "", e.message)
-        err.print(table)
-        raise typer.Exit(1) from None
-    except StorageUnavailable as error:
-        fail(str(error), 3)
-    except DomainError as error:
-        fail(str(error))
-
-
-def open_db(url: str, *, create: bool = False) -> Database:
-    db = Database(url)
-    if create:
-        db.migrate()
-    elif not db.is_initialised():
-        fail(f"{db.describe()} has no ShelfPilot tables: run `shelfpilot init` first", 3)
-    return db
-
-
-def moment(text: str | None, db: Database, location: str | None = None) -> datetime:
-    zone = ZoneInfo(catalog.zone_for(db, location))
-    if text is None:
-        return datetime.now(zone)
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"{text!r} is not a time; write it like 2026-11-22 or 2026-11-22 15:00")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
-
-
-def expiry_value(text: str | None) -> date | datetime | None:
-    if text is None:
-        return None
-    try:
-        if len(text.strip()) == 10:
-            return date.fromisoformat(text.strip())
-        return datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"expiry {text!r} must be a date (2026-11-25) or a date-time (2026-11-25 18:00)")
-
-
-def decimal(text: str, what: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except ArithmeticError:
-        fail(f"{what} {text!r} is not a number")
-
-
-@contextmanager
-def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, transient=False) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def update(phase: str, done: int, total: int) -> None:
-            if phase not in tasks:
-                tasks[phase] = bar.add_task(phase, total=total)
-            bar.update(tasks[phase], completed=done, total=total)
-
-        yield update
-
-
-def lifecycle_table(rows: list[LifecycleRow], title: str) -> Table:
-    table = Table(title=title, show_lines=False)
-    for name in (
-        "Location",
-        "SKU",
-        "Product",
-        "Lot",
-        "Received",
-        "Expires",
-        "Days left",
-        "In",
-        "Sold",
-    ):
-        table.add_column(name, justify="right" if name in ("Days left", "In", "Sold") else "left")
-    for name in ("Removed", "On hand", "Sold/day", "Cover (d)"):
-        table.add_column(name, justify="right")
-    table.add_column("Stage")
-    table.add_column("Action")
-    for r in rows:
-        table.add_row(
-            r.location_code, r.sku, r.product_name, r.lot_code,
-            f"{r.received_at:%Y-%m-%d %H:%M}", f"{r.expires_at:%Y-%m-%d %H:%M}", str(r.days_left),
-            show(r.quantity_in), show(r.sold), show(r.removed), show(r.on_hand), str(r.sales_per_day),
-            "-" if r.days_of_cover is None else str(r.days_of_cover), r.stage, r.action,
-        )  # fmt: skip
-    return table
 
 
 @app.command()
@@ -306,6 +183,133 @@ def sell(
             )
 
 
+def _removal(
+    kind: EntryKind,
+    location: str,
+    sku: str,
+    lot: str,
+    quantity: str,
+    at: str | None,
+    note: str | None,
+    key: str | None,
+    db: str,
+) -> None:
+    with handled():
+        database = open_db(db)
+        result = inventory.remove_stock(
+            database,
+            inventory.RemoveStock(
+                location,
+                sku,
+                lot,
+                kind,
+                decimal(quantity, "quantity"),
+                moment(at, database, location),
+                note,
+                key,
+            ),
+        )
+        entry = result.entries[0]
+        out.print(
+            f"{'already recorded' if result.replayed else 'recorded'} {kind.value} of {show(-entry.quantity)} from {entry.lot}"
+        )
+
+
+LocationArg = Annotated[str, typer.Argument(help="Store or warehouse code.")]
+SkuArg = Annotated[str, typer.Argument(help="SKU.")]
+LotArg = Annotated[str, typer.Argument(help="Lot (batch) code.")]
+QtyArg = Annotated[str, typer.Argument(help="Quantity.")]
+Note = Annotated[str | None, typer.Option(help="Why, e.g. 'damaged' or the food bank's name.")]
+Key = Annotated[str | None, typer.Option(help="Idempotency key: a retry with it records once.")]
+
+
+@app.command()
+def dispose(
+    location: LocationArg,
+    sku: SkuArg,
+    lot: LotArg,
+    quantity: QtyArg,
+    at: At = None,
+    note: Note = None,
+    key: Key = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Write stock off (waste, damage, expired)."""
+    _removal(EntryKind.DISPOSAL, location, sku, lot, quantity, at, note, key, db)
+
+
+@app.command()
+def donate(
+    location: LocationArg,
+    sku: SkuArg,
+    lot: LotArg,
+    quantity: QtyArg,
+    at: At = None,
+    note: Note = None,
+    key: Key = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Give stock to a food bank (not once it has expired)."""
+    _removal(EntryKind.DONATION, location, sku, lot, quantity, at, note, key, db)
+
+
+@app.command()
+def transfer(
+    location: LocationArg,
+    to: Annotated[str, typer.Argument(help="Destination code.")],
+    sku: SkuArg,
+    lot: LotArg,
+    quantity: QtyArg,
+    at: At = None,
+    key: Key = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Move part of a lot to another store or warehouse; it keeps its code and expiry."""
+    with handled():
+        database = open_db(db)
+        inventory.transfer_stock(
+            database,
+            inventory.TransferStock(
+                location,
+                to,
+                sku,
+                lot,
+                decimal(quantity, "quantity"),
+                moment(at, database, location),
+                key,
+            ),
+        )
+        out.print(f"moved {quantity} of lot {lot} ({sku}) from {location} to {to}")
+
+
+@app.command()
+def count(
+    location: LocationArg,
+    sku: SkuArg,
+    lot: LotArg,
+    counted: Annotated[str, typer.Argument(help="Quantity counted.")],
+    at: At = None,
+    key: Key = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Record a stock count; the difference is booked as an adjustment."""
+    with handled():
+        database = open_db(db)
+        result = inventory.count_stock(
+            database,
+            inventory.CountStock(
+                location,
+                sku,
+                lot,
+                decimal(counted, "counted quantity"),
+                moment(at, database, location),
+                key,
+            ),
+        )
+        change = show(result.entries[0].quantity) if result.entries else "0"
+        out.print(f"counted {counted} of lot {lot} ({sku}) at {location}: adjustment {change}")
+
+
 @app.command()
 def ladder(at: At = None, location: Location = None, db: Db = DEFAULT_DB_URL) -> None:
     """Lots with stock by expiry-ladder stage, as of a time."""
@@ -363,17 +367,7 @@ def daily(at: At = None, location: Location = None, db: Db = DEFAULT_DB_URL) -> 
     with handled():
         database = open_db(db)
         report = stock_views.run_daily(database, moment(at, database, location), location=location)
-        _print_daily(report)
-
-
-def _print_daily(report: stock_views.DailyReport) -> None:
-    when = f"{report.as_of:%Y-%m-%d %H:%M %Z}"
-    out.print(f"[bold]{len(report.changes)} new stage change(s)[/] as of {when}")
-    if report.changes:
-        out.print(lifecycle_table([c.row for c in report.changes], "New alerts"))
-    out.print(lifecycle_table(report.due, f"{len(report.due)} lot(s) with an action due"))
-    summary = ", ".join(f"{stage}: {n}" for stage, n in sorted(report.by_stage.items()))
-    out.print(f"lots with stock by stage: {summary or 'none'}")
+        print_daily(report)
 
 
 @app.command("demo")
@@ -404,7 +398,7 @@ def demo_command(
         )
         when = moment(as_of, database, summary.location) if as_of else summary.default_as_of
         report = stock_views.run_daily(database, when, location=summary.location)
-        _print_daily(report)
+        print_daily(report)
         rows = stock_views.lifecycle_table(database, when, location=summary.location)
         out.print(lifecycle_table(rows, f"Lifecycle as of {when:%Y-%m-%d %H:%M %Z}"))
 

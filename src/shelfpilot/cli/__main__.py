@@ -1,0 +1,3 @@
+from shelfpilot.cli import app
+
+app()
