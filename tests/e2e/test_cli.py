@@ -153,3 +153,49 @@ def test_the_cli_on_postgresql(tmp_path: Path, postgres_server: TemporaryPostgre
         "sell", "S1", "CAKE", "-q", "2", "--at", "2026-11-20 09:00", db=db, cwd=tmp_path
     )
     assert "sold 2 from lot L1" in sold.stdout, sold.stderr
+
+
+def test_write_offs_donations_transfers_and_counts(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    setup_shop(db, tmp_path)
+    (tmp_path / "more.csv").write_text("code,name,kind,parent\nS2,观前街店,store,SY\n")
+    assert shelfpilot("import", "locations", "more.csv", db=db, cwd=tmp_path).returncode == 0
+    shelfpilot(
+        "receive",
+        "S1",
+        "CAKE",
+        "L1",
+        "10",
+        "--at",
+        "2026-11-20 08:00",
+        "--expiry",
+        "2026-11-23",
+        db=db,
+        cwd=tmp_path,
+    )
+    steps = [
+        (
+            ["dispose", "S1", "CAKE", "L1", "1", "--note", "dropped"],
+            "recorded disposal of 1 from lot L1 of CAKE at S1",
+        ),
+        (
+            ["donate", "S1", "CAKE", "L1", "2", "--note", "food bank"],
+            "recorded donation of 2 from lot L1 of CAKE at S1",
+        ),
+        (["transfer", "S1", "S2", "CAKE", "L1", "3"], "moved 3 of lot L1 (CAKE) from S1 to S2"),
+        (["count", "S1", "CAKE", "L1", "3.5"], "adjustment -0.5"),
+    ]
+    for args, expected in steps:
+        result = shelfpilot(*args, "--at", "2026-11-21 09:00", db=db, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert expected in result.stdout
+    late = shelfpilot(
+        "donate", "S1", "CAKE", "L1", "1", "--at", "2026-11-24 09:00", db=db, cwd=tmp_path
+    )
+    assert late.returncode == 1 and "expired food cannot be donated" in " ".join(
+        late.stderr.split()
+    )
+    table = shelfpilot(
+        "lifecycle", "--at", "2026-11-21 10:00", "--location", "S1", db=db, cwd=tmp_path
+    )
+    assert "3.5" in table.stdout
