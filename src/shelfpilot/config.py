@@ -29,7 +29,9 @@ def settings() -> Settings:
 def data_dir(explicit: Path | None = None) -> Path | None:
     """Where the shared data sets are, or None when there are none."""
     candidates = [explicit, settings().data, Path.cwd() / ".." / "shared" / "data"]
-    candidates.append(Path(__file__).resolve().parents[3] / ".." / "shared" / "data")
+    candidates.append(
+        Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+    )  # beside the repo
     for candidate in candidates:
         if candidate is not None and candidate.is_dir():
             return candidate.resolve()

@@ -17,7 +17,11 @@ def test_raw_gs1_label_with_lot_expiry_and_weight() -> None:
 
 def test_bracketed_form_from_a_spreadsheet() -> None:
     label = read_label("(01)05901234123457(15)261128(10)A-7")
-    assert (label.gtin, label.lot_code, label.expiry) == ("05901234123457", "A-7", date(2026, 11, 28))
+    assert (label.gtin, label.lot_code, label.expiry) == (
+        "05901234123457",
+        "A-7",
+        date(2026, 11, 28),
+    )
 
 
 def test_plain_gtin() -> None:

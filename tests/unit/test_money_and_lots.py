@@ -101,3 +101,28 @@ def test_lot_rules() -> None:
         lot(datetime(2026, 11, 23, tzinfo=SH), quantity=Decimal(0))
     with pytest.raises(InvalidValue, match="not after production"):
         lot(datetime(2026, 11, 19, tzinfo=SH), produced_at=datetime(2026, 11, 19, 6, tzinfo=SH))
+
+
+def test_shelf_life_counts_real_hours_across_a_clock_change() -> None:
+    # London moves its clocks forward at 01:00 on 2017-03-26: 48 real hours from
+    # 06:00 GMT on the 25th end at 07:00 BST on the 27th, not 06:00.
+    produced = datetime(2017, 3, 25, 6, 0, tzinfo=LONDON)
+    expires, _ = expiry_instant(None, zone=LONDON, start=produced, shelf_life=timedelta(hours=48))
+    assert (expires.hour, expires.tzname()) == (7, "BST")
+    assert expires.astimezone(UTC) - produced.astimezone(UTC) == timedelta(hours=48)
+
+
+def test_ladder_and_expiry_use_real_time_across_a_clock_change() -> None:
+    from shelfpilot.domain import ExpiryLadder
+
+    ladder = ExpiryLadder.parse("last_hours=11h,pulled=10h")
+    item = lot(
+        datetime(2017, 3, 26, 12, 0, tzinfo=LONDON),
+        received_at=datetime(2017, 3, 25, 8, tzinfo=LONDON),
+    )
+    night = datetime(2017, 3, 26, 0, 30, tzinfo=LONDON)  # 11 h 30 on the wall clock, 10 h 30 real
+    assert item.remaining_life(night) == timedelta(hours=10, minutes=30)
+    assert ladder.stage_at(item.expires_at, night).code == "last_hours"  # wall clock: "fresh"
+    assert ladder.is_sellable(item.expires_at, datetime(2017, 3, 26, 0, 59, tzinfo=LONDON))
+    assert not ladder.is_sellable(item.expires_at, datetime(2017, 3, 26, 2, 0, tzinfo=LONDON))
+    assert ladder.sellable_until(item.expires_at) == datetime(2017, 3, 26, 2, 0, tzinfo=LONDON)

@@ -16,6 +16,7 @@ from shelfpilot.domain import (
     LadderPolicy,
     Lot,
     LotKey,
+    LotStock,
     Money,
     NotSellable,
     Product,
@@ -132,7 +133,7 @@ def test_sales_respect_fefo(plan: list[tuple[tuple[object, ...], int]]) -> None:
         for key, held in before.items():
             lot = book.lots[key]
             sellable = held > 0 and LADDER.is_sellable(lot.expires_at, at)
-            earlier = (lot.expires_at, lot.received_at, lot.code) < last
+            earlier = fefo_key(LotStock(lot, held)) < last
             if sellable and earlier:
                 # every sellable lot that expires sooner than the last lot used was emptied
                 assert key in used

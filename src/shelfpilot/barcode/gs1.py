@@ -53,7 +53,9 @@ def _from_message(message: GS1Message, text: str) -> ScannedLabel:
     if gtin_string is None:
         raise InvalidValue(f"barcode {text!r} carries no GTIN (AI 01), so the product is unknown")
     if gtin_string.gtin is None:
-        raise InvalidValue(f"barcode {text!r} has a GTIN that is not valid: {gtin_string.gtin_error}")
+        raise InvalidValue(
+            f"barcode {text!r} has a GTIN that is not valid: {gtin_string.gtin_error}"
+        )
     lot = strings.get(ai="10")
     expiry = strings.get(ai="17") or strings.get(ai="15")
     weight = strings.get(data_title="NET WEIGHT (kg)")

@@ -16,7 +16,7 @@ from decimal import Decimal
 from shelfpilot.domain.errors import InvalidValue, LotNotSellable, OutOfStock
 from shelfpilot.domain.ladder import ExpiryLadder
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
-from shelfpilot.domain.lots import Lot, LotKey, require_aware
+from shelfpilot.domain.lots import Lot, LotKey, require_aware, utc
 from shelfpilot.domain.money import Money, quantity, show
 
 
@@ -34,7 +34,7 @@ class Allocation:
 
 def fefo_key(stock: LotStock) -> tuple[datetime, datetime, str]:
     """Earliest expiry first; ties go to the lot received first, then by code."""
-    return (stock.lot.expires_at, stock.lot.received_at, stock.lot.code)
+    return (utc(stock.lot.expires_at), utc(stock.lot.received_at), stock.lot.code)
 
 
 def allocate(

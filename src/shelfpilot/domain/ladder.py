@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.lots import utc
 
 if TYPE_CHECKING:
     from shelfpilot.domain.catalog import Product
@@ -102,7 +103,7 @@ class ExpiryLadder:
         return max(unsellable, default=timedelta(0))
 
     def stage_at(self, expires_at: datetime, at: datetime) -> Stage:
-        remaining = expires_at - at
+        remaining = utc(expires_at) - utc(at)
         if remaining <= timedelta(0):
             return EXPIRED
         current = FRESH
@@ -112,10 +113,10 @@ class ExpiryLadder:
         return current
 
     def sellable_until(self, expires_at: datetime) -> datetime:
-        return expires_at - self.pull_off
+        return (utc(expires_at) - self.pull_off).astimezone(expires_at.tzinfo)
 
     def is_sellable(self, expires_at: datetime, at: datetime) -> bool:
-        return at < self.sellable_until(expires_at)
+        return utc(at) < utc(self.sellable_until(expires_at))
 
     def spec(self) -> str:
         """The text form ``parse`` reads back: ``remind=7d:review,pulled=2h:pull_off!``."""

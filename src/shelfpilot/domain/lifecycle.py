@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from shelfpilot.domain.ladder import ExpiryLadder
 from shelfpilot.domain.ledger import ZERO, EntryKind
-from shelfpilot.domain.lots import Lot
+from shelfpilot.domain.lots import Lot, utc
 
 _MIN_ELAPSED = timedelta(hours=1)
 
@@ -52,8 +52,8 @@ def lifecycle_row(
     sold = -total(EntryKind.SALE) - total(EntryKind.RETURN)
     removed = -total(EntryKind.DONATION, EntryKind.DISPOSAL, EntryKind.TRANSFER_OUT)
     on_hand = sum(totals.values(), ZERO)
-    selling_until = min(at, lot.expires_at)
-    elapsed = max(selling_until - lot.received_at, _MIN_ELAPSED)
+    selling_until = min(utc(at), utc(lot.expires_at))
+    elapsed = max(selling_until - utc(lot.received_at), _MIN_ELAPSED)
     days = Decimal(int(elapsed.total_seconds())) / Decimal(86400)
     per_day = (sold / days).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     cover = (on_hand / per_day).quantize(Decimal("0.1")) if per_day > 0 else None

@@ -9,7 +9,7 @@ shown the way it was given.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,13 @@ def require_aware(moment: datetime, what: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidValue(f"{what} {moment.isoformat()} has no time zone")
     return moment
+
+
+def utc(moment: datetime) -> datetime:
+    """The same instant in UTC. Arithmetic and comparisons go through this:
+    Python subtracts and compares two datetimes of the same zone by wall clock,
+    which is wrong by an hour across a daylight-saving change."""
+    return require_aware(moment, "time").astimezone(UTC)
 
 
 def localize(moment: datetime, zone: ZoneInfo) -> datetime:
@@ -43,7 +50,7 @@ def expiry_instant(
     with no expiry given, the product's shelf life runs from it.
     """
     if expiry is None:
-        return require_aware(start, "production time") + shelf_life, False
+        return (utc(start) + shelf_life).astimezone(start.tzinfo), False
     if isinstance(expiry, datetime):
         return localize(expiry, zone), False
     return datetime.combine(expiry + timedelta(days=1), time(0), tzinfo=zone), True
@@ -87,9 +94,9 @@ class Lot:
             raise InvalidValue(f"lot {self.code}: unit cost cannot be negative")
         if self.produced_at is not None:
             require_aware(self.produced_at, "production time")
-            if self.expires_at <= self.produced_at:
+            if utc(self.expires_at) <= utc(self.produced_at):
                 raise InvalidValue(f"lot {self.code}: expiry is not after production")
-            if self.received_at < self.produced_at:
+            if utc(self.received_at) < utc(self.produced_at):
                 raise InvalidValue(f"lot {self.code}: received before it was produced")
 
     @property
@@ -97,10 +104,10 @@ class Lot:
         return LotKey(self.location_code, self.sku, self.code)
 
     def is_expired(self, at: datetime) -> bool:
-        return require_aware(at, "time") >= self.expires_at
+        return utc(at) >= utc(self.expires_at)
 
     def remaining_life(self, at: datetime) -> timedelta:
-        return self.expires_at - require_aware(at, "time")
+        return utc(self.expires_at) - utc(at)
 
     def expiry_date(self, zone: ZoneInfo) -> date:
         """The last day the lot may be sold, in the store's calendar."""

@@ -20,7 +20,7 @@ from shelfpilot.domain.ledger import (
     count_entry,
     removal_entry,
 )
-from shelfpilot.domain.lots import Lot, LotKey, expiry_instant, require_aware
+from shelfpilot.domain.lots import Lot, LotKey, expiry_instant, require_aware, utc
 from shelfpilot.domain.money import Money, quantity
 from shelfpilot.domain.pricing import check_price
 from shelfpilot.services.operations import OperationResult, execute, run
@@ -216,7 +216,9 @@ def _sale(cmd: RecordSale, uow: UnitOfWork, operation_id: int) -> list[LedgerEnt
         elif expiry is not None:
             stock = _lots_expiring_on(uow, location.code, product.sku, expiry, location.zone, at)
         else:
-            stock = uow.stock.stock(location.code, product.sku, expiring_after=at + ladder.pull_off)
+            stock = uow.stock.stock(
+                location.code, product.sku, expiring_after=utc(at) + ladder.pull_off
+            )
         price = (
             product.list_price
             if line.unit_price is None

@@ -40,6 +40,7 @@ class CatalogRepository:
         """Drop cached rows (after a savepoint rolled back the writes behind them)."""
         self._product_rows: dict[str, ProductRow] = {}
         self._location_rows: dict[str, LocationRow] = {}
+        self._parent_codes: dict[int, str | None] = {}
         self._policy: LadderPolicy | None = None
 
     def _flush(self) -> None:
@@ -108,14 +109,14 @@ class CatalogRepository:
         return row
 
     def _location(self, row: LocationRow) -> Location:
-        parent = self.session.get(LocationRow, row.parent_id) if row.parent_id else None
-        return Location(
-            row.code,
-            row.name,
-            LocationKind(row.kind),
-            parent.code if parent else None,
-            row.timezone,
-        )
+        parent = None
+        if row.parent_id is not None:
+            if row.parent_id not in self._parent_codes:
+                self._parent_codes[row.parent_id] = self.session.scalar(
+                    select(LocationRow.code).where(LocationRow.id == row.parent_id)
+                )
+            parent = self._parent_codes[row.parent_id]
+        return Location(row.code, row.name, LocationKind(row.kind), parent, row.timezone)
 
     def location(self, code: str) -> Location:
         return self._location(self.location_row(code))
