@@ -13,6 +13,7 @@ import typer
 from shelfpilot.cli.support import (
     decimal,
     expiry_value,
+    fail,
     handled,
     lifecycle_table,
     moment,
@@ -21,7 +22,8 @@ from shelfpilot.cli.support import (
     print_daily,
     progress_bar,
 )
-from shelfpilot.config import DEFAULT_DB_URL, data_dir
+from shelfpilot.config import DEFAULT_DB_URL, dataset
+from shelfpilot.demo import SOURCE_DATASET
 from shelfpilot.domain.ledger import EntryKind
 from shelfpilot.domain.money import show
 from shelfpilot.services import catalog, demo, exports, imports, inventory, stock_views
@@ -387,7 +389,11 @@ def demo_command(
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{target}{suffix}").unlink(missing_ok=True)
         database = open_db(db, create=True)
-        source = data_dir(data)
+        source = None
+        if data is not None:
+            source = dataset(SOURCE_DATASET, data)
+            if source is None:
+                fail(f"no {SOURCE_DATASET} under {data}; leave out --data to use the bundled copy")
         with progress_bar() as update:
             summary = demo.build_demo(database, source=source, progress=update)
         out.print(

@@ -3,6 +3,7 @@ progress bars and tables."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -29,8 +30,9 @@ from shelfpilot.importing.errors import ImportFailed
 from shelfpilot.services import catalog, stock_views
 from shelfpilot.storage import Database, StorageUnavailable
 
-out = Console()
-err = Console(stderr=True)
+# Piped output (a file, a CI log) is not cut to 80 columns: the tables are wide.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
@@ -118,28 +120,23 @@ def progress_bar() -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
+LIFECYCLE_COLUMNS = (
+    ("Location", "left"), ("SKU", "left"), ("Product", "left"), ("Lot", "left"),
+    ("Received", "left"), ("Expires", "left"), ("Days left", "right"), ("In", "right"),
+    ("Sold", "right"), ("Out", "right"), ("On hand", "right"), ("Sold/day", "right"),
+    ("Cover (d)", "right"), ("Stage", "left"), ("Action", "left"),
+)  # fmt: skip
+
+
 def lifecycle_table(rows: list[LifecycleRow], title: str) -> Table:
+    """The lifecycle table as printed: "Out" is donated, disposed or moved away."""
     table = Table(title=title, show_lines=False)
-    for name in (
-        "Location",
-        "SKU",
-        "Product",
-        "Lot",
-        "Received",
-        "Expires",
-        "Days left",
-        "In",
-        "Sold",
-    ):
-        table.add_column(name, justify="right" if name in ("Days left", "In", "Sold") else "left")
-    for name in ("Removed", "On hand", "Sold/day", "Cover (d)"):
-        table.add_column(name, justify="right")
-    table.add_column("Stage")
-    table.add_column("Action")
+    for name, justify in LIFECYCLE_COLUMNS:
+        table.add_column(name, justify=justify, no_wrap=name in ("Received", "Expires", "Lot"))  # type: ignore[arg-type]
     for r in rows:
         table.add_row(
             r.location_code, r.sku, r.product_name, r.lot_code,
-            f"{r.received_at:%Y-%m-%d %H:%M}", f"{r.expires_at:%Y-%m-%d %H:%M}", str(r.days_left),
+            f"{r.received_at:%m-%d %H:%M}", f"{r.expires_at:%m-%d %H:%M}", str(r.days_left),
             show(r.quantity_in), show(r.sold), show(r.removed), show(r.on_hand), str(r.sales_per_day),
             "-" if r.days_of_cover is None else str(r.days_of_cover), r.stage, r.action,
         )  # fmt: skip
