@@ -122,6 +122,11 @@ def test_a_day_at_the_shop(tmp_path: Path) -> None:
         (["receive", "S1", "CAKE", "L1", "5", "--at", "tomorrow"], 1, "'tomorrow' is not a time"),
         (["receive", "S1", "CAKE", "L1", "0"], 1, "quantity received must be above zero"),
         (["set-ladder", "category", "warn=3x", "--key", "cake"], 1, "not a duration"),
+        (["sell", "S1", "CAKE", "-q", "1e400"], 1, "too large"),
+        (["receive", "S1", "CAKE", "L1", "100000000000000000"], 1, "too large"),
+        (["export", "ledger", "no/such/dir/ledger.csv"], 1, "No such file or directory"),
+        (["lifecycle", "--lang", "fr"], 2, "Invalid value"),
+        (["demo", "--as-of", "2017-02-30"], 1, "is not a day or time"),
     ],
 )
 def test_mistakes_get_a_message_and_an_exit_code_not_a_traceback(
@@ -139,6 +144,21 @@ def test_a_database_that_was_never_initialised(tmp_path: Path) -> None:
     result = shelfpilot("lifecycle", db=f"sqlite:///{tmp_path / 'none.db'}", cwd=tmp_path)
     assert result.returncode == 3
     assert "run `shelfpilot init` first" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("notaurl", "is not a database URL"),
+        ("sqlite:////no/such/folder/x.db", "the database is unavailable"),
+        ("postgresql://nobody@127.0.0.1:1/none", "the database is unavailable"),
+    ],
+)
+def test_a_database_that_cannot_be_opened(tmp_path: Path, url: str, message: str) -> None:
+    result = shelfpilot("init", db=url, cwd=tmp_path)
+    assert result.returncode == 3, result.stderr
+    assert message in " ".join(result.stderr.split())
+    assert "Traceback" not in result.stderr
 
 
 @pytest.mark.postgres

@@ -84,3 +84,20 @@ def test_concurrent_retries_of_one_upload_record_it_once(shop: Database) -> None
     assert len({r.operation_id for r in results}) == 1
     assert sum(not r.replayed for r in results) == 1
     assert on_hand(shop, "A") == 7
+
+
+def test_receipts_naming_products_in_opposite_orders_do_not_deadlock(shop: Database) -> None:
+    for n in range(3):
+        inv.receive_lot(shop, inv.ReceiveLot("SZ-01", "CAKE", f"C{n}", Decimal(20), T0))
+        inv.receive_lot(shop, inv.ReceiveLot("SZ-01", "CHERRY", f"K{n}", Decimal(20), T0))
+    at = T0 + timedelta(hours=1)
+    forward = (inv.SaleLine(Decimal(1), "CAKE"), inv.SaleLine(Decimal(1), "CHERRY"))
+    backward = (inv.SaleLine(Decimal(1), "CHERRY"), inv.SaleLine(Decimal(1), "CAKE"))
+    for _ in range(5):
+        outcomes = race(
+            shop, [inv.RecordSale("SZ-01", forward, at), inv.RecordSale("SZ-01", backward, at)] * 2
+        )
+        assert all(isinstance(o, inv.OperationResult) for o in outcomes), outcomes
+    with shop.transaction(readonly=True) as uow:
+        sold = -sum(r.entry.quantity for r in uow.stock.ledger() if r.entry.kind.value == "sale")
+    assert sold == 40

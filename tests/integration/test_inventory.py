@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,6 +13,7 @@ from shelfpilot.domain import (
     InvalidValue,
     LotKey,
     LotNotSellable,
+    Money,
     NotFound,
     OutOfStock,
 )
@@ -145,24 +146,103 @@ def test_removals_counts_returns_and_price_changes(shop: Database) -> None:
         shop,
         inv.RemoveStock("SZ-01", "CAKE", "L1", EntryKind.DONATION, Decimal(2), at, "food bank"),
     )
-    inv.count_stock(shop, inv.CountStock("SZ-01", "CAKE", "L1", Decimal(7), at))
+    sell(shop, "1", at)
+    inv.count_stock(shop, inv.CountStock("SZ-01", "CAKE", "L1", Decimal(6), at))
     inv.return_stock(shop, inv.ReturnStock("SZ-01", "CAKE", "L1", Decimal(1), at))
+    with pytest.raises(
+        InvalidValue, match="only 0 of lot L1 of CAKE at SZ-01 was sold and not yet returned"
+    ):
+        inv.return_stock(shop, inv.ReturnStock("SZ-01", "CAKE", "L1", Decimal(1), at))
     inv.change_price(shop, inv.ChangePrice("SZ-01", "CAKE", "L1", Decimal("19.6"), at))
-    assert on_hand(shop, "L1") == 8
-    assert ledger_kinds(shop) == ["receipt", "donation", "adjustment", "return", "price_change"]
+    assert on_hand(shop, "L1") == 7
+    assert ledger_kinds(shop) == [
+        "receipt",
+        "donation",
+        "sale",
+        "adjustment",
+        "return",
+        "price_change",
+    ]
     with pytest.raises(
         InvalidValue, match=r"below the floor of 14.00 CNY for CAKE \(50% of list\)"
     ):
         inv.change_price(shop, inv.ChangePrice("SZ-01", "CAKE", "L1", Decimal("13.99"), at))
+    # a sale that names no price pays the lot's marked-down price
+    marked = sell(shop, "1", at + timedelta(minutes=5))
+    assert [e.unit_price for e in marked.entries] == [Money.of("19.6")]
     expired = datetime(2026, 11, 23, 18, 0, tzinfo=SHANGHAI)
     with pytest.raises(LotNotSellable, match="expired food cannot be donated"):
         inv.remove_stock(
             shop, inv.RemoveStock("SZ-01", "CAKE", "L1", EntryKind.DONATION, Decimal(1), expired)
         )
+    with pytest.raises(
+        OutOfStock,
+        match=r"only 0 of CAKE at SZ-01 can be sold, asked for 1; 6 more is expired or pulled off sale",
+    ):
+        sell(shop, "1", expired)
     inv.remove_stock(
-        shop, inv.RemoveStock("SZ-01", "CAKE", "L1", EntryKind.DISPOSAL, Decimal(8), expired)
+        shop, inv.RemoveStock("SZ-01", "CAKE", "L1", EntryKind.DISPOSAL, Decimal(6), expired)
     )
     assert on_hand(shop, "L1") == 0
+
+
+def test_nothing_happens_to_a_lot_before_it_arrives(shop: Database) -> None:
+    receive(shop, "L1", "5")
+    before = T0 - timedelta(hours=1)
+    with pytest.raises(OutOfStock, match="only 0 of CAKE"):
+        sell(shop, "1", before)
+    with pytest.raises(InvalidValue, match="cannot be sold at 2026-11-20 07:00, before it arrived"):
+        sell(shop, "1", before, lot_code="L1")
+    with pytest.raises(InvalidValue, match="before it arrived"):
+        inv.transfer_stock(
+            shop, inv.TransferStock("SZ-01", "SZ-02", "CAKE", "L1", Decimal(1), before)
+        )
+    with pytest.raises(InvalidValue, match="before it arrived"):
+        inv.count_stock(shop, inv.CountStock("SZ-01", "CAKE", "L1", Decimal(1), before))
+
+
+def test_late_uploads_never_drive_stock_below_zero_at_any_time(shop: Database) -> None:
+    receive(shop, "L1", "10")
+    sell(shop, "4", T0 + timedelta(hours=4))
+    # a count taken at T0+2h, uploaded after the 4 sold at T0+4h: it sets the
+    # balance at T0+2h, and the later sale stays on top of it
+    inv.count_stock(
+        shop, inv.CountStock("SZ-01", "CAKE", "L1", Decimal(9), T0 + timedelta(hours=2))
+    )
+    [row] = stock_views.lifecycle_table(shop, T0 + timedelta(hours=3))
+    assert row.on_hand == 9
+    assert on_hand(shop, "L1") == 5
+    # a late sale at T0+1h may take only what the later records leave over
+    with pytest.raises(OutOfStock, match="only 5 of CAKE"):
+        sell(shop, "6", T0 + timedelta(hours=1))
+    with pytest.raises(
+        OutOfStock, match="would leave later records of lot L1 of CAKE at SZ-01 below zero"
+    ):
+        inv.count_stock(
+            shop, inv.CountStock("SZ-01", "CAKE", "L1", Decimal(1), T0 + timedelta(hours=1))
+        )
+    sell(shop, "5", T0 + timedelta(hours=1))
+    assert on_hand(shop, "L1") == 0
+
+
+def test_a_retry_that_names_no_time_matches_the_first(shop: Database) -> None:
+    receive(shop, "L1", "5")
+    line = (inv.SaleLine(Decimal("2.0"), "CAKE"),)
+    first = inv.record_sale(shop, inv.RecordSale("SZ-01", line, None, idempotency_key="till-9"))
+    again = inv.record_sale(
+        shop,
+        inv.RecordSale(
+            "SZ-01", (inv.SaleLine(Decimal(2), "CAKE"),), None, idempotency_key="till-9"
+        ),
+    )
+    assert again.replayed and again.operation_id == first.operation_id
+    utc_spelling = T0.astimezone(UTC) + timedelta(hours=1)
+    inv.record_sale(
+        shop, inv.RecordSale("SZ-01", line, T0 + timedelta(hours=1), idempotency_key="till-10")
+    )
+    assert inv.record_sale(
+        shop, inv.RecordSale("SZ-01", line, utc_spelling, idempotency_key="till-10")
+    ).replayed
 
 
 def test_receipt_rules(shop: Database) -> None:

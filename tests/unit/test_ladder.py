@@ -102,3 +102,12 @@ def test_a_stage_is_recorded_once() -> None:
 def test_stage_names_are_checked() -> None:
     with pytest.raises(InvalidValue, match="before expiry"):
         ExpiryLadder([Stage("x", timedelta(0), "none")])
+
+
+@pytest.mark.parametrize("spec", ["pulled=0.5m", "warn=0.0001d", "warn=1.51h"])
+def test_durations_are_whole_minutes_so_saved_ladders_read_back(spec: str) -> None:
+    with pytest.raises(InvalidValue, match="whole number of minutes"):
+        ExpiryLadder.parse(spec)
+    assert ExpiryLadder.parse("warn=1.5h,pulled=45m!").stages[0].before_expiry == timedelta(
+        minutes=90
+    )

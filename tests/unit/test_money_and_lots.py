@@ -99,6 +99,8 @@ def test_lot_rules() -> None:
         lot(datetime(2026, 11, 23))
     with pytest.raises(InvalidValue, match="above zero"):
         lot(datetime(2026, 11, 23, tzinfo=SH), quantity=Decimal(0))
+    with pytest.raises(InvalidValue, match="expires before it was received"):
+        lot(datetime(2026, 11, 20, 7, tzinfo=SH))
     with pytest.raises(InvalidValue, match="not after production"):
         lot(datetime(2026, 11, 19, tzinfo=SH), produced_at=datetime(2026, 11, 19, 6, tzinfo=SH))
 
@@ -126,3 +128,11 @@ def test_ladder_and_expiry_use_real_time_across_a_clock_change() -> None:
     assert ladder.is_sellable(item.expires_at, datetime(2017, 3, 26, 0, 59, tzinfo=LONDON))
     assert not ladder.is_sellable(item.expires_at, datetime(2017, 3, 26, 2, 0, tzinfo=LONDON))
     assert ladder.sellable_until(item.expires_at) == datetime(2017, 3, 26, 2, 0, tzinfo=LONDON)
+
+
+@pytest.mark.parametrize("text", ["1e400", "1e30", "100000000000000000"])
+def test_absurd_numbers_are_refused_with_a_message(text: str) -> None:
+    with pytest.raises(InvalidValue, match="too large"):
+        quantity(text)
+    with pytest.raises(InvalidValue, match="too large"):
+        Money.of(text)

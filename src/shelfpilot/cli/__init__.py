@@ -10,10 +10,10 @@ from typing import Annotated
 
 import typer
 
+from shelfpilot.cli.app import At, Db, Location, app
 from shelfpilot.cli.support import (
     decimal,
     expiry_value,
-    fail,
     handled,
     lifecycle_table,
     moment,
@@ -21,33 +21,12 @@ from shelfpilot.cli.support import (
     out,
     print_daily,
     progress_bar,
+    when,
 )
-from shelfpilot.config import DEFAULT_DB_URL, dataset
-from shelfpilot.demo import SOURCE_DATASET
+from shelfpilot.config import DEFAULT_DB_URL
 from shelfpilot.domain.ledger import EntryKind
 from shelfpilot.domain.money import show
-from shelfpilot.services import catalog, demo, exports, imports, inventory, stock_views
-
-app = typer.Typer(
-    help="ShelfPilot: lots, expiry ladders and FEFO stock for goods that do not keep.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
-Db = Annotated[
-    str,
-    typer.Option(
-        "--db", envvar="SHELFPILOT_DB_URL", help="Database URL (SQLite file or postgresql://...)."
-    ),
-]
-At = Annotated[
-    str | None,
-    typer.Option(
-        "--at",
-        help="Time as ISO 8601 ('2026-11-22 15:00'); without a zone it is the store's. Default now.",
-    ),
-]
-Location = Annotated[str | None, typer.Option("--location", "-l", help="Location code.")]
+from shelfpilot.services import catalog, exports, imports, inventory, stock_views
 
 
 class ImportKind(StrEnum):
@@ -57,6 +36,11 @@ class ImportKind(StrEnum):
     lots = "lots"
     sales = "sales"
     counts = "counts"
+
+
+class Language(StrEnum):
+    en = "en"
+    zh = "zh"
 
 
 class ExportKind(StrEnum):
@@ -140,7 +124,7 @@ def receive(
             database,
             inventory.ReceiveLot(
                 location=location, sku=sku, lot_code=lot, quantity=decimal(quantity, "quantity"),
-                received_at=moment(at, database, location), expiry=expiry_value(expiry),
+                received_at=when(at, database, location), expiry=expiry_value(expiry),
                 produced_at=moment(produced, database, location) if produced else None,
                 unit_cost=decimal(cost, "cost") if cost else None, supplier=supplier, idempotency_key=key,
             ),
@@ -177,7 +161,7 @@ def sell(
         )  # fmt: skip
         result = inventory.record_sale(
             database,
-            inventory.RecordSale(location, (line,), moment(at, database, location), receipt, key),
+            inventory.RecordSale(location, (line,), when(at, database, location), receipt, key),
         )
         for entry in result.entries:
             out.print(
@@ -206,7 +190,7 @@ def _removal(
                 lot,
                 kind,
                 decimal(quantity, "quantity"),
-                moment(at, database, location),
+                when(at, database, location),
                 note,
                 key,
             ),
@@ -277,7 +261,7 @@ def transfer(
                 sku,
                 lot,
                 decimal(quantity, "quantity"),
-                moment(at, database, location),
+                when(at, database, location),
                 key,
             ),
         )
@@ -304,7 +288,7 @@ def count(
                 sku,
                 lot,
                 decimal(counted, "counted quantity"),
-                moment(at, database, location),
+                when(at, database, location),
                 key,
             ),
         )
@@ -317,13 +301,15 @@ def ladder(at: At = None, location: Location = None, db: Db = DEFAULT_DB_URL) ->
     """Lots with stock by expiry-ladder stage, as of a time."""
     with handled():
         database = open_db(db)
-        when = moment(at, database, location)
-        grouped = stock_views.lots_by_stage(database, when, location=location)
+        moment_at = moment(at, database, location)
+        grouped = stock_views.lots_by_stage(database, moment_at, location=location)
         if not grouped:
-            out.print(f"no lot is on the ladder as of {when:%Y-%m-%d %H:%M %Z}")
+            out.print(f"no lot is on the ladder as of {moment_at:%Y-%m-%d %H:%M %Z}")
         for stage, rows in grouped.items():
             out.print(
-                lifecycle_table(rows, f"{stage} ({len(rows)} lots) as of {when:%Y-%m-%d %H:%M %Z}")
+                lifecycle_table(
+                    rows, f"{stage} ({len(rows)} lots) as of {moment_at:%Y-%m-%d %H:%M %Z}"
+                )
             )
 
 
@@ -348,18 +334,25 @@ def lifecycle(
     all_lots: Annotated[
         bool, typer.Option("--all", help="Include lots with nothing left.")
     ] = False,
-    lang: Annotated[str, typer.Option(help="Product names in en or zh.")] = "en",
+    lang: Annotated[Language, typer.Option(help="Product names in en or zh.")] = Language.en,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
     """The product lifecycle table: one row per lot."""
     with handled():
         database = open_db(db)
-        when = moment(at, database, location)
+        moment_at = moment(at, database, location)
         rows = stock_views.lifecycle_table(
-            database, when, location=location, sku=sku, open_only=not all_lots, language=lang
+            database,
+            moment_at,
+            location=location,
+            sku=sku,
+            open_only=not all_lots,
+            language=lang.value,
         )
         out.print(
-            lifecycle_table(rows, f"Lifecycle as of {when:%Y-%m-%d %H:%M %Z} ({len(rows)} lots)")
+            lifecycle_table(
+                rows, f"Lifecycle as of {moment_at:%Y-%m-%d %H:%M %Z} ({len(rows)} lots)"
+            )
         )
 
 
@@ -372,42 +365,10 @@ def daily(at: At = None, location: Location = None, db: Db = DEFAULT_DB_URL) -> 
         print_daily(report)
 
 
-@app.command("demo")
-def demo_command(
-    db: Annotated[
-        str, typer.Option("--db", help="Where to build the demo (replaced).")
-    ] = "sqlite:///shelfpilot-demo.db",
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Show the ladder as of this day/time.")
-    ] = None,
-    data: Annotated[Path | None, typer.Option(help="Folder of the shared data sets.")] = None,
-) -> None:
-    """Build the demo bakery from real Bread Basket sales and show its ladder and lifecycle."""
-    with handled():
-        if db.startswith("sqlite:///"):
-            target = Path(db.removeprefix("sqlite:///"))
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{target}{suffix}").unlink(missing_ok=True)
-        database = open_db(db, create=True)
-        source = None
-        if data is not None:
-            source = dataset(SOURCE_DATASET, data)
-            if source is None:
-                fail(f"no {SOURCE_DATASET} under {data}; leave out --data to use the bundled copy")
-        with progress_bar() as update:
-            summary = demo.build_demo(database, source=source, progress=update)
-        out.print(
-            f"demo bakery {summary.location} built in {db}: {summary.products} products, {summary.lots} lots, "
-            f"{summary.sales_lines} sale lines replayed ({summary.first_day} → {summary.last_day}), "
-            f"{show(summary.sold_units)} units sold, {show(summary.disposed_units)} disposed, "
-            f"{summary.stage_changes} stage changes"
-        )
-        when = moment(as_of, database, summary.location) if as_of else summary.default_as_of
-        report = stock_views.run_daily(database, when, location=summary.location)
-        print_daily(report)
-        rows = stock_views.lifecycle_table(database, when, location=summary.location)
-        out.print(lifecycle_table(rows, f"Lifecycle as of {when:%Y-%m-%d %H:%M %Z}"))
+# registers `demo` on the app
+from shelfpilot.cli import demo as _demo  # noqa: E402
 
+__all__ = ["_demo", "app"]
 
 if __name__ == "__main__":  # pragma: no cover
     app()

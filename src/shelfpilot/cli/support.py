@@ -59,11 +59,14 @@ def handled() -> Iterator[None]:
         raise typer.Exit(1) from None
     except StorageUnavailable as error:
         fail(str(error), 3)
+    except OSError as error:
+        fail(f"{error.strerror or error}: {error.filename or ''}".rstrip(": "))
     except DomainError as error:
         fail(str(error))
 
 
 def open_db(url: str, *, create: bool = False) -> Database:
+    """Open (and with ``create`` migrate) a database; call inside ``handled()``."""
     db = Database(url)
     if create:
         db.migrate()
@@ -81,6 +84,12 @@ def moment(text: str | None, db: Database, location: str | None = None) -> datet
     except ValueError:
         fail(f"{text!r} is not a time; write it like 2026-11-22 or 2026-11-22 15:00")
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def when(text: str | None, db: Database, location: str | None = None) -> datetime | None:
+    """An event time the user typed, or None for "now" (decided when it is recorded,
+    so a retried command with the same idempotency key matches the first)."""
+    return None if text is None else moment(text, db, location)
 
 
 def expiry_value(text: str | None) -> date | datetime | None:

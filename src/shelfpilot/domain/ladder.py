@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from shelfpilot.domain.errors import InvalidValue
@@ -21,16 +22,20 @@ from shelfpilot.domain.lots import utc
 if TYPE_CHECKING:
     from shelfpilot.domain.catalog import Product
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([dhm])\s*$", re.IGNORECASE)
-_UNITS = {"d": timedelta(days=1), "h": timedelta(hours=1), "m": timedelta(minutes=1)}
+_DURATION = re.compile(r"^\s*(\d{1,6}(?:\.\d{1,4})?)\s*([dhm])\s*$", re.IGNORECASE)
+_MINUTES = {"d": 1440, "h": 60, "m": 1}
 
 
 def parse_duration(text: str) -> timedelta:
-    """'7d', '48h', '90m' → timedelta."""
+    """'7d', '48h', '1.5h', '90m' → timedelta, in whole minutes (so the text
+    form written back by ``spec`` reads in again as the same ladder)."""
     match = _DURATION.match(text)
     if not match:
         raise InvalidValue(f"{text!r} is not a duration like 7d, 48h or 90m")
-    return _UNITS[match.group(2).lower()] * float(match.group(1))
+    minutes = Decimal(match.group(1)) * _MINUTES[match.group(2).lower()]
+    if minutes != minutes.to_integral_value() or minutes < 1:
+        raise InvalidValue(f"{text!r} must be a whole number of minutes, at least 1m")
+    return timedelta(minutes=int(minutes))
 
 
 def format_duration(span: timedelta) -> str:

@@ -55,8 +55,9 @@ def lifecycle_row(
     selling_until = min(utc(at), utc(lot.expires_at))
     elapsed = max(selling_until - utc(lot.received_at), _MIN_ELAPSED)
     days = Decimal(int(elapsed.total_seconds())) / Decimal(86400)
-    per_day = (sold / days).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    cover = (on_hand / per_day).quantize(Decimal("0.1")) if per_day > 0 else None
+    speed = sold / days
+    per_day = speed.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    cover = (on_hand / speed).quantize(Decimal("0.1")) if speed > 0 else None
     stage = ladder.stage_at(lot.expires_at, at)
     return LifecycleRow(
         location_code=lot.location_code,

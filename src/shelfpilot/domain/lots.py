@@ -98,6 +98,10 @@ class Lot:
                 raise InvalidValue(f"lot {self.code}: expiry is not after production")
             if utc(self.received_at) < utc(self.produced_at):
                 raise InvalidValue(f"lot {self.code}: received before it was produced")
+        if utc(self.expires_at) <= utc(self.received_at):
+            raise InvalidValue(
+                f"lot {self.code}: it expires before it was received; check the expiry"
+            )
 
     @property
     def key(self) -> LotKey:

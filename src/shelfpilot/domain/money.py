@@ -13,6 +13,8 @@ QUANTITY_PLACES = Decimal("0.001")
 #: Money is kept to 1/10,000 of the currency unit internally, shown to 2 places.
 MONEY_PLACES = Decimal("0.0001")
 RATIO_PLACES = Decimal("0.0001")
+#: Nothing a shop records is this large; bigger numbers are typing mistakes.
+LARGEST = Decimal("1e12")
 
 Number = Decimal | int | str
 
@@ -27,6 +29,8 @@ def to_decimal(value: Number, what: str = "value") -> Decimal:
         raise InvalidValue(f"{what} {value!r} is not a number") from None
     if not result.is_finite():
         raise InvalidValue(f"{what} {value!r} is not a finite number")
+    if abs(result) >= LARGEST:
+        raise InvalidValue(f"{what} {value} is too large (limit {LARGEST:,.0f})")
     return result
 
 

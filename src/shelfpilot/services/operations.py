@@ -14,12 +14,15 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import Enum
 from typing import Any, Protocol
 
 from shelfpilot.domain.errors import Conflict
 from shelfpilot.domain.ledger import LedgerEntry
-from shelfpilot.storage import Database, DuplicateOperation, UnitOfWork
+from shelfpilot.domain.lots import require_aware
+from shelfpilot.storage import Database, DuplicateOperation, TransientConflict, UnitOfWork
 
 
 class Command(Protocol):
@@ -34,13 +37,35 @@ class OperationResult:
     replayed: bool = False
 
 
+ATTEMPTS = 3
+
 #: Writes the operation's entries through the unit of work; gets the operation id.
 Apply = Callable[[UnitOfWork, int], list[LedgerEntry]]
 
 
+def occurred(at: datetime | None) -> datetime:
+    """When an event happened: as given, or now when the caller gave no time."""
+    return datetime.now(UTC) if at is None else require_aware(at, "time")
+
+
+def _canonical(value: object) -> object:
+    """One spelling per value, so a retry of the same request always matches:
+    2 and 2.0 are the same quantity, 10:00+08:00 and 02:00Z the same instant."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime):
+        # a naive time (an expiry in the store's zone) is kept as written
+        return value.isoformat() if value.tzinfo is None else value.astimezone(UTC).isoformat()
+    if isinstance(value, date | Enum):
+        return str(value.value if isinstance(value, Enum) else value.isoformat())
+    return str(value)
+
+
 def fingerprint(kind: str, command: Any) -> str:
+    """A digest of the request's content. An omitted time ("now") is left out,
+    so retrying a request that did not name its time still matches."""
     payload = {k: v for k, v in dataclasses.asdict(command).items() if k != "idempotency_key"}
-    text = json.dumps({"kind": kind, **payload}, sort_keys=True, default=str)
+    text = json.dumps({"kind": kind, **payload}, sort_keys=True, default=_canonical)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -64,12 +89,16 @@ def execute(uow: UnitOfWork, kind: str, command: Command, apply: Apply) -> Opera
 
 def run(db: Database, kind: str, command: Command, apply: Apply) -> OperationResult:
     """One transaction. If a concurrent retry commits the same key first, the
-    second attempt finds it and replays its result."""
-    for attempt in range(2):
+    next attempt finds it and replays its result; after a deadlock or a busy
+    database the whole transaction runs again (nothing of it was kept)."""
+    for attempt in range(1, ATTEMPTS + 1):
         try:
             with db.transaction() as uow:
                 return execute(uow, kind, command, apply)
         except DuplicateOperation:
-            if attempt == 1 or command.idempotency_key is None:
+            if attempt == ATTEMPTS or command.idempotency_key is None:
+                raise
+        except TransientConflict:
+            if attempt == ATTEMPTS:
                 raise
     raise AssertionError("unreachable")

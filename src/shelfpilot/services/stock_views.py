@@ -88,8 +88,7 @@ def run_daily(db: Database, as_of: datetime, *, location: str | None = None) -> 
         for view, row in zip(views, rows, strict=True):
             stage = policy.for_sku(view.lot.sku, view.category).stage_at(view.lot.expires_at, at)
             new = stage_to_record(stage, recorded.get(view.lot_id, set()))
-            if new is not None:
-                uow.stock.add_stage_event(view.lot_id, new.code, new.action, at)
+            if new is not None and uow.stock.add_stage_event(view.lot_id, new.code, new.action, at):
                 changes.append(StageChange(row, at))
         due = [r for r in rows if r.stage != FRESH.code]
         return DailyReport(at, changes, due, Counter(r.stage for r in rows))

@@ -2,9 +2,9 @@
 The only package that knows SQL."""
 
 from shelfpilot.storage.database import Database
-from shelfpilot.storage.errors import DuplicateOperation
+from shelfpilot.storage.errors import DuplicateOperation, StorageUnavailable, TransientConflict
 from shelfpilot.storage.stock_repo import LedgerRecord, LotView
-from shelfpilot.storage.unit_of_work import StorageUnavailable, UnitOfWork
+from shelfpilot.storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "Database",
@@ -12,5 +12,6 @@ __all__ = [
     "LedgerRecord",
     "LotView",
     "StorageUnavailable",
+    "TransientConflict",
     "UnitOfWork",
 ]

@@ -14,8 +14,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from shelfpilot.storage.errors import StorageUnavailable, translate_dbapi
 from shelfpilot.storage.unit_of_work import UnitOfWork
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -32,7 +34,12 @@ def normalise_url(url: str) -> str:
 
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
-        self.url = normalise_url(url)
+        try:
+            self.url = normalise_url(url)
+        except ArgumentError:
+            raise StorageUnavailable(
+                f"{url!r} is not a database URL; use e.g. sqlite:///shop.db or postgresql://user@host/db"
+            ) from None
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
@@ -57,13 +64,19 @@ class Database:
 
     def migrate(self) -> None:
         """Create or upgrade the schema to the latest Alembic revision."""
-        with self.engine.begin() as connection:
-            config = alembic_config(self.url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        try:
+            with self.engine.begin() as connection:
+                config = alembic_config(self.url)
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except DBAPIError as error:
+            raise translate_dbapi(error) from error
 
     def is_initialised(self) -> bool:
-        return inspect(self.engine).has_table("ledger_entries")
+        try:
+            return inspect(self.engine).has_table("ledger_entries")
+        except DBAPIError as error:
+            raise translate_dbapi(error) from error
 
     def close(self) -> None:
         self.engine.dispose()

@@ -11,6 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -150,9 +152,14 @@ class StockRepository:
         *,
         expiring_after: datetime | None = None,
         lot_code: str | None = None,
+        at: datetime | None = None,
     ) -> list[LotStock]:
-        """Lots of one product at one location with their on-hand, locked for
-        update on PostgreSQL (in id order, so concurrent sales cannot deadlock)."""
+        """Lots of one product at one location with the stock that can be taken
+        from them, locked for update on PostgreSQL (in id order).
+
+        With ``at``, only lots received by then count, and a lot's stock is what
+        can be taken at ``at`` without any later record going negative: the
+        lowest balance from ``at`` on (an upload can arrive after later events)."""
         product = self.catalog.product_row(sku)
         location = self.catalog.location_row(location_code)
         query = select(LotRow).where(
@@ -160,13 +167,18 @@ class StockRepository:
         )
         if lot_code is not None:
             query = query.where(LotRow.lot_code == lot_code)
-        elif expiring_after is not None:
-            query = query.where(LotRow.expires_at > expiring_after)
+        else:
+            if expiring_after is not None:
+                query = query.where(LotRow.expires_at > expiring_after)
+            if at is not None:
+                query = query.where(LotRow.received_at <= at)
         query = query.order_by(LotRow.id)
         if self.lock:
             query = query.with_for_update()
         rows = self.session.scalars(query).all()
         sums = self.on_hand_by_id([r.id for r in rows])
+        if at is not None:
+            sums = self._available_at([r.id for r in rows], sums, at)
         result = []
         for row in rows:
             lot = _lot(row, sku, location_code, product.currency, location.timezone)
@@ -183,6 +195,61 @@ class StockRepository:
             .group_by(LedgerRow.lot_id)
         )
         return {lot_id: total for lot_id, total in self.session.execute(query).all()}  # noqa: C416
+
+    def _later_entries(self, lot_ids: Sequence[int], at: datetime) -> dict[int, list[Decimal]]:
+        later: dict[int, list[Decimal]] = defaultdict(list)
+        if lot_ids:
+            query = (
+                select(LedgerRow.lot_id, LedgerRow.quantity)
+                .where(LedgerRow.lot_id.in_(lot_ids), LedgerRow.occurred_at > at)
+                .order_by(LedgerRow.occurred_at, LedgerRow.id)
+            )
+            for lot_id, amount in self.session.execute(query).all():
+                later[lot_id].append(amount)
+        return later
+
+    def _available_at(
+        self, lot_ids: Sequence[int], totals: dict[int, Decimal], at: datetime
+    ) -> dict[int, Decimal]:
+        later = self._later_entries(lot_ids, at)
+        result = dict(totals)
+        for lot_id, amounts in later.items():
+            balance = totals.get(lot_id, ZERO) - sum(amounts, ZERO)
+            lowest = balance
+            for amount in amounts:
+                balance += amount
+                lowest = min(lowest, balance)
+            result[lot_id] = lowest
+        return result
+
+    def balance_at(self, key: LotKey, at: datetime) -> Decimal:
+        """On-hand of a lot counting only entries up to ``at``."""
+        lot_id = self.lot_id(key)
+        later = self._later_entries([lot_id], at).get(lot_id, [])
+        return self.on_hand_by_id([lot_id]).get(lot_id, ZERO) - sum(later, ZERO)
+
+    def totals_by_kind(self, key: LotKey) -> dict[EntryKind, Decimal]:
+        lot_id = self.lot_id(key)
+        query = (
+            select(LedgerRow.kind, func.sum(LedgerRow.quantity))
+            .where(LedgerRow.lot_id == lot_id)
+            .group_by(LedgerRow.kind)
+        )
+        return {EntryKind(kind): total for kind, total in self.session.execute(query).all()}
+
+    def price_at(self, key: LotKey, at: datetime) -> Decimal | None:
+        """The lot's latest price change up to ``at``, if it was repriced."""
+        query = (
+            select(LedgerRow.unit_price)
+            .where(
+                LedgerRow.lot_id == self.lot_id(key),
+                LedgerRow.kind == EntryKind.PRICE_CHANGE.value,
+                LedgerRow.occurred_at <= at,
+            )
+            .order_by(LedgerRow.occurred_at.desc(), LedgerRow.id.desc())
+            .limit(1)
+        )
+        return self.session.scalar(query)
 
     def on_hand(self, key: LotKey) -> Decimal:
         lot_id = self.lot_id(key)
@@ -336,8 +403,21 @@ class StockRepository:
                 result[lot_id].add(stage)
         return result
 
-    def add_stage_event(self, lot_id: int, stage: str, action: str, at: datetime) -> None:
-        self.session.add(StageEventRow(lot_id=lot_id, stage=stage, action=action, recorded_at=at))
+    def add_stage_event(self, lot_id: int, stage: str, action: str, at: datetime) -> bool:
+        """Record that a lot entered a stage; False when it was already recorded
+        (another daily run got there first), so the alert still fires once."""
+        insert_into = (
+            postgresql_insert
+            if self.session.get_bind().dialect.name == "postgresql"
+            else sqlite_insert
+        )
+        statement = (
+            insert_into(StageEventRow)
+            .values(lot_id=lot_id, stage=stage, action=action, recorded_at=at)
+            .on_conflict_do_nothing(index_elements=["lot_id", "stage"])
+            .returning(StageEventRow.id)
+        )
+        return self.session.execute(statement).first() is not None
 
 
 def _chunks(items: list[int], size: int) -> Iterable[list[int]]:

@@ -7,17 +7,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from shelfpilot.domain.errors import DomainError
 from shelfpilot.storage.catalog_repo import CatalogRepository
-from shelfpilot.storage.errors import translate
+from shelfpilot.storage.errors import translate, translate_dbapi
 from shelfpilot.storage.stock_repo import StockRepository
-
-
-class StorageUnavailable(DomainError):
-    pass
 
 
 class UnitOfWork:
@@ -30,7 +25,12 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._factory()
-        self.session.begin()
+        try:
+            self.session.begin()
+            self.session.connection()
+        except DBAPIError as error:
+            self.session.close()
+            raise translate_dbapi(error) from error
         self.catalog = CatalogRepository(self.session)
         self.stock = StockRepository(self.session, self.catalog, lock=self.dialect != "sqlite")
         return self
@@ -46,14 +46,14 @@ class UnitOfWork:
                 self.session.commit()
             else:
                 self.session.rollback()
-        except IntegrityError as error:
+        except DBAPIError as error:
             self.session.rollback()
-            raise translate(error) from error
-        except OperationalError as error:
-            self.session.rollback()
-            raise StorageUnavailable(f"the database is unavailable: {error.orig}") from error
+            raise translate_dbapi(error) from error
         finally:
             self.session.close()
+        if isinstance(exc, DBAPIError):
+            # a statement failed inside the block (a deadlock, a lost connection)
+            raise translate_dbapi(exc) from exc
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -1,0 +1,187 @@
+"""Stock use cases besides receipts and sales: donate, dispose, transfer,
+count, customer return and price change. Every one is refused for a time
+before the lot was received, and takes at most what can be taken at that
+time without a later record going negative."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+
+from shelfpilot.domain.errors import InvalidValue, LotNotSellable, NotFound, OutOfStock
+from shelfpilot.domain.fefo import LotStock
+from shelfpilot.domain.ledger import ZERO, EntryKind, LedgerEntry, count_entry, removal_entry
+from shelfpilot.domain.lots import Lot, LotKey
+from shelfpilot.domain.money import Money, quantity, show
+from shelfpilot.domain.pricing import check_price
+from shelfpilot.services.commands import (
+    ChangePrice,
+    CountStock,
+    RemoveStock,
+    ReturnStock,
+    TransferStock,
+)
+from shelfpilot.services.operations import OperationResult, execute, occurred, run
+from shelfpilot.storage import Database, UnitOfWork
+
+
+def check_after_receipt(lot: Lot, at: datetime, what: str) -> None:
+    if at < lot.received_at:
+        raise InvalidValue(
+            f"{lot.key} was received at {lot.received_at:%Y-%m-%d %H:%M}; "
+            f"it cannot be {what} at {at.astimezone(lot.received_at.tzinfo):%Y-%m-%d %H:%M}, before it arrived"
+        )
+
+
+def _one_lot(
+    uow: UnitOfWork, location: str, sku: str, lot_code: str, at: datetime, what: str
+) -> LotStock:
+    stock = uow.stock.stock(location, sku, lot_code=lot_code, at=at)
+    if not stock:
+        raise NotFound(f"unknown {LotKey(location, sku, lot_code)}")
+    check_after_receipt(stock[0].lot, at, what)
+    return stock[0]
+
+
+def _remove(cmd: RemoveStock, uow: UnitOfWork, operation_id: int) -> list[LedgerEntry]:
+    at = occurred(cmd.at)
+    held = _one_lot(
+        uow,
+        cmd.location,
+        cmd.sku,
+        cmd.lot_code,
+        at,
+        "donated" if cmd.kind == EntryKind.DONATION else "removed",
+    )
+    if cmd.kind == EntryKind.DONATION and held.lot.is_expired(at):
+        raise LotNotSellable(
+            f"{held.lot.key} has expired: expired food cannot be donated, dispose of it"
+        )
+    entry = removal_entry(
+        held.lot.key, held.on_hand, EntryKind(cmd.kind), cmd.quantity, at, note=cmd.note
+    )
+    uow.stock.add_entries(operation_id, [entry])
+    return [entry]
+
+
+def apply_removal(uow: UnitOfWork, cmd: RemoveStock) -> OperationResult:
+    return execute(uow, EntryKind(cmd.kind).value, cmd, partial(_remove, cmd))
+
+
+def remove_stock(db: Database, cmd: RemoveStock) -> OperationResult:
+    return run(db, EntryKind(cmd.kind).value, cmd, partial(_remove, cmd))
+
+
+def _transfer(cmd: TransferStock, uow: UnitOfWork, operation_id: int) -> list[LedgerEntry]:
+    """The lot keeps its code, expiry and cost at the destination."""
+    if cmd.from_location == cmd.to_location:
+        raise InvalidValue("a transfer needs two different locations")
+    at = occurred(cmd.at)
+    held = _one_lot(uow, cmd.from_location, cmd.sku, cmd.lot_code, at, "moved")
+    destination = uow.catalog.location(cmd.to_location)
+    if not destination.holds_stock:
+        raise InvalidValue(
+            f"{destination.code} is a {destination.kind.value} and cannot hold stock"
+        )
+    out = removal_entry(
+        held.lot.key,
+        held.on_hand,
+        EntryKind.TRANSFER_OUT,
+        cmd.quantity,
+        at,
+        reference=destination.code,
+    )
+    target = LotKey(destination.code, cmd.sku, cmd.lot_code)
+    if uow.stock.find_lot(target) is None:
+        source = held.lot
+        uow.stock.add_lot(
+            Lot(
+                code=source.code,
+                sku=source.sku,
+                location_code=destination.code,
+                received_at=at,
+                expires_at=source.expires_at,
+                quantity=-out.quantity,
+                unit_cost=source.unit_cost,
+                produced_at=source.produced_at,
+                expiry_is_date=source.expiry_is_date,
+            )
+        )
+    entries = [
+        out,
+        LedgerEntry(target, EntryKind.TRANSFER_IN, -out.quantity, at, reference=cmd.from_location),
+    ]
+    uow.stock.add_entries(operation_id, entries)
+    return entries
+
+
+def transfer_stock(db: Database, cmd: TransferStock) -> OperationResult:
+    return run(db, "transfer", cmd, partial(_transfer, cmd))
+
+
+def _count(cmd: CountStock, uow: UnitOfWork, operation_id: int) -> list[LedgerEntry]:
+    """A count sets the lot's balance at the time of the count; records made
+    later (uploaded before the count) stay as they are."""
+    at = occurred(cmd.at)
+    held = _one_lot(uow, cmd.location, cmd.sku, cmd.lot_code, at, "counted")
+    entry = count_entry(held.lot.key, uow.stock.balance_at(held.lot.key, at), cmd.counted, at)
+    if entry is not None and -entry.quantity > held.on_hand:
+        raise OutOfStock(
+            f"a count of {show(quantity(cmd.counted))} at {at:%Y-%m-%d %H:%M} would leave later records of "
+            f"{held.lot.key} below zero; record the count at the time it was taken, after those sales"
+        )
+    entries = [entry] if entry else []
+    uow.stock.add_entries(operation_id, entries)
+    return entries
+
+
+def apply_count(uow: UnitOfWork, cmd: CountStock) -> OperationResult:
+    return execute(uow, "count", cmd, partial(_count, cmd))
+
+
+def count_stock(db: Database, cmd: CountStock) -> OperationResult:
+    return run(db, "count", cmd, partial(_count, cmd))
+
+
+def _return(cmd: ReturnStock, uow: UnitOfWork, operation_id: int) -> list[LedgerEntry]:
+    """A customer can return at most what was sold from the lot and not yet returned."""
+    at = occurred(cmd.at)
+    held = _one_lot(uow, cmd.location, cmd.sku, cmd.lot_code, at, "returned")
+    amount = quantity(cmd.quantity)
+    totals = uow.stock.totals_by_kind(held.lot.key)
+    returnable = -totals.get(EntryKind.SALE, ZERO) - totals.get(EntryKind.RETURN, ZERO)
+    if amount > returnable:
+        raise InvalidValue(
+            f"only {show(returnable)} of {held.lot.key} was sold and not yet returned; "
+            f"a return of {show(amount)} is more than that"
+        )
+    entry = LedgerEntry(held.lot.key, EntryKind.RETURN, amount, at)
+    uow.stock.add_entries(operation_id, [entry])
+    return [entry]
+
+
+def return_stock(db: Database, cmd: ReturnStock) -> OperationResult:
+    return run(db, "return", cmd, partial(_return, cmd))
+
+
+def _reprice(cmd: ChangePrice, uow: UnitOfWork, operation_id: int) -> list[LedgerEntry]:
+    product = uow.catalog.product(cmd.sku)
+    at = occurred(cmd.at)
+    held = _one_lot(uow, cmd.location, cmd.sku, cmd.lot_code, at, "repriced")
+    price = check_price(
+        product, Money(cmd.unit_price, product.currency), allow_below_floor=cmd.allow_below_floor
+    )
+    entry = LedgerEntry(
+        held.lot.key,
+        EntryKind.PRICE_CHANGE,
+        Decimal(0),
+        at,
+        unit_price=price,
+    )
+    uow.stock.add_entries(operation_id, [entry])
+    return [entry]
+
+
+def change_price(db: Database, cmd: ChangePrice) -> OperationResult:
+    return run(db, "price_change", cmd, partial(_reprice, cmd))
