@@ -1,0 +1,1 @@
+"""Demand forecasting (with stock-out censoring and drivers) and expiry risk."""
