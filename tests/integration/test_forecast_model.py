@@ -73,3 +73,25 @@ def test_saved_model_predicts_the_same_and_updates_without_refitting(
     with pytest.raises(ValueError, match="not a ShelfPilot demand model"):
         (tmp_path / "junk.pkl").write_bytes(b"\x80\x04N.")
         GlobalDemandModel.load(tmp_path / "junk.pkl")
+
+
+def test_forecast_days_see_feature_windows_like_training_did(frame: pd.DataFrame) -> None:
+    """From the 8th forecast day on, the stock-coverage and zero-share windows
+    once lay entirely in the future and went missing, a state the model never
+    saw in training; on the full data set the second week fell by ~40 %."""
+    train, _ = split(frame, 14)
+    model = small().fit(train)
+    assert model.booster_ is not None
+    seen: list[np.ndarray] = []
+    predict = model.booster_.predict
+
+    def recording(x: np.ndarray, *args: object, **kwargs: object) -> np.ndarray:
+        seen.append(x)
+        return predict(x, *args, **kwargs)
+
+    model.booster_.predict = recording  # type: ignore[method-assign]
+    model.predict(14)
+    watched = [model.names_.index(name) for name in ("coverage7", "zero_share14", "mean7")]
+    assert len(seen) == 14
+    for step, x in enumerate(seen, start=1):
+        assert not np.isnan(x[:, watched]).any(), f"missing feature values on forecast day {step}"

@@ -25,7 +25,14 @@ import pandas as pd
 
 from shelfpilot.forecast.calendar import HolidayCalendar
 from shelfpilot.forecast.censoring import latent_demand
-from shelfpilot.forecast.panel import MIN_HISTORY, Array, Panel, feature_names, features_at
+from shelfpilot.forecast.panel import (
+    MIN_HISTORY,
+    Array,
+    Panel,
+    feature_names,
+    features_at,
+    recent_level,
+)
 
 HORIZON_BANDS = ((1, 3), (4, 7), (8, 14), (15, 10_000))
 LEVEL_BUCKETS = 5
@@ -150,19 +157,21 @@ class GlobalDemandModel:
         return lgb.train(self.params, data, num_boost_round=self.n_estimators)
 
     def _recursive(self, booster: lgb.Booster, panel: Panel, origin: int, horizon: int) -> Array:
+        """Forecast day by day from ``origin``. Every feature window must look as
+        it did in training, where nothing was ever missing: a forecast day
+        stands in for its own sales, and stocking is taken to go on as over the
+        last week (left missing, the 8th day onwards would see an all-missing
+        coverage window, which the model never saw, and fall apart)."""
         demand = panel.demand.copy()
         demand[:, origin:] = np.nan
         sales = panel.sales.copy()
         sales[:, origin:] = np.nan
         work = Panel(panel.ids, panel.dates, demand, sales, panel.drivers, panel.statics)
-        coverage = np.concatenate(
-            [
-                self.coverage_,
-                np.full((len(panel.ids), max(0, panel.days - self.coverage_.shape[1])), np.nan),
-            ],
-            axis=1,
-        )
-        coverage[:, origin:] = np.nan
+        known = self.coverage_[:, : min(origin, self.coverage_.shape[1])]
+        coverage = np.empty((len(panel.ids), panel.days))
+        coverage[:, : known.shape[1]] = known
+        recent = recent_level(known, 7)
+        coverage[:, known.shape[1] :] = np.where(np.isnan(recent), 1.0, recent)[:, None]
         out = np.empty((len(panel.ids), horizon))
         for step in range(horizon):
             t = origin + step
@@ -170,6 +179,7 @@ class GlobalDemandModel:
                 booster.predict(features_at(work, t, coverage).astype(np.float32)), 0.0
             )
             demand[:, t] = pred
+            sales[:, t] = pred
             out[:, step] = pred
         return out
 

@@ -94,7 +94,7 @@ class Panel:
                 flags = calendar.flags(new_dates)
                 block = np.where(np.isnan(block), flags[None, :], block)
             elif rule == "recent":
-                level = _recent_level(known, 14)
+                level = recent_level(known, 14)
                 block = np.where(np.isnan(block), level[:, None], block)
             else:
                 block = np.where(np.isnan(block), float(rule), block)
@@ -167,7 +167,7 @@ class Panel:
         )
 
 
-def _recent_level(values: Array, window: int) -> Array:
+def recent_level(values: Array, window: int) -> Array:
     tail = values[:, -window:]
     count = np.sum(~np.isnan(tail), axis=1)
     total = np.nansum(tail, axis=1)
@@ -175,7 +175,7 @@ def _recent_level(values: Array, window: int) -> Array:
 
 
 def _window_mean(values: Array, t: int, window: int) -> Array:
-    return _recent_level(values[:, max(0, t - window) : t], window)
+    return recent_level(values[:, max(0, t - window) : t], window)
 
 
 def feature_names(panel: Panel) -> list[str]:
@@ -203,15 +203,15 @@ def features_at(panel: Panel, t: int, coverage: Array | None = None) -> Array:
     for w in WINDOWS:
         cols.append(_window_mean(d, t, w))
     window = d[:, max(0, t - 7) : t]
-    mean7 = _recent_level(window, 7)
-    sq = _recent_level(window**2, 7)
+    mean7 = recent_level(window, 7)
+    sq = recent_level(window**2, 7)
     cols.append(np.sqrt(np.maximum(sq - mean7**2, 0.0)))
     same_day = [d[:, t - k] for k in (7, 14, 21, 28) if t - k >= 0]
-    cols.append(_recent_level(np.stack(same_day, axis=1), 4) if same_day else np.full(n, np.nan))
+    cols.append(recent_level(np.stack(same_day, axis=1), 4) if same_day else np.full(n, np.nan))
     recent_sales = panel.sales[:, max(0, t - 14) : t]
     zero = np.where(np.isnan(recent_sales), np.nan, (recent_sales == 0).astype(np.float64))
-    cols.append(_recent_level(zero, 14))
-    cols.append(_recent_level(d[:, :t], t) if t > 0 else np.full(n, np.nan))
+    cols.append(recent_level(zero, 14))
+    cols.append(recent_level(d[:, :t], t) if t > 0 else np.full(n, np.nan))
     cols.append(_window_mean(coverage, t, 7) if coverage is not None else np.full(n, np.nan))
     day = panel.dates[t]
     cols.append(np.full(n, float(day.dayofweek)))
