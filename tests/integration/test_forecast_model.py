@@ -95,3 +95,23 @@ def test_forecast_days_see_feature_windows_like_training_did(frame: pd.DataFrame
     assert len(seen) == 14
     for step, x in enumerate(seen, start=1):
         assert not np.isnan(x[:, watched]).any(), f"missing feature values on forecast day {step}"
+
+
+@pytest.mark.parametrize("name", ["AutoETS", "CrostonOptimized"])
+def test_statsforecast_models_answer_through_the_same_interface(
+    frame: pd.DataFrame, name: str, tmp_path: Path
+) -> None:
+    from shelfpilot.forecast.stats import StatsDemandModel
+
+    few = frame[frame["unique_id"].isin(sorted(frame["unique_id"].unique())[:20])]
+    train, test = split(few, 7)
+    model = StatsDemandModel(name).fit(train)
+    forecast = model.predict(7)
+    assert list(forecast.columns) == ["unique_id", "ds", "mean", "sd", "q10", "q50", "q90"]
+    assert len(forecast) == 20 * 7 and (forecast["mean"] >= 0).all()
+    assert (forecast["q10"] <= forecast["q90"]).all()
+    model.save(tmp_path / "m.pkl")
+    again = StatsDemandModel.load(tmp_path / "m.pkl").update(test).predict(1)
+    assert again["ds"].min() == test["ds"].max() + pd.Timedelta(days=1)
+    with pytest.raises(ValueError, match="must be one of"):
+        StatsDemandModel("Prophet")
