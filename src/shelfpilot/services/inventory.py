@@ -157,8 +157,10 @@ def _sale(cmd: RecordSale, uow: UnitOfWork, operation_id: int) -> list[LedgerEnt
     lines = [_resolve_line(uow, line) for line in cmd.lines]
     # lock every product of the receipt in one order, so two tills selling the
     # same products in another order cannot deadlock
-    for sku in sorted({product.sku for product, *_ in lines}):
-        uow.stock.stock(location.code, sku, expiring_after=utc(at))
+    skus = sorted({product.sku for product, *_ in lines})
+    if uow.stock.lock and len(skus) > 1:
+        for sku in skus:
+            uow.stock.stock(location.code, sku, expiring_after=utc(at))
     written: list[LedgerEntry] = []
     for line, (product, amount, lot_code, expiry) in zip(cmd.lines, lines, strict=True):
         ladder = policy.for_product(product)

@@ -176,9 +176,14 @@ class StockRepository:
         if self.lock:
             query = query.with_for_update()
         rows = self.session.scalars(query).all()
-        sums = self.on_hand_by_id([r.id for r in rows])
-        if at is not None:
-            sums = self._available_at([r.id for r in rows], sums, at)
+        ids = [r.id for r in rows]
+        if at is None:
+            sums = self.on_hand_by_id(ids)
+        else:
+            sums, latest = self._sums_and_latest(ids)
+            later = [i for i in ids if i in latest and latest[i] > at]
+            if later:  # an upload older than what is already recorded
+                sums = self._available_at(later, sums, at)
         result = []
         for row in rows:
             lot = _lot(row, sku, location_code, product.currency, location.timezone)
@@ -195,6 +200,23 @@ class StockRepository:
             .group_by(LedgerRow.lot_id)
         )
         return {lot_id: total for lot_id, total in self.session.execute(query).all()}  # noqa: C416
+
+    def _sums_and_latest(
+        self, lot_ids: Sequence[int]
+    ) -> tuple[dict[int, Decimal], dict[int, datetime]]:
+        if not lot_ids:
+            return {}, {}
+        query = (
+            select(LedgerRow.lot_id, func.sum(LedgerRow.quantity), func.max(LedgerRow.occurred_at))
+            .where(LedgerRow.lot_id.in_(lot_ids))
+            .group_by(LedgerRow.lot_id)
+        )
+        sums: dict[int, Decimal] = {}
+        latest: dict[int, datetime] = {}
+        for lot_id, total, last in self.session.execute(query).all():
+            sums[lot_id] = total
+            latest[lot_id] = last
+        return sums, latest
 
     def _later_entries(self, lot_ids: Sequence[int], at: datetime) -> dict[int, list[Decimal]]:
         later: dict[int, list[Decimal]] = defaultdict(list)
