@@ -14,7 +14,6 @@ days. ``update`` appends newly observed days without refitting.
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from shelfpilot.forecast.calendar import HolidayCalendar
-from shelfpilot.forecast.censoring import latent_demand
+from shelfpilot.forecast.censoring import intraday_profile, latent_demand
 from shelfpilot.forecast.panel import (
     MIN_HISTORY,
     Array,
@@ -33,6 +32,7 @@ from shelfpilot.forecast.panel import (
     features_at,
     recent_level,
 )
+from shelfpilot.forecast.persistence import load_tagged, save_tagged
 
 HORIZON_BANDS = ((1, 3), (4, 7), (8, 14), (15, 10_000))
 LEVEL_BUCKETS = 5
@@ -277,25 +277,16 @@ class GlobalDemandModel:
     # persistence ------------------------------------------------------------------
     def save(self, path: Path) -> None:
         """Pickle the model (load only files you made: pickle runs code)."""
-        with open(path, "wb") as fh:
-            pickle.dump({"format": FORMAT, "model": self}, fh)
+        save_tagged(self, path, FORMAT)
 
     @classmethod
     def load(cls, path: Path) -> GlobalDemandModel:
-        with open(path, "rb") as fh:
-            payload = pickle.load(fh)
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a ShelfPilot demand model")
-        model = payload["model"]
-        assert isinstance(model, cls)
-        return model
+        return load_tagged(path, FORMAT, cls, "demand model")
 
 
 def _profiles_of(prepared: pd.DataFrame, group_col: str | None) -> dict[object, Array]:
     if "hours_sale" not in prepared or "hours_stock_status" not in prepared:
         return {"*": np.full(24, 1 / 24)}
-    from shelfpilot.forecast.censoring import intraday_profile
-
     n = len(prepared)
     groups = prepared[group_col].to_numpy() if group_col else np.zeros(n)
     return intraday_profile(

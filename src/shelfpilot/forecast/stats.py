@@ -5,7 +5,6 @@ and for series too short or too few for a global model."""
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from statsforecast import StatsForecast
 from statsforecast.models import AutoETS, CrostonOptimized, SeasonalNaive, WindowAverage
 
 from shelfpilot.forecast.model import prepare
+from shelfpilot.forecast.persistence import load_tagged, save_tagged
 
 #: z of the 90th percentile of a normal distribution: turns an 80 % interval into an sd
 Z90 = 1.2815515655446004
@@ -92,15 +92,9 @@ class StatsDemandModel:
         return result.reset_index(drop=True)
 
     def save(self, path: Path) -> None:
-        with open(path, "wb") as fh:
-            pickle.dump({"format": FORMAT, "model": self}, fh)
+        """Pickle the model (load only files you made: pickle runs code)."""
+        save_tagged(self, path, FORMAT)
 
     @classmethod
     def load(cls, path: Path) -> StatsDemandModel:
-        with open(path, "rb") as fh:
-            payload = pickle.load(fh)
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a ShelfPilot statistical demand model")
-        model = payload["model"]
-        assert isinstance(model, cls)
-        return model
+        return load_tagged(path, FORMAT, cls, "statistical demand model")

@@ -1,0 +1,27 @@
+"""Saving and loading fitted models: a pickle tagged with its format, so a
+file of another kind is refused with a message instead of misread.
+Load only files you made: unpickling runs code."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def save_tagged(model: object, path: Path, fmt: str) -> None:
+    with open(path, "wb") as fh:
+        pickle.dump({"format": fmt, "model": model}, fh)
+
+
+def load_tagged(path: Path, fmt: str, kind: type[T], what: str) -> T:
+    with open(path, "rb") as fh:
+        payload = pickle.load(fh)
+    if not isinstance(payload, dict) or payload.get("format") != fmt:
+        raise ValueError(f"{path} is not a ShelfPilot {what}")
+    model = payload["model"]
+    if not isinstance(model, kind):
+        raise ValueError(f"{path} is not a ShelfPilot {what}")
+    return model
