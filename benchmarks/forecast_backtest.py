@@ -83,7 +83,10 @@ SLOW_DEFINITION = (
     "seed 0) over the first L forecast days of the 14-day forecast from that cut-off; "
     "warn when P(sells out) < 0.5; Brier = mean((1 - P(sells out)) - truth)^2. Naive "
     "rule: warn when (mean sales of the last 7 days up to the cut-off) x L < lot size; "
-    "its Brier is that of its 0/1 warning. Series with m14 = 0 are left out (lot of 0)."
+    "its Brier is that of its 0/1 warning. Series with m14 = 0 are left out (lot of 0). "
+    "Added after the first results, to show where the errors are: 'confident' = the "
+    "series where ours is sure either way (P(sells out) <= 0.2 or >= 0.8), their share "
+    "and ours' accuracy on them; the rest are lots whose fate turns on a few days' noise."
 )
 RSS_NOTE = (
     "Peak RSS = the method's process high-water mark (VmHWM), reset with "
@@ -339,6 +342,11 @@ def slow_mover(
                 row[f"{name}_precision"] = _ratio(tp, warn.sum())
                 row[f"{name}_recall"] = _ratio(tp, truth.sum())
                 row[f"{name}_brier"] = float(np.mean((prob - truth) ** 2))
+            sure = (p_sell[(k, L)] <= 0.2) | (p_sell[(k, L)] >= 0.8)
+            row["ours_confident_share"] = float(sure.mean())
+            row["ours_confident_accuracy"] = (
+                float((ours_warn == truth)[sure].mean()) if sure.any() else float("nan")
+            )
             out[f"k={k},L={L}"] = row
     out["_check"] = {"max_abs_diff_vs_sellout_probability_k1_L7": check}
     return out
@@ -573,6 +581,8 @@ SLOW_HEADERS = [
     "naive prec",
     "naive rec",
     "naive Brier",
+    "ours confident %",
+    "ours acc confident",
 ]
 
 
@@ -586,6 +596,7 @@ def slow_rows(payload: dict) -> list[list[str]]:
             + [f"{v['ours_brier']:.3f}"]
             + [_pct(v[f"naive_{x}"]) for x in ("accuracy", "precision", "recall")]
             + [f"{v['naive_brier']:.3f}"]
+            + [_pct(v.get("ours_confident_share")), _pct(v.get("ours_confident_accuracy"))]
         )
     return rows
 

@@ -186,6 +186,7 @@ def feature_names(panel: Panel) -> list[str]:
         "zero_share14",
         "level",
         "coverage7",
+        "stocked",
     ]
     names += ["dow", "day_of_month", "holiday_next"]
     names += sorted(panel.drivers) + ["discount_rel"] * ("discount" in panel.drivers)
@@ -193,8 +194,15 @@ def feature_names(panel: Panel) -> list[str]:
     return names
 
 
-def features_at(panel: Panel, t: int, coverage: Array | None = None) -> Array:
-    """Feature rows (one per series) for forecasting column ``t`` of the panel."""
+def features_at(
+    panel: Panel, t: int, coverage: Array | None = None, stocked: float | None = None
+) -> Array:
+    """Feature rows (one per series) for forecasting column ``t`` of the panel.
+
+    ``stocked`` is the share of the day's normal demand that falls in stocked
+    hours: in training the day's own coverage (so the model learns what a
+    partly stocked day sells), in a forecast 1.0 (demand when the shelf is
+    stocked all day, which is what ordering and expiry risk need)."""
     d = panel.demand
     n = len(panel.ids)
     cols: list[Array] = []
@@ -213,6 +221,12 @@ def features_at(panel: Panel, t: int, coverage: Array | None = None) -> Array:
     cols.append(recent_level(zero, 14))
     cols.append(recent_level(d[:, :t], t) if t > 0 else np.full(n, np.nan))
     cols.append(_window_mean(coverage, t, 7) if coverage is not None else np.full(n, np.nan))
+    if stocked is not None:
+        cols.append(np.full(n, stocked))
+    elif coverage is not None and t < coverage.shape[1]:
+        cols.append(coverage[:, t])
+    else:
+        cols.append(np.full(n, np.nan))
     day = panel.dates[t]
     cols.append(np.full(n, float(day.dayofweek)))
     cols.append(np.full(n, float(day.day)))
