@@ -1,18 +1,19 @@
 """The markdown optimiser: the best price path for one lot over its remaining
 life, by dynamic programming over (period, units left, current price).
 
-Each period (a day, the first one possibly partial) has a demand distribution
-at list price from the forecast; a price ratio ``r`` scales its mean by
-``r ** elasticity`` (``pricing.response``). The value of a state is the
-expected money still to come: revenue, less brand dilution on discounted
-units, plus the donation value of units given away while they still have
-``Guardrails.donation_min_hours`` of life, less the disposal cost of what is
-left at the end. The unit cost is sunk once a lot is made, so it is not in the
-objective; it is in the reported profit (``gross_profit``), the same for
-every policy. Moves obey the guardrails: down only, at most one step a
-period, never under the floor (a current price outside the ladder may be
-held). Solved exactly on a grid of at most ``MAX_LEVELS`` stock levels (whole units
-when the stock is a whole number up to that).
+Each period (a day, or part of one) has a demand distribution at list price
+from the forecast; a price ratio ``r`` scales its mean by ``r ** elasticity``
+(``pricing.response``). The objective is the one the brand signs up to:
+revenue, less brand dilution on discounted units, plus the donation value of
+units given away while they still have ``Guardrails.donation_min_hours`` of
+life, less the waste cost (unit cost + disposal) of what is left at the end.
+Counting the unit cost of waste makes the optimiser prefer a sale, or a
+donation, to the bin; the accounting profit (``Outcome.gross_profit``: the
+unit cost of every unit, disposal only on waste) is reported beside it. Moves
+obey the guardrails: down only, at most one step a period, never under the
+floor (a current price outside the ladder may be held). Solved exactly on a
+grid of at most ``MAX_LEVELS`` stock levels (whole units when the stock is a
+whole number up to that).
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+from scipy import special
 
 from shelfpilot.domain.guardrails import Guardrails, PriceLadder
 
 Array = npt.NDArray[np.float64]
 MAX_LEVELS = 120
+FRESH_CAP = 4 * MAX_LEVELS
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,11 @@ class Economics:
     donation_value: float = 0.0
     #: brand-dilution cost per unit sold, as a share of the discount given
     dilution: float = 0.1
+
+    @property
+    def waste_cost(self) -> float:
+        """What a wasted unit costs in the objective: its cost and its disposal."""
+        return self.unit_cost + self.disposal_cost
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,12 @@ class MarkdownProblem:
     guardrails: Guardrails = field(default_factory=Guardrails)
     #: False when the store's clearance cap holds this lot at its price this period
     may_change_now: bool = True
+    #: units of fresher lots of the product on display at list price, per period
+    #: (customers prefer them at equal price; a markdown here takes their sales)
+    ahead: Sequence[float] | None = None
+    #: share of list price lost when a markdown here takes a sale from a fresher
+    #: lot (1.0: that unit never sells; less when it will sell later)
+    displaced_loss: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -83,25 +96,27 @@ class MarkdownPlan:
         return self.plan.objective - self.hold.objective
 
 
-def _pmf(mean: float, sd: float, levels: int, unit: float) -> Array:
-    """P(demand = k units of ``unit``) for k = 0..levels, the tail lumped at ``levels``."""
-    if mean <= 1e-12:
-        out = np.zeros(levels + 1)
-        out[0] = 1.0
-        return out
-    sd = max(sd, 1e-6)
-    dist = stats.gamma(a=(mean / sd) ** 2, scale=sd**2 / mean)
-    edges = (np.arange(levels + 1) + 0.5) * unit
-    cdf = dist.cdf(edges)
-    out = np.diff(np.concatenate([[0.0], cdf]))
-    out[-1] += 1.0 - cdf[-1]
-    return np.asarray(out, dtype=np.float64)
+def _pmf(mean: Array, sd: Array, levels: int, unit: float) -> Array:
+    """P(demand = k units of ``unit``) for k = 0..levels, the tail lumped at
+    ``levels``, one row per (mean, sd) (gamma demand, as in ``forecast.risk``)."""
+    mean = np.asarray(mean, dtype=np.float64)[:, None]
+    sd = np.maximum(np.asarray(sd, dtype=np.float64), 1e-6)[:, None]
+    positive = mean > 1e-12
+    safe = np.where(positive, mean, 1.0)
+    shape, scale = (safe / sd) ** 2, sd**2 / safe
+    cdf = special.gammainc(shape, (np.arange(levels + 1)[None, :] + 0.5) * unit / scale)
+    cdf[:, -1] = 1.0
+    out = np.diff(cdf, axis=1, prepend=0.0)
+    none = np.zeros(levels + 1)
+    none[0] = 1.0
+    return np.asarray(np.where(positive, out, none[None, :]), dtype=np.float64)
 
 
 @dataclass
 class _Period:
-    transition: list[Array]  # per ratio: T[s, s']
-    sales: list[Array]  # per ratio: E[units sold | s]
+    transition: Array  # [ratio, s, s']
+    sales: Array  # [ratio, s]: E[own units sold]
+    ahead: Array  # [ratio, s]: E[revenue of the fresher lots]
 
 
 class _Model:
@@ -113,47 +128,66 @@ class _Model:
         ratios = set(p.ladder.ratios) | {p.current} | set(extra)
         self.ratios = sorted(ratios, reverse=True)
         self.start = self.ratios.index(p.current)
-        s = np.arange(self.levels + 1)
-        diff = s[:, None] - s[None, :]
-        self.periods: list[_Period] = []
-        for mean, sd in zip(p.mean, p.sd, strict=True):
-            trans, sales = [], []
-            for r in self.ratios:
-                mult = r**p.elasticity
-                pmf = _pmf(mean * mult, sd * mult, self.levels, self.unit)
-                tail = np.concatenate([[1.0], 1.0 - np.cumsum(pmf)[:-1]])  # P(D >= k)
-                t = np.where(diff >= 0, pmf[np.clip(diff, 0, None)], 0.0)
-                t[:, 0] = tail[s]
-                trans.append(t)
-                sold_below = np.concatenate([[0.0], np.cumsum(np.arange(len(pmf)) * pmf)[:-1]])
-                sales.append((sold_below + s * tail[s]) * self.unit)
-            self.periods.append(_Period(trans, sales))
+        ahead = list(p.ahead) if p.ahead is not None else [0.0] * len(p.mean)
+        self.periods = [
+            self._period(mean, sd, fresh)
+            for mean, sd, fresh in zip(p.mean, p.sd, ahead, strict=True)
+        ]
         g = p.guardrails
         self.moves = [
             sorted(set(g.allowed(self.ratios, r)) | {j}) for j, r in enumerate(self.ratios)
         ]
 
-    def margin(self, j: int) -> float:
-        e, r = self.p.economics, self.ratios[j]
-        return r * e.list_price - e.dilution * (1.0 - r) * e.list_price
+    def _period(self, mean: float, sd: float, fresh: float) -> _Period:
+        """Sales of this lot and of the fresher lots (at list) for every stock
+        level and price. Customers take the cheapest lot, the fresher one at
+        equal price; a discount draws ``r ** elasticity`` times the list-price
+        customers, the extra ones buying only at the discount."""
+        # fresher stock in grid units; beyond FRESH_CAP units it covers any
+        # demand this small lot could see, so more bins would change nothing
+        f = min(round(fresh / self.unit), FRESH_CAP)
+        n = self.levels + 1
+        s = np.arange(n)[None, :, None]
+        d = np.arange(self.levels + f + 1)[None, None, :]
+        r = np.asarray(self.ratios)[:, None, None]
+        mult = r**self.p.elasticity
+        pmf = _pmf(mean * mult[:, 0, 0], sd * mult[:, 0, 0], self.levels + f, self.unit)
+        discounted = r < 1.0 - 1e-9
+        own = np.where(discounted, np.minimum(s, d), np.minimum(s, np.maximum(d - f, 0)))
+        other = np.where(
+            discounted, np.minimum(f, np.maximum(d / mult - own, 0.0)), np.minimum(f, d) + 0.0 * s
+        )
+        weights = np.broadcast_to(pmf[:, None, :], own.shape)
+        trans = np.zeros((len(self.ratios), n, n))
+        ratio_idx = np.broadcast_to(np.arange(len(self.ratios))[:, None, None], own.shape)
+        rows = np.broadcast_to(s, own.shape)
+        np.add.at(trans, (ratio_idx, rows, rows - own), weights)
+        sales = np.einsum("rsd,rd->rs", own, pmf) * self.unit
+        ahead = np.einsum("rsd,rd->rs", other, pmf) * self.unit * self.p.economics.list_price
+        ahead *= self.p.displaced_loss
+        return _Period(trans, sales, ahead)
+
+    @property
+    def margins(self) -> Array:
+        """Money per unit sold at each ratio, less brand dilution."""
+        e, r = self.p.economics, np.asarray(self.ratios)
+        return np.asarray(r * e.list_price - e.dilution * (1.0 - r) * e.list_price)
 
 
-def solve(problem: MarkdownProblem) -> MarkdownPlan:
-    """The optimal plan, and what holding the current price would do."""
+def solve(problem: MarkdownProblem, *, compare: bool = True) -> MarkdownPlan:
+    """The optimal plan, and (``compare``) what holding the current price would do."""
     m = _Model(problem)
     periods, n_r, levels = len(m.periods), len(m.ratios), m.levels
     e = problem.economics
     s_units = np.arange(levels + 1) * m.unit
-    value = np.tile(-e.disposal_cost * s_units, (n_r, 1))  # value[j, s] after the last period
+    value = np.tile(-e.waste_cost * s_units, (n_r, 1))  # value[j, s] after the last period
     policy = np.zeros((periods, n_r, levels + 1), dtype=np.int64)
     keep = np.tile(np.arange(levels + 1), (periods, n_r, 1))
     for t in range(periods - 1, -1, -1):
-        q = np.stack(
-            [
-                m.margin(j) * m.periods[t].sales[j] + m.periods[t].transition[j] @ value[j]
-                for j in range(n_r)
-            ]
-        )  # q[j', s]: choose price j' now
+        period = m.periods[t]
+        # q[j', s]: choose price j' now
+        q = m.margins[:, None] * period.sales + period.ahead
+        q += np.einsum("jsk,jk->js", period.transition, value)
         new = np.empty_like(value)
         for j in range(n_r):
             options = m.moves[j] if (t > 0 or problem.may_change_now) else [j]
@@ -171,8 +205,10 @@ def solve(problem: MarkdownProblem) -> MarkdownPlan:
                 new[j] = idx * dv + shifted[best_k]
         value = new
     plan, path = _forward(m, policy, keep)
-    hold_policy = np.tile(np.arange(n_r)[None, :, None], (periods, 1, levels + 1))
-    hold, _ = _forward(m, hold_policy, np.tile(np.arange(levels + 1), (periods, n_r, 1)))
+    hold = plan
+    if compare:
+        hold_policy = np.tile(np.arange(n_r)[None, :, None], (periods, 1, levels + 1))
+        hold, _ = _forward(m, hold_policy, np.tile(np.arange(levels + 1), (periods, n_r, 1)))
     donate_now = float((levels - keep[0, m.start, levels]) * m.unit) if periods else 0.0
     ratio_now = (
         m.ratios[policy[0, m.start, levels - round(donate_now / m.unit)]] if periods else 1.0
@@ -217,29 +253,26 @@ def _forward(
     sold = revenue = donated = objective = 0.0
     idx = np.arange(levels + 1)
     path: list[float] = []
+    j_idx = np.broadcast_to(np.arange(n_r)[:, None], dist.shape)
+    s_idx = np.broadcast_to(idx[None, :], dist.shape)
+    ratios, margins = np.asarray(m.ratios), m.margins
     for t, period in enumerate(m.periods):
+        donated += float((dist * (idx[None, :] - keep[t]) * m.unit).sum())
         after = np.zeros_like(dist)
-        for j in range(n_r):
-            k = keep[t, j]
-            gone = (idx - k) * m.unit
-            donated += float(dist[j] @ gone)
-            np.add.at(after[j], k, dist[j])
+        np.add.at(after, (j_idx, keep[t]), dist)
         moved = np.zeros_like(dist)
-        for j in range(n_r):
-            np.add.at(moved, (policy[t, j], idx), after[j])
+        np.add.at(moved, (policy[t], s_idx), after)
         live = moved[:, 1:].sum(axis=1)
         path.append(
             m.ratios[int(np.argmax(live))] if live.sum() > 1e-9 else (path or [m.p.current])[-1]
         )
-        dist = np.zeros_like(dist)
-        for j in range(n_r):
-            units = float(moved[j] @ period.sales[j])
-            sold += units
-            revenue += units * m.ratios[j] * e.list_price
-            objective += units * m.margin(j)
-            dist[j] = moved[j] @ period.transition[j]
+        units = (moved * period.sales).sum(axis=1)
+        sold += float(units.sum())
+        revenue += float(units @ ratios) * e.list_price
+        objective += float(units @ margins) + float((moved * period.ahead).sum())
+        dist = np.einsum("js,jsk->jk", moved, period.transition)
     left = float(dist.sum(axis=0) @ (idx * m.unit))
-    objective += donated * e.donation_value - left * e.disposal_cost
+    objective += donated * e.donation_value - left * e.waste_cost
     gross = revenue + donated * e.donation_value - left * e.disposal_cost - e.unit_cost * m.p.stock
     return Outcome(sold, revenue, donated, left, objective, gross), path
 

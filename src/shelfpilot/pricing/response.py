@@ -75,7 +75,7 @@ class PriceResponse:
         return pd.DataFrame(rows)
 
 
-def demand_multiplier(ratio: float | np.ndarray, elasticity: float) -> np.ndarray:
+def demand_multiplier(ratio: float | np.ndarray, elasticity: float | np.ndarray) -> np.ndarray:
     """Demand at ``ratio`` of list price relative to demand at list price."""
     r = np.clip(np.asarray(ratio, dtype=np.float64), 1e-6, None)
     return np.asarray(r**elasticity, dtype=np.float64)

@@ -1,0 +1,289 @@
+"""Clearance policies in the perishable simulator, on real FreshRetailNet demand.
+
+Whole stores are drawn (seed 0) from ``train.parquet`` until at least
+``--series`` store × product series are in (so the 20 % clearance cap counts a
+store's real assortment); ``--sample`` uses the 1,000-series sample instead.
+Price response is fitted on the same rows (``pricing.response``); the replay
+is latent hourly demand at list price (``simulation.replay``). Then, cell by
+cell (shelf life 1, 2, 3 days x stocking 1.2, 1.6, 2.0 days of cover) and in
+the seed's case (demand drops 40 % while 5-day lots are on the shelf), every
+policy runs on the same series, and the clairvoyant LP bound
+(``simulation.clairvoyant``) is solved on the common orders.
+
+Money is in list-price units: list 1.0, unit cost 0.5, disposal 0.05, donation
+value 0.1 a unit, brand dilution 10 % of the discount given (assumptions; the
+data has no prices or costs).
+
+Data: FreshRetailNet-50K, Dingdong-Inc, CC-BY-4.0 (arXiv 2505.16319). Run from
+the project root::
+
+    python benchmarks/clearance_sim.py [--sample] [--series 1000] [--days 28]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import shlex
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+from rich.console import Console
+from rich.table import Table
+
+from shelfpilot import config
+from shelfpilot.forecast.frames import FRESHRETAIL, FRESHRETAIL_SAMPLE, RENAMES
+from shelfpilot.pricing.response import fit_price_response
+from shelfpilot.simulation.clairvoyant import clairvoyant
+from shelfpilot.simulation.engine import Setting, Tally, run
+from shelfpilot.simulation.policies import (
+    NoMarkdown,
+    Optimiser,
+    last_day_sticker,
+    seed_tiers,
+)
+from shelfpilot.simulation.replay import DemandReplay, build_replay
+
+LEVELS = ["first_category_id", "second_category_id", "third_category_id"]
+POLICIES = {
+    "none": NoMarkdown,
+    "sticker": last_day_sticker,
+    "seed_rules": seed_tiers,
+    "ours": Optimiser,
+    "ours_ordering": lambda: Optimiser(ordering=True),
+}
+RULES = ("sticker", "seed_rules")
+CITATION = (
+    "FreshRetailNet-50K, Dingdong-Inc, CC-BY-4.0 (arXiv:2505.16319), "
+    "https://huggingface.co/datasets/Dingdong-Inc/FreshRetailNet-50K"
+)
+_REPLAY: DemandReplay | None = None
+
+
+def load(path: Path, series: int | None) -> pd.DataFrame:
+    if series is not None:
+        keys = pq.read_table(path, columns=["store_id", "product_id"]).to_pandas()
+        sizes = keys.drop_duplicates().groupby("store_id").size()
+        order = sizes.sample(frac=1.0, random_state=0)
+        stores = order.index[: int(np.searchsorted(order.cumsum().to_numpy(), series)) + 1]
+        frame = pd.read_parquet(path, filters=[("store_id", "in", list(stores))])
+    else:
+        frame = pd.read_parquet(path)
+    frame = frame.rename(columns=RENAMES)
+    frame["ds"] = pd.to_datetime(frame["ds"])
+    frame["unique_id"] = frame["store_id"].astype(str) + "/" + frame["product_id"].astype(str)
+    return frame.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+
+
+def cells(days: int, first: int) -> dict[str, Setting]:
+    out = {
+        f"life {life} d, cover {cover}": Setting(
+            shelf_life_days=life, cover_days=cover, first_day=first, days=days
+        )
+        for life in (1, 2, 3)
+        for cover in (1.2, 1.6, 2.0)
+    }
+    out["seed's case: demand -40 %, 5-day life"] = Setting(
+        shelf_life_days=5, cover_days=1.0, first_day=first, days=14, demand_drop=0.6
+    )
+    return out
+
+
+def _job(args: tuple[str, Setting, str]) -> tuple[str, str, dict[str, Any], dict[int, Any]]:
+    cell, setting, policy = args
+    assert _REPLAY is not None
+    start = time.perf_counter()
+    tally = run(_REPLAY, setting, POLICIES[policy]())
+    return cell, policy, summary(tally, setting, time.perf_counter() - start), tally.orders
+
+
+def summary(t: Tally, s: Setting, seconds: float) -> dict[str, Any]:
+    e = s.economics
+    ordered, sold = float(t.ordered.sum()), float(t.sold.sum())
+    profit = (
+        float(t.revenue.sum())
+        + e.donation_value * float(t.donated.sum())
+        - e.disposal_cost * float(t.wasted.sum())
+        - e.unit_cost * ordered
+    )
+    return {
+        "ordered": ordered,
+        "sold_share": sold / ordered,
+        "waste_share": float(t.wasted.sum()) / ordered,
+        "donated_share": float(t.donated.sum()) / ordered,
+        "cleared_share": (sold + float(t.donated.sum())) / ordered,
+        "profit": profit,
+        "avg_price_ratio": float(t.revenue.sum()) / (sold * e.list_price) if sold else 1.0,
+        "discount_depth": float(t.discount_given.sum()) / sold if sold else 0.0,
+        "clearance_exposure": float(np.mean(t.exposure)) if t.exposure else 0.0,
+        "clearance_exposure_max": float(np.max(t.exposure)) if t.exposure else 0.0,
+        "lost_share": float(t.lost.sum()) / max(float(t.demand.sum()), 1e-12),
+        "seconds": seconds,
+    }
+
+
+def main() -> int:
+    global _REPLAY
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sample", action="store_true")
+    parser.add_argument("--data", type=Path)
+    parser.add_argument("--series", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=28)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
+    args = parser.parse_args()
+    console = Console()
+    path = config.dataset(FRESHRETAIL_SAMPLE if args.sample else FRESHRETAIL, args.data)
+    if path is None or not path.exists():
+        console.print(f"[yellow]skipped: {path or 'no data folder'} not found")
+        return 0
+    t0 = time.perf_counter()
+    frame = load(path, None if args.sample else args.series)
+    response = fit_price_response(frame, LEVELS)
+    _REPLAY = build_replay(frame, response)
+    n_days = _REPLAY.hourly.shape[1]
+    first = n_days - args.days - 4
+    prep = time.perf_counter() - t0
+    console.print(
+        f"{len(_REPLAY.ids):,} series in {len(np.unique(_REPLAY.stores))} stores, "
+        f"{n_days} days; window from day {first}; prepared in {prep:.0f} s"
+    )
+    grid = cells(args.days, first)
+    jobs = [(c, s, p) for c, s in grid.items() for p in POLICIES]
+    results: dict[str, dict[str, Any]] = {c: {} for c in grid}
+    orders: dict[str, Any] = {}
+    with ProcessPoolExecutor(args.workers, mp_context=mp.get_context("fork")) as pool:
+        for cell, policy, row, ords in pool.map(_job, jobs):
+            results[cell][policy] = row
+            if policy == "none":
+                orders[cell] = ords
+            console.print(f"  {cell} / {policy}: {row['seconds']:.0f} s")
+    rule_ratios = sorted({1.0, 0.95, 0.9, 0.8, 0.7, 0.69, 0.6, 0.5, 0.4}, reverse=True)
+    for cell, setting in grid.items():
+        start = time.perf_counter()
+        demand = _REPLAY.hourly.copy()
+        if setting.demand_drop != 1.0:
+            demand[:, setting.first_day + setting.drop_day :] *= setting.demand_drop
+        bound = clairvoyant(demand, _REPLAY.elasticity, orders[cell], setting, rule_ratios)
+        e = setting.economics
+        results[cell]["clairvoyant"] = {
+            "profit": float(bound.profit.sum()),
+            "sold_share": float(bound.sold.sum()) / results[cell]["none"]["ordered"],
+            "waste_share": float(bound.wasted.sum()) / results[cell]["none"]["ordered"],
+            "donated_share": float(bound.donated.sum()) / results[cell]["none"]["ordered"],
+            "seconds": time.perf_counter() - start,
+            "list_price": e.list_price,
+        }
+        for row in results[cell].values():
+            row["share_of_clairvoyant"] = row["profit"] / results[cell]["clairvoyant"]["profit"]
+    payload = {
+        "benchmark": "clearance_sim",
+        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "cores": os.cpu_count(),
+        "data": {"file": path.name, "series": len(_REPLAY.ids), "citation": CITATION},
+        "elasticities": response.table().to_dict(orient="records"),
+        "results": results,
+        "targets": targets(results),
+    }
+    args.output.mkdir(parents=True, exist_ok=True)
+    stem = f"clearance_sim_{'sample' if args.sample else 'full'}"
+    (args.output / f"{stem}.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
+    (args.output / f"{stem}.md").write_text(render(payload))
+    show(console, results)
+    console.print(f"written: {args.output / stem}.md / .json")
+    return 0
+
+
+def targets(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, bool | float]]:
+    out = {}
+    for cell, rows in results.items():
+        ours, none, sticker = rows["ours"], rows["none"], rows["sticker"]
+        cut = 1 - ours["waste_share"] / sticker["waste_share"] if sticker["waste_share"] else 0.0
+        out[cell] = {
+            "no_harm": ours["profit"] >= none["profit"],
+            "waste_cut_vs_sticker": cut,
+            "beats_every_rule": all(ours["profit"] > rows[r]["profit"] for r in RULES),
+            "share_of_clairvoyant": ours["share_of_clairvoyant"],
+        }
+    return out
+
+
+COLUMNS = [
+    ("sold %", "sold_share"),
+    ("waste %", "waste_share"),
+    ("donated %", "donated_share"),
+    ("profit", "profit"),
+    ("% of clairvoyant", "share_of_clairvoyant"),
+    ("avg price ratio", "avg_price_ratio"),
+    ("discount depth %", "discount_depth"),
+    ("on clearance % (mean)", "clearance_exposure"),
+    ("lost sales %", "lost_share"),
+    ("s", "seconds"),
+]
+
+
+def _fmt(key: str, v: Any) -> str:
+    if v is None:
+        return "-"
+    if key in ("profit", "seconds"):
+        return f"{v:,.1f}"
+    if key == "avg_price_ratio":
+        return f"{v:.3f}"
+    return f"{100 * v:.1f}"
+
+
+def table_rows(rows: dict[str, Any]) -> list[list[str]]:
+    return [[p] + [_fmt(k, r.get(k)) for _, k in COLUMNS] for p, r in rows.items()]
+
+
+def show(console: Console, results: dict[str, dict[str, Any]]) -> None:
+    for cell, rows in results.items():
+        table = Table(title=cell)
+        for head in ["policy", *(c for c, _ in COLUMNS)]:
+            table.add_column(head)
+        for row in table_rows(rows):
+            table.add_row(*row)
+        console.print(table)
+
+
+def render(payload: dict[str, Any]) -> str:
+    head = ["policy", *(c for c, _ in COLUMNS)]
+    parts = [
+        "# Clearance simulator: FreshRetailNet-50K demand",
+        "",
+        f"- command: `{payload['command']}`",
+        f"- date: {payload['date']}; {payload['cores']} cores",
+        f"- data: {payload['data']['file']}, {payload['data']['series']:,} series; "
+        f"{payload['data']['citation']}",
+        "",
+        (__doc__ or "").split("Data:")[0].strip(),
+        "",
+    ]
+    for cell, rows in payload["results"].items():
+        parts += [f"## {cell}", "", "| " + " | ".join(head) + " |"]
+        parts += ["|" + "---|" * len(head)]
+        parts += ["| " + " | ".join(r) + " |" for r in table_rows(rows)]
+        t = payload["targets"][cell]
+        parts += [
+            "",
+            f"Targets: no harm {'yes' if t['no_harm'] else 'NO'}; waste cut vs sticker "
+            f"{100 * t['waste_cut_vs_sticker']:.1f} %; beats every rule "
+            f"{'yes' if t['beats_every_rule'] else 'NO'}; share of clairvoyant "
+            f"{100 * t['share_of_clairvoyant']:.1f} %",
+            "",
+        ]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""Clearance policies for the simulator: the rules stores use, and ours.
+
+Rule policies ignore the brand guardrails on purpose (they are what stores do
+today); ours keeps them. Each policy sees only the past: its forecast is the
+store's 7-day mean (``Store.forecast``), its intraday shape the series' last
+28 days.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+from shelfpilot.clearance.exposure import Candidate, within_cap
+from shelfpilot.clearance.markdown import MarkdownProblem, solve
+from shelfpilot.domain.guardrails import PriceLadder
+from shelfpilot.simulation.engine import HOURS, Store
+
+Array = npt.NDArray[np.float64]
+#: share of list price an over-stocked unit is expected to recover in clearance
+SALVAGE = 0.25
+
+
+class NoMarkdown:
+    name = "no markdown"
+
+    def order(self, store: Store) -> Array | None:
+        return None
+
+    def decide(self, store: Store) -> None:
+        return None
+
+
+@dataclass
+class Tiered:
+    """Price by hours left: the first tier whose threshold is reached wins.
+    ``LastDaySticker`` and the seed's tiers are instances."""
+
+    name: str
+    tiers: tuple[tuple[float, float], ...]  # (hours left at most, ratio), most urgent first
+
+    def order(self, store: Store) -> Array | None:
+        return None
+
+    def decide(self, store: Store) -> None:
+        left = store.hours_left()
+        for hours, ratio in self.tiers:
+            hit = (left <= hours) & (store.qty > 0)
+            store.ratio = np.where(hit, np.minimum(store.ratio, ratio), store.ratio)
+
+
+def last_day_sticker() -> Tiered:
+    return Tiered("last-day sticker (30 % off, last 24 h)", ((24, 0.7),))
+
+
+def seed_tiers() -> Tiered:
+    """The seed's stages: bundle at 5 days (128 → 88, 0.69 of list), pre-sale
+    at 3 days (70 %), blind box at 40 % in the last 24 h."""
+    return Tiered("seed's tiered rules", ((24, 0.4), (72, 0.69), (120, 0.69)))
+
+
+@dataclass
+class Optimiser:
+    """Our markdown optimiser (``clearance.markdown``) on every open lot at
+    every decision hour, with the store's clearance cap."""
+
+    ladder: PriceLadder = field(default_factory=PriceLadder)
+    ordering: bool = False
+    name: str = "our optimiser"
+
+    def __post_init__(self) -> None:
+        if self.ordering:
+            self.name = "our optimiser + shrink-aware ordering"
+
+    # ordering -------------------------------------------------------------------------
+    def order(self, store: Store) -> Array | None:
+        """Newsvendor on tomorrow's demand, net of the stock still sellable
+        tomorrow: running short loses the margin; a unit too many costs its
+        waste cost less what clearance recovers (``SALVAGE`` of list, a
+        prudent guess before any feedback), and with a longer life it often
+        sells the next day instead, so that cost is spread over the life."""
+        if not self.ordering:
+            return None
+        e = store.setting.economics
+        life = store.setting.shelf_life_days
+        under = e.list_price - e.unit_cost
+        over = max(e.waste_cost - SALVAGE * e.list_price, 1e-6) / life
+        fractile = under / (under + over)
+        mean = store.forecast(store.day)
+        sd = store.daily[:, max(0, store.day - 28) : store.day].std(axis=1)
+        target = np.maximum(mean + stats.norm.ppf(fractile) * sd, 0.0)
+        on_hand = np.where(store.expiry >= store.day, store.qty, 0.0).sum(axis=1)
+        return np.asarray(np.maximum(target - on_hand, 0.0), dtype=np.float64)
+
+    # pricing --------------------------------------------------------------------------
+    def decide(self, store: Store) -> None:
+        s = store.setting
+        hours = s.decision_hours
+        profile = _profiles(store)
+        daily_mean = store.forecast(store.day)
+        daily_sd = store.daily[:, max(0, store.day - 28) : store.day].std(axis=1)
+        left = store.hours_left()
+        loss = _displaced_loss(store, daily_mean)
+        plans: dict[tuple[int, int], tuple[float, float, float]] = {}  # ratio, donate, gain
+        for i in np.flatnonzero((store.qty > 1e-9).any(axis=1)):
+            periods = _periods(store.day, store.hour, hours, int(store.expiry[i].max()))
+            shares = np.array([profile[i, a:b].sum() for _, a, b in periods])
+            means = daily_mean[i] * shares
+            sds = np.maximum(daily_sd[i] * np.sqrt(shares), 0.05 * means + 1e-6)
+            for slot in np.argsort(store.expiry[i]):
+                if store.qty[i, slot] <= 1e-9:
+                    continue
+                n = sum(1 for d, _, _ in periods if d <= store.expiry[i, slot])
+                fresher = (store.expiry[i] > store.expiry[i, slot]) & (store.qty[i] > 1e-9)
+                ahead = _ahead(store.qty[i][fresher].sum(), means[:n], periods[:n], store, i)
+                problem = MarkdownProblem(
+                    stock=float(store.qty[i, slot]),
+                    mean=list(means[:n]),
+                    sd=list(sds[:n]),
+                    elasticity=float(store.replay.elasticity[i]),
+                    economics=s.economics,
+                    current=float(store.ratio[i, slot]),
+                    donation_periods=int(left[i, slot] >= s.guardrails.donation_min_hours),
+                    ladder=self.ladder,
+                    guardrails=s.guardrails,
+                    ahead=ahead,
+                    displaced_loss=float(loss[i]),
+                )
+                plan = solve(problem)
+                gain = 0.0
+                if plan.ratio_now < problem.current - 1e-9:
+                    held = solve(_replace_now(problem))
+                    gain = plan.plan.objective - held.plan.objective
+                plans[(i, slot)] = (plan.ratio_now, plan.donate_now, gain)
+        self._apply(store, plans)
+
+    def _apply(
+        self, store: Store, plans: dict[tuple[int, int], tuple[float, float, float]]
+    ) -> None:
+        live = np.asarray(store.qty > 1e-9)
+        on_clearance = np.asarray((live & (store.ratio < 1.0 - 1e-9)).any(axis=1))
+        wants: dict[int, float] = defaultdict(float)
+        for (i, slot), (ratio, _, gain) in plans.items():
+            if ratio < store.ratio[i, slot] - 1e-9:
+                wants[i] += gain
+        by_store: dict[int, list[Candidate]] = defaultdict(list)
+        shown: dict[int, int] = defaultdict(int)
+        for i in np.flatnonzero(live.any(axis=1)):
+            st = int(store.replay.stores[i])
+            shown[st] += 1
+            by_store[st].append(
+                Candidate(int(i), bool(on_clearance[i]), i in wants, wants.get(i, 0.0))
+            )
+        allowed: set[object] = set()
+        for st, cands in by_store.items():
+            allowed |= within_cap(cands, shown[st], store.setting.guardrails.exposure_cap)
+        donations = np.zeros_like(store.qty)
+        for (i, slot), (ratio, donate, _) in plans.items():
+            if on_clearance[i] or i in allowed:
+                store.ratio[i, slot] = min(store.ratio[i, slot], ratio)
+            donations[i, slot] = donate
+        store.donate(donations)
+
+
+def _displaced_loss(store: Store, daily_mean: Array) -> Array:
+    """Share of list price lost when a markdown takes a sale from a fresher
+    lot: that unit is lost only if the shop takes in more than it sells at
+    list, so the expected unsold share of what arrives (recent receipts
+    against the forecast)."""
+    recent = [
+        store.tally.orders[d]
+        for d in range(store.day - 7, store.day + 1)
+        if d in store.tally.orders
+    ]
+    if not recent:
+        return np.ones(len(daily_mean))
+    received = np.mean(recent, axis=0)
+    share = 1.0 - daily_mean / np.where(received > 1e-12, received, np.inf)
+    return np.asarray(np.clip(share, 0.0, 1.0), dtype=np.float64)
+
+
+def _replace_now(p: MarkdownProblem) -> MarkdownProblem:
+    return replace(p, may_change_now=False)
+
+
+def _profiles(store: Store) -> Array:
+    """Each series' share of a day's demand by hour over the last 28 days."""
+    past = store.demand[:, max(0, store.day - 28) : store.day].sum(axis=1)
+    total = past.sum(axis=1, keepdims=True)
+    flat = np.full(HOURS, 1.0 / HOURS)
+    return np.where(total > 0, past / np.where(total > 0, total, 1.0), flat)
+
+
+def _periods(
+    day: int, hour: int, hours: tuple[int, ...], last_day: int
+) -> list[tuple[int, int, int]]:
+    """(day, first hour, end hour) of each pricing period from now to the end
+    of ``last_day``."""
+    out = []
+    for d in range(day, last_day + 1):
+        for k, start in enumerate(hours):
+            end = hours[k + 1] if k + 1 < len(hours) else HOURS
+            if d == day and start < hour:
+                continue
+            out.append((d, start, end))
+    return out
+
+
+def _ahead(
+    fresher: float, means: Array, periods: list[tuple[int, int, int]], store: Store, i: int
+) -> list[float]:
+    """Fresher stock at list in each period: what is on the shelf now, less
+    the demand it takes, plus the lots expected each morning."""
+    out, stock = [], fresher
+    daily_order = store.setting.cover_days * float(store.forecast(store.day)[i])
+    for k, (d, start, _) in enumerate(periods):
+        if d > store.day and start == 0:
+            stock += daily_order
+        out.append(stock)
+        stock = max(stock - float(means[k]), 0.0)
+    return out

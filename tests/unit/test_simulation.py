@@ -1,0 +1,144 @@
+"""The perishable simulator keeps its books and does not flatter markdowns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shelfpilot.simulation.clairvoyant import clairvoyant
+from shelfpilot.simulation.engine import Setting, Store, run
+from shelfpilot.simulation.policies import (
+    NoMarkdown,
+    Optimiser,
+    last_day_sticker,
+    seed_tiers,
+)
+from shelfpilot.simulation.replay import DemandReplay
+
+
+def replay(hourly: np.ndarray, beta: float = -2.0) -> DemandReplay:
+    n, days, _ = hourly.shape
+    return DemandReplay(
+        ids=np.array([f"s{i}" for i in range(n)], dtype=object),
+        stores=np.arange(n) // 3,
+        dates=pd.date_range("2024-01-01", periods=days),
+        hourly=hourly,
+        elasticity=np.full(n, beta),
+    )
+
+
+def random_replay(seed: int, n: int = 4, days: int = 20) -> DemandReplay:
+    rng = np.random.default_rng(seed)
+    level = rng.uniform(0.0, 3.0, size=(n, 1, 1))
+    shape = np.r_[np.zeros(7), np.full(14, 1.0), np.zeros(3)] / 14
+    return replay(rng.gamma(2.0, level * shape / 2.0 + 1e-9, size=(n, days, 24)))
+
+
+class Watch:
+    """Wraps a policy and checks the shelf at every decision."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner = inner
+        self.name = "watched"
+
+    def order(self, store: Store) -> np.ndarray | None:
+        return self.inner.order(store)  # type: ignore[attr-defined,no-any-return]
+
+    def decide(self, store: Store) -> None:
+        assert (store.qty >= 0).all()
+        assert not ((store.expiry < store.day) & (store.qty > 0)).any()  # nothing expired on sale
+        self.inner.decide(store)  # type: ignore[attr-defined]
+
+
+POLICIES = [NoMarkdown, last_day_sticker, seed_tiers, Optimiser, lambda: Optimiser(ordering=True)]
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    life=st.integers(1, 3),
+    cover=st.sampled_from([0.8, 1.2, 2.0]),
+    which=st.integers(0, len(POLICIES) - 1),
+)
+def test_every_unit_received_is_sold_donated_or_wasted(
+    seed: int, life: int, cover: float, which: int
+) -> None:
+    rep = random_replay(seed)
+    setting = Setting(shelf_life_days=life, cover_days=cover, first_day=8, days=6)
+    tally = run(rep, setting, Watch(POLICIES[which]()))
+    total = tally.sold + tally.donated + tally.wasted
+    np.testing.assert_allclose(total, tally.ordered, rtol=1e-9, atol=1e-6)
+    assert (tally.sold >= 0).all() and (tally.wasted >= -1e-12).all()
+    # nobody buys what nobody wanted: sales never exceed demand at the deepest price
+    wanted = rep.hourly[:, setting.first_day :].sum(axis=(1, 2))
+    assert (tally.sold <= wanted * 0.4**-2.0 + 1e-9).all()
+
+
+def _two_lots(ratio_old: float) -> Store:
+    hourly = np.zeros((1, 3, 24))
+    hourly[0, 1, 10] = 4.0
+    store = Store(replay(hourly), Setting(shelf_life_days=2, first_day=1, days=1))
+    store.day, store.hour = 1, 10
+    store.counted[:] = True
+    store.qty[0] = [5.0, 5.0]
+    store.expiry[0] = [1, 2]  # slot 0 expires today, slot 1 tomorrow
+    store.ratio[0] = [ratio_old, 1.0]
+    store.sell_hour()
+    return store
+
+
+def test_at_equal_price_customers_take_the_fresher_lot() -> None:
+    store = _two_lots(1.0)
+    assert store.qty[0].tolist() == [5.0, 1.0]
+
+
+def test_a_markdown_takes_buyers_from_the_fresh_lot_before_adding_new_ones() -> None:
+    store = _two_lots(0.8)
+    sold_old = 5.0 - store.qty[0, 0]
+    # 6.25 would buy at 0.8: the old lot of 5 sells out ...
+    assert sold_old == pytest.approx(5.0)
+    # ... and the 4 who would have paid list were among its buyers: the fresh lot sells nothing
+    assert store.qty[0, 1] == pytest.approx(5.0)
+    assert store.tally.sold.sum() == pytest.approx(5.0)
+
+
+def test_no_demand_no_sale_at_any_price() -> None:
+    store = Store(replay(np.zeros((1, 3, 24))), Setting(shelf_life_days=2, first_day=1, days=1))
+    store.day, store.qty[0], store.expiry[0], store.ratio[0] = 1, [5.0, 0.0], [2, -1], [0.3, 1.0]
+    store.sell_hour()
+    assert store.qty[0, 0] == 5.0
+
+
+def test_a_policy_may_not_raise_a_clearance_price() -> None:
+    class Up:
+        name = "up"
+
+        def order(self, store: Store) -> None:
+            return None
+
+        def decide(self, store: Store) -> None:
+            if store.hour == 0:
+                store.ratio[:] = 0.7
+            else:
+                store.ratio[:] = 0.9
+
+    with pytest.raises(RuntimeError, match="raised the price"):
+        run(random_replay(1), Setting(first_day=8, days=3), Up())
+
+
+def test_the_clairvoyant_bound_is_above_every_policy() -> None:
+    rep = random_replay(3, n=6, days=20)
+    setting = Setting(shelf_life_days=2, cover_days=1.6, first_day=8, days=6)
+    base = run(rep, setting, NoMarkdown())
+    ratios = [1.0, 0.95, 0.9, 0.8, 0.7, 0.69, 0.6, 0.5, 0.4]
+    bound = clairvoyant(rep.hourly, rep.elasticity, base.orders, setting, ratios)
+    e = setting.economics
+    for make in (NoMarkdown, last_day_sticker, seed_tiers, Optimiser):
+        t = run(rep, setting, make())
+        profit = (
+            t.revenue + e.donation_value * t.donated - e.disposal_cost * t.wasted
+        ) - e.unit_cost * t.ordered
+        assert (profit <= bound.profit + 1e-6).all(), make
