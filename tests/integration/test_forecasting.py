@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from shelfpilot.domain import EntryKind, InvalidValue
-from shelfpilot.services import exports, forecasting
+from shelfpilot.services import expiry_risk, exports, forecasting
 from shelfpilot.services.demo import ZONE, DemoSummary, build_demo, local
 from shelfpilot.storage import Database
 
@@ -86,7 +86,7 @@ def test_expiry_risk_end_to_end(demo: tuple[Database, DemoSummary], tmp_path: Pa
     db, summary = demo
     path = tmp_path / "model.pkl"
     as_of = summary.default_as_of
-    first = forecasting.expiry_risk(db, as_of, model_path=path)
+    first = expiry_risk.expiry_risk(db, as_of, model_path=path)
     assert path.exists()
     assert any("trained and saved" in note for note in first.notes)
     with db.transaction(readonly=True) as uow:
@@ -108,19 +108,19 @@ def test_expiry_risk_end_to_end(demo: tuple[Database, DemoSummary], tmp_path: Pa
         if row.expected_run_out is not None:
             assert row.p_sell_out >= 0.5 and row.expected_run_out >= as_of.date()
     # the saved model is loaded the second time, with the same answer
-    again = forecasting.expiry_risk(db, as_of, model_path=path)
+    again = expiry_risk.expiry_risk(db, as_of, model_path=path)
     assert not any("trained and saved" in note for note in again.notes)
     assert [(r.lot_code, r.p_sell_out) for r in again.rows] == [
         (r.lot_code, r.p_sell_out) for r in first.rows
     ]
     # a day later the model is brought up to date, not retrained
-    later = forecasting.expiry_risk(db, as_of + timedelta(days=2), model_path=path)
+    later = expiry_risk.expiry_risk(db, as_of + timedelta(days=2), model_path=path)
     assert any("updated" in note for note in later.notes)
 
 
 def test_expiry_risk_in_the_past_flags_slow_lots(demo: tuple[Database, DemoSummary]) -> None:
     db, _ = demo
-    report = forecasting.expiry_risk(db, local(date(2016, 12, 10), datetime.min.time()))
+    report = expiry_risk.expiry_risk(db, local(date(2016, 12, 10), datetime.min.time()))
     assert report.rows
     for w in report.warnings:
         assert w.p_sell_out < 0.5
@@ -155,10 +155,10 @@ def test_too_little_history_is_a_message(tmp_path: Path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'x.db'}")
     db.migrate()
     as_of = datetime(2016, 11, 5, 15, 0, tzinfo=ZONE)
-    empty = forecasting.expiry_risk(db, as_of)
+    empty = expiry_risk.expiry_risk(db, as_of)
     assert empty.rows == [] and "no sales" in empty.notes[0]
     build_demo(db, until=date(2016, 11, 4))
-    short = forecasting.expiry_risk(db, as_of, model_path=tmp_path / "m.pkl")
+    short = expiry_risk.expiry_risk(db, as_of, model_path=tmp_path / "m.pkl")
     assert short.rows == [] and "day(s) of sales history" in short.notes[0]
     assert not (tmp_path / "m.pkl").exists()
     with pytest.raises(forecasting.NotEnoughHistory):

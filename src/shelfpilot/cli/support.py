@@ -28,7 +28,7 @@ from shelfpilot.domain.errors import DomainError
 from shelfpilot.domain.lifecycle import LifecycleRow
 from shelfpilot.domain.money import show
 from shelfpilot.importing.errors import ImportFailed
-from shelfpilot.services import catalog, forecasting, stock_views
+from shelfpilot.services import catalog, expiry_risk, forecasting, stock_views
 from shelfpilot.storage import Database, StorageUnavailable
 
 # Piped output (a file, a CI log) is not cut to 80 columns: the tables are wide.
@@ -138,7 +138,7 @@ LIFECYCLE_COLUMNS = (
 )  # fmt: skip
 
 
-RiskByLot = Mapping[tuple[str, str, str], forecasting.LotRiskRow]
+RiskByLot = Mapping[tuple[str, str, str], expiry_risk.LotRiskRow]
 
 
 def lifecycle_table(rows: list[LifecycleRow], title: str, risk: RiskByLot | None = None) -> Table:
@@ -194,7 +194,7 @@ def model_path(option: Path | None, db_url: str) -> Path:
     return Path("shelfpilot-demand.pkl")
 
 
-def _risk_cells(row: forecasting.LotRiskRow) -> list[str]:
+def _risk_cells(row: expiry_risk.LotRiskRow) -> list[str]:
     run_out = "-" if row.expected_run_out is None else f"{row.expected_run_out:%m-%d}"
     return [f"{row.p_sell_out:.0%}", show(row.expected_left), run_out]
 
@@ -206,7 +206,7 @@ LifecycleRisk = Annotated[
 
 def lot_risks(db: Database, as_of: datetime, path: Path, location: str | None) -> RiskByLot:
     """Expiry risk by (location, SKU, lot code), for the lifecycle table."""
-    report = forecasting.expiry_risk(db, as_of, model_path=path, location=location)
+    report = expiry_risk.expiry_risk(db, as_of, model_path=path, location=location)
     print_notes(report.notes)
     return {(r.location, r.sku, r.lot_code): r for r in report.rows}
 
@@ -216,7 +216,7 @@ def print_notes(notes: list[str]) -> None:
         out.print(f"[yellow]note:[/] {note}", highlight=False)
 
 
-def print_risk(report: forecasting.RiskReport) -> None:
+def print_risk(report: expiry_risk.RiskReport) -> None:
     """Slow-mover warnings: lots unlikely to sell before they leave sale."""
     print_notes(report.notes)
     warned = report.warnings
@@ -298,6 +298,6 @@ def daily_risk(
     if not (asked or (asked is None and path.exists())):
         return
     try:
-        print_risk(forecasting.expiry_risk(db, as_of, model_path=path, location=location))
+        print_risk(expiry_risk.expiry_risk(db, as_of, model_path=path, location=location))
     except DomainError as error:
         out.print(f"[yellow]expiry risk skipped:[/] {error}", highlight=False)

@@ -27,7 +27,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.lots import require_aware
-from shelfpilot.services.forecasting import expiry_risk
+from shelfpilot.services.expiry_risk import expiry_risk
 from shelfpilot.services.stock_views import lifecycle_table
 from shelfpilot.storage import Database
 
@@ -175,7 +175,7 @@ def export_risk(
     model_path: Path | None = None,
     horizon: int = 14,
 ) -> int:
-    """Expiry risk per open lot as of ``as_of`` (see ``forecasting.expiry_risk``);
+    """Expiry risk per open lot as of ``as_of`` (see ``expiry_risk.expiry_risk``);
     returns rows written (none when there is too little sales history)."""
     suffix = _suffix(path)
     at = require_aware(as_of, "as-of time")

@@ -1,8 +1,9 @@
-"""Demand forecasts and expiry risk: the use cases over ``forecast``.
+"""Demand forecasts: the use cases over ``forecast``.
 
 ``sales_history`` turns the ledger into the daily series the model learns
-from; ``train_forecaster`` fits and saves the model; ``demand_forecast`` and
-``expiry_risk`` load (or train) it, bring it up to the as-of day and answer.
+from; ``train_forecaster`` fits and saves the model; ``demand_forecast`` (and
+``expiry_risk.expiry_risk``) load (or train) it, bring it up to the as-of day
+and answer.
 
 How the ledger becomes series (and stock-outs are approximated) is in
 ``sales_history``.
@@ -10,12 +11,10 @@ How the ledger becomes series (and stock-outs are approximated) is in
 
 from __future__ import annotations
 
-import math
 import pickle
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -24,18 +23,10 @@ import numpy as np
 import pandas as pd
 
 from shelfpilot.domain.errors import InvalidValue
-from shelfpilot.domain.lots import require_aware, utc
-from shelfpilot.forecast.lot_risk import (
-    DEFAULT_THRESHOLD,
-    DEFAULT_WINDOW,
-    LotSupply,
-    demand_position,
-    lot_risk,
-    remaining_share,
-)
+from shelfpilot.domain.lots import require_aware
 from shelfpilot.forecast.risk import demand_samples
 from shelfpilot.services.sales_history import History, load_history, sales_history
-from shelfpilot.storage import Database, LotView, UnitOfWork
+from shelfpilot.storage import Database
 
 if TYPE_CHECKING:  # LightGBM takes ~1.5 s to import: only when a model is used
     from shelfpilot.forecast.model import GlobalDemandModel
@@ -56,18 +47,14 @@ SHOP_MODEL: dict[str, int | float] = {
     "learning_rate": 0.05,
 }
 _FAR = datetime(2999, 1, 1, tzinfo=UTC)
-_UNITS = Decimal("0.1")
+UNITS = Decimal("0.1")
 
 
 __all__ = [
     "ForecastReport",
     "Forecaster",
-    "LotRiskRow",
     "NotEnoughHistory",
-    "ProductWarning",
-    "RiskReport",
     "demand_forecast",
-    "expiry_risk",
     "sales_history",
     "train_forecaster",
 ]
@@ -152,7 +139,7 @@ class _Ready:
     notes: list[str]
 
 
-def _model_for(db: Database, until: date, model_path: Path | None, retrain: bool) -> _Ready:
+def model_for(db: Database, until: date, model_path: Path | None, retrain: bool) -> _Ready:
     """A model whose history ends on ``until``: loaded and brought up to date
     with the days since it was trained, or trained now (and saved)."""
     history = load_history(db, location=None, until=until)
@@ -179,7 +166,7 @@ def _model_for(db: Database, until: date, model_path: Path | None, retrain: bool
     return _Ready(model, history, notes)
 
 
-def _predict(model: GlobalDemandModel, until: date, first: date, days: int) -> pd.DataFrame:
+def predict_days(model: GlobalDemandModel, until: date, first: date, days: int) -> pd.DataFrame:
     """Forecast rows for the ``days`` days from ``first`` (history ends on ``until``)."""
     last_known = model.panel_.dates[-1].date()
     ahead = (first - last_known).days - 1 + days
@@ -190,7 +177,9 @@ def _predict(model: GlobalDemandModel, until: date, first: date, days: int) -> p
     return result[keep].sort_values(["unique_id", "ds"])
 
 
-def _today(db: Database, as_of: datetime, location: str | None) -> tuple[date, dict[str, ZoneInfo]]:
+def local_today(
+    db: Database, as_of: datetime, location: str | None
+) -> tuple[date, dict[str, ZoneInfo]]:
     with db.transaction(readonly=True) as uow:
         if location is not None:
             places = [uow.catalog.location(location)]
@@ -244,9 +233,9 @@ def demand_forecast(
     at = require_aware(as_of, "as-of time")
     if days < 1:
         raise InvalidValue("forecast at least one day")
-    first, _ = _today(db, at, location)
-    ready = _model_for(db, first - timedelta(days=1), model_path, retrain)
-    forecast = _predict(ready.model, first - timedelta(days=1), first, days)
+    first, _ = local_today(db, at, location)
+    ready = model_for(db, first - timedelta(days=1), model_path, retrain)
+    forecast = predict_days(ready.model, first - timedelta(days=1), first, days)
     names = _names(db)
     places = _series_places(ready.history.frame)
     out: list[SeriesForecast] = []
@@ -288,166 +277,3 @@ def _series_places(frame: pd.DataFrame) -> dict[str, tuple[str, str]]:
 def _split(uid: str) -> tuple[str, str]:
     loc, _, sku = uid.partition("/")
     return loc, sku
-
-
-# expiry risk ----------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class LotRiskRow:
-    location: str
-    sku: str
-    product_name: str
-    lot_code: str
-    on_hand: Decimal
-    expires_at: datetime
-    sellable_until: datetime
-    p_sell_out: float
-    expected_left: Decimal
-    expected_run_out: date | None
-    warn: bool
-    planned: bool = False
-    beyond_horizon: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ProductWarning:
-    location: str
-    sku: str
-    product_name: str
-    expected_left: Decimal
-    """Expected units left over in the lots leaving sale within the window."""
-
-
-@dataclass(frozen=True)
-class RiskReport:
-    as_of: datetime
-    rows: list[LotRiskRow]
-    products: list[ProductWarning] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def warnings(self) -> list[LotRiskRow]:
-        return [r for r in self.rows if r.warn]
-
-
-def expiry_risk(
-    db: Database,
-    as_of: datetime,
-    *,
-    model_path: Path | None = None,
-    horizon: int = 14,
-    location: str | None = None,
-    retrain: bool = False,
-    threshold: float = DEFAULT_THRESHOLD,
-    window: tuple[float, float] = DEFAULT_WINDOW,
-    samples: int = 2000,
-    include_planned: bool = False,
-) -> RiskReport:
-    """Per open lot (with ``include_planned``, also lots recorded to arrive
-    after ``as_of`` within the horizon, queued from their receipt day): the
-    probability it sells out before it leaves sale, the units expected left
-    then, the expected run-out day and the slow-mover warning.
-
-    Too little history gives an empty report with a note, never an error."""
-    at = require_aware(as_of, "as-of time")
-    if horizon < 1:
-        raise InvalidValue("the risk horizon must be at least one day")
-    first, zones = _today(db, at, location)
-    try:
-        ready = _model_for(db, first - timedelta(days=1), model_path, retrain)
-    except NotEnoughHistory as error:
-        return RiskReport(at, [], [], [f"no expiry risk: {error}"])
-    forecast = _predict(ready.model, first - timedelta(days=1), first, horizon + 1)
-    by_series = {str(uid): rows for uid, rows in forecast.groupby("unique_id")}
-    with db.transaction(readonly=True) as uow:
-        lots = _lots(uow, at, location, horizon if include_planned else 0)
-        policy = uow.catalog.ladder_policy()
-    notes = list(ready.notes)
-    rows: list[LotRiskRow] = []
-    products: list[ProductWarning] = []
-    missing = 0
-    for (loc, sku), group in sorted(lots.items()):
-        zone = zones.get(loc) or ZoneInfo(group[0][0].timezone)
-        today = at.astimezone(zone).date()
-        found = by_series.get(f"{loc}/{sku}")
-        if found is None:
-            missing += 1
-            continue
-        found = found[found["ds"] >= pd.Timestamp(today)].head(horizon)
-        if len(found) < horizon:
-            missing += 1
-            continue
-        profile = ready.history.profiles.get(loc)
-        share = remaining_share(at, zone, profile)
-        mean = found["mean"].to_numpy(dtype=np.float64).copy()
-        sd = found["sd"].to_numpy(dtype=np.float64).copy()
-        mean[0] *= share
-        sd[0] *= math.sqrt(share)
-        supplies = []
-        untils = []
-        for view, planned in group:
-            ladder = policy.for_sku(view.lot.sku, view.category)
-            until = ladder.sellable_until(view.lot.expires_at)
-            untils.append(until)
-            supplies.append(
-                LotSupply(
-                    view.lot.code,
-                    float(view.lot.quantity if planned else view.on_hand),
-                    demand_position(until, at, zone, profile),
-                    max(0, (view.lot.received_at.astimezone(zone).date() - today).days),
-                )
-            )
-        result = lot_risk(mean, sd, supplies, samples=samples, threshold=threshold, window=window)
-        for (view, planned), until, risk in zip(group, untils, result.lots, strict=True):
-            rows.append(
-                LotRiskRow(
-                    location=loc,
-                    sku=sku,
-                    product_name=view.name_en or view.name_zh,
-                    lot_code=view.lot.code,
-                    on_hand=view.lot.quantity if planned else view.on_hand,
-                    expires_at=view.lot.expires_at,
-                    sellable_until=until.astimezone(zone),
-                    p_sell_out=risk.p_sell_out,
-                    expected_left=_units(risk.expected_left),
-                    expected_run_out=None
-                    if risk.run_out_day is None
-                    else today + timedelta(days=risk.run_out_day),
-                    warn=risk.warn,
-                    planned=planned,
-                    beyond_horizon=risk.beyond_horizon,
-                )
-            )
-        if result.warn:
-            view = group[0][0]
-            products.append(
-                ProductWarning(
-                    loc, sku, view.name_en or view.name_zh, _units(result.left_in_window)
-                )
-            )
-    if missing:
-        notes.append(
-            f"no forecast for {missing} product(s) at a location with stock: no sales "
-            "recorded yet, or new since the model was trained (retrain to include them)"
-        )
-    return RiskReport(at, rows, products, notes)
-
-
-def _lots(
-    uow: UnitOfWork, at: datetime, location: str | None, horizon: int
-) -> dict[tuple[str, str], list[tuple[LotView, bool]]]:
-    """Open lots with stock, and lots recorded to arrive within the horizon."""
-    grouped: dict[tuple[str, str], list[tuple[LotView, bool]]] = defaultdict(list)
-    for view in uow.stock.lots_with_totals(at, location_code=location):
-        if view.on_hand > 0:
-            grouped[(view.lot.location_code, view.lot.sku)].append((view, False))
-    if horizon <= 0:
-        return grouped
-    later = at + timedelta(days=horizon)
-    for view in uow.stock.lots_with_totals(later, location_code=location, open_only=False):
-        if utc(view.lot.received_at) > utc(at):
-            grouped[(view.lot.location_code, view.lot.sku)].append((view, True))
-    return grouped
-
-
-def _units(value: float) -> Decimal:
-    return Decimal(repr(value)).quantize(_UNITS, rounding=ROUND_HALF_UP)
