@@ -1,0 +1,125 @@
+"""Commands that read the state of the shop: the expiry ladder, the lifecycle
+table, the daily run and the demand forecast."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from shelfpilot.cli.app import At, Db, Location, app
+from shelfpilot.cli.options import Language
+from shelfpilot.cli.support import (
+    DailyRisk,
+    LifecycleRisk,
+    Model,
+    daily_risk,
+    handled,
+    lifecycle_table,
+    lot_risks,
+    model_path,
+    moment,
+    open_db,
+    out,
+    print_daily,
+    print_forecast,
+)
+from shelfpilot.config import DEFAULT_DB_URL
+from shelfpilot.services import catalog, forecasting, stock_views
+
+
+@app.command()
+def ladder(at: At = None, location: Location = None, db: Db = DEFAULT_DB_URL) -> None:
+    """Lots with stock by expiry-ladder stage, as of a time."""
+    with handled():
+        database = open_db(db)
+        moment_at = moment(at, database, location)
+        grouped = stock_views.lots_by_stage(database, moment_at, location=location)
+        if not grouped:
+            out.print(f"no lot is on the ladder as of {moment_at:%Y-%m-%d %H:%M %Z}")
+        for stage, rows in grouped.items():
+            out.print(
+                lifecycle_table(
+                    rows, f"{stage} ({len(rows)} lots) as of {moment_at:%Y-%m-%d %H:%M %Z}"
+                )
+            )
+
+
+@app.command("set-ladder")
+def set_ladder(
+    scope: Annotated[str, typer.Argument(help="default, category or sku")],
+    spec: Annotated[str, typer.Argument(help="e.g. 'remind=24h,last_day=8h,pulled=1h'")],
+    key: Annotated[str, typer.Option(help="The category or SKU the ladder is for.")] = "*",
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Set the expiry ladder for everything, a category or one product."""
+    with handled():
+        result = catalog.set_ladder(open_db(db), scope, key, spec)
+        out.print(f"ladder for {scope} {key}: {result.spec()}")
+
+
+@app.command()
+def lifecycle(
+    at: At = None,
+    location: Location = None,
+    sku: Annotated[str | None, typer.Option()] = None,
+    all_lots: Annotated[
+        bool, typer.Option("--all", help="Include lots with nothing left.")
+    ] = False,
+    lang: Annotated[Language, typer.Option(help="Product names in en or zh.")] = Language.en,
+    risk: LifecycleRisk = False,
+    model: Model = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """The product lifecycle table: one row per lot."""
+    with handled():
+        database = open_db(db)
+        moment_at = moment(at, database, location)
+        rows = stock_views.lifecycle_table(
+            database,
+            moment_at,
+            location=location,
+            sku=sku,
+            open_only=not all_lots,
+            language=lang.value,
+        )
+        found = lot_risks(database, moment_at, model_path(model, db), location) if risk else None
+        title = f"Lifecycle as of {moment_at:%Y-%m-%d %H:%M %Z} ({len(rows)} lots)"
+        out.print(lifecycle_table(rows, title, found))
+
+
+@app.command()
+def daily(
+    at: At = None,
+    location: Location = None,
+    risk: DailyRisk = None,
+    model: Model = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """The daily run: evaluate the ladder, record stage changes once, list due actions."""
+    with handled():
+        database = open_db(db)
+        report = stock_views.run_daily(database, moment(at, database, location), location=location)
+        print_daily(report)
+        daily_risk(database, report.as_of, model_path(model, db), location, risk)
+
+
+@app.command()
+def forecast(
+    days: Annotated[int, typer.Option(min=1, max=90, help="Days to forecast.")] = 14,
+    at: At = None,
+    location: Location = None,
+    sku: Annotated[str | None, typer.Option(help="One product, day by day.")] = None,
+    model: Model = None,
+    retrain: Annotated[bool, typer.Option(help="Train a new model from all sales.")] = False,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Daily demand per product and location (mean and the 10-90 % range), from
+    the sales up to the day before; trains and saves the model when needed."""
+    with handled():
+        database = open_db(db)
+        report = forecasting.demand_forecast(
+            database, moment(at, database, location), days=days, location=location, sku=sku,
+            model_path=model_path(model, db), retrain=retrain,
+        )  # fmt: skip
+        print_forecast(report, days, by_day=sku is not None)
