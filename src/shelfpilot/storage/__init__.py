@@ -3,7 +3,7 @@ The only package that knows SQL."""
 
 from shelfpilot.storage.database import Database
 from shelfpilot.storage.errors import DuplicateOperation, StorageUnavailable, TransientConflict
-from shelfpilot.storage.stock_repo import LedgerRecord, LotView
+from shelfpilot.storage.stock_reports import LedgerRecord, LotView
 from shelfpilot.storage.unit_of_work import UnitOfWork
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""Lots, the ledger, operations (idempotency) and stage events."""
+"""Lots, ledger writes, balances and operations (idempotency); the read
+models and stage events are in ``stock_reports``."""
 
 from __future__ import annotations
 
@@ -8,11 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,41 +18,17 @@ from shelfpilot.domain.errors import NotFound
 from shelfpilot.domain.fefo import LotStock
 from shelfpilot.domain.ledger import ZERO, EntryKind, LedgerEntry
 from shelfpilot.domain.lots import Lot, LotKey
-from shelfpilot.domain.money import Money
 from shelfpilot.storage.catalog_repo import CatalogRepository
 from shelfpilot.storage.errors import translate
 from shelfpilot.storage.models import (
     LedgerRow,
-    LocationRow,
     LotRow,
     OperationRow,
-    ProductRow,
-    StageEventRow,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class LotView:
-    """A lot with what the ledger says about it up to some moment."""
-
-    lot_id: int
-    lot: Lot
-    name_en: str
-    name_zh: str
-    category: str
-    timezone: str
-    totals: dict[EntryKind, Decimal]
-
-    @property
-    def on_hand(self) -> Decimal:
-        return sum(self.totals.values(), ZERO)
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerRecord:
-    entry_id: int
-    operation_id: int
-    entry: LedgerEntry
+from shelfpilot.storage.stock_reports import (
+    StockReports,
+    lot_from_row,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,23 +38,7 @@ class OperationRecord:
     fingerprint: str
 
 
-def _lot(row: LotRow, sku: str, location_code: str, currency: str, zone: str) -> Lot:
-    """Times come back in the store's own zone, the way its staff read them."""
-    tz = ZoneInfo(zone)
-    return Lot(
-        code=row.lot_code,
-        sku=sku,
-        location_code=location_code,
-        received_at=row.received_at.astimezone(tz),
-        expires_at=row.expires_at.astimezone(tz),
-        quantity=row.quantity,
-        unit_cost=Money(row.unit_cost, currency),
-        produced_at=row.produced_at.astimezone(tz) if row.produced_at else None,
-        expiry_is_date=row.expiry_is_date,
-    )
-
-
-class StockRepository:
+class StockRepository(StockReports):
     def __init__(self, session: Session, catalog: CatalogRepository, *, lock: bool) -> None:
         self.session = session
         self.catalog = catalog
@@ -132,7 +90,7 @@ class StockRepository:
         self._lot_ids[key] = row.id
         currency = self.catalog.product_row(key.sku).currency
         zone = self.catalog.location_row(key.location_code).timezone
-        return _lot(row, key.sku, key.location_code, currency, zone)
+        return lot_from_row(row, key.sku, key.location_code, currency, zone)
 
     def lot(self, key: LotKey) -> Lot:
         found = self.find_lot(key)
@@ -186,7 +144,7 @@ class StockRepository:
                 sums = self._available_at(later, sums, at)
         result = []
         for row in rows:
-            lot = _lot(row, sku, location_code, product.currency, location.timezone)
+            lot = lot_from_row(row, sku, location_code, product.currency, location.timezone)
             self._lot_ids[lot.key] = row.id
             result.append(LotStock(lot, sums.get(row.id, ZERO)))
         return result
@@ -314,134 +272,3 @@ class StockRepository:
         ]
         if rows:
             self.session.execute(insert(LedgerRow), rows)
-
-    def _ledger_query(self) -> Select[LedgerRow, str, str, str]:
-        return (
-            select(LedgerRow, LotRow.lot_code, ProductRow.sku, LocationRow.code)
-            .join(LotRow, LedgerRow.lot_id == LotRow.id)
-            .join(ProductRow, LotRow.product_id == ProductRow.id)
-            .join(LocationRow, LotRow.location_id == LocationRow.id)
-        )
-
-    def ledger(
-        self,
-        *,
-        location_code: str | None = None,
-        sku: str | None = None,
-        operation_id: int | None = None,
-        until: datetime | None = None,
-    ) -> list[LedgerRecord]:
-        query = self._ledger_query()
-        if location_code is not None:
-            query = query.where(LocationRow.code == location_code)
-        if sku is not None:
-            query = query.where(ProductRow.sku == sku)
-        if operation_id is not None:
-            query = query.where(LedgerRow.operation_id == operation_id)
-        if until is not None:
-            query = query.where(LedgerRow.occurred_at <= until)
-        query = query.order_by(LedgerRow.id)
-        records = []
-        for row, lot_code, row_sku, loc in self.session.execute(query):
-            price = (
-                Money(row.unit_price, row.currency or "CNY") if row.unit_price is not None else None
-            )
-            entry = LedgerEntry(
-                LotKey(loc, row_sku, lot_code),
-                EntryKind(row.kind),
-                row.quantity,
-                row.occurred_at,
-                unit_price=price,
-                reference=row.reference,
-                note=row.note,
-            )
-            records.append(LedgerRecord(row.id, row.operation_id, entry))
-        return records
-
-    # read models --------------------------------------------------------------
-    def lots_with_totals(
-        self,
-        as_of: datetime,
-        *,
-        location_code: str | None = None,
-        sku: str | None = None,
-        open_only: bool = True,
-    ) -> list[LotView]:
-        """Every lot received by ``as_of`` (only those with stock left, unless
-        ``open_only`` is off), with its ledger summed by kind up to ``as_of``."""
-        lots = (
-            select(LotRow, ProductRow, LocationRow.code, LocationRow.timezone)
-            .join(ProductRow, LotRow.product_id == ProductRow.id)
-            .join(LocationRow, LotRow.location_id == LocationRow.id)
-            .where(LotRow.received_at <= as_of)
-        )
-        if location_code is not None:
-            lots = lots.where(LocationRow.code == location_code)
-        if sku is not None:
-            lots = lots.where(ProductRow.sku == sku)
-        if open_only:
-            open_ids = (
-                select(LedgerRow.lot_id)
-                .where(LedgerRow.occurred_at <= as_of)
-                .group_by(LedgerRow.lot_id)
-                .having(func.sum(LedgerRow.quantity) != 0)
-            )
-            lots = lots.where(LotRow.id.in_(open_ids))
-        found = self.session.execute(lots.order_by(LotRow.expires_at, LotRow.id)).all()
-        ids = [row.id for row, *_ in found]
-        totals: dict[int, dict[EntryKind, Decimal]] = defaultdict(dict)
-        for chunk in _chunks(ids, 5000):
-            query = (
-                select(LedgerRow.lot_id, LedgerRow.kind, func.sum(LedgerRow.quantity))
-                .where(LedgerRow.lot_id.in_(chunk), LedgerRow.occurred_at <= as_of)
-                .group_by(LedgerRow.lot_id, LedgerRow.kind)
-            )
-            for lot_id, kind, total in self.session.execute(query):
-                totals[lot_id][EntryKind(kind)] = total
-        views = []
-        for row, product, loc_code, zone in found:
-            lot = _lot(row, product.sku, loc_code, product.currency, zone)
-            views.append(
-                LotView(
-                    row.id,
-                    lot,
-                    product.name_en,
-                    product.name_zh,
-                    product.category,
-                    zone,
-                    totals[row.id],
-                )
-            )
-        return views
-
-    # stage events ---------------------------------------------------------------
-    def recorded_stages(self, lot_ids: Sequence[int]) -> dict[int, set[str]]:
-        result: dict[int, set[str]] = defaultdict(set)
-        for chunk in _chunks(list(lot_ids), 5000):
-            query = select(StageEventRow.lot_id, StageEventRow.stage).where(
-                StageEventRow.lot_id.in_(chunk)
-            )
-            for lot_id, stage in self.session.execute(query):
-                result[lot_id].add(stage)
-        return result
-
-    def add_stage_event(self, lot_id: int, stage: str, action: str, at: datetime) -> bool:
-        """Record that a lot entered a stage; False when it was already recorded
-        (another daily run got there first), so the alert still fires once."""
-        insert_into = (
-            postgresql_insert
-            if self.session.get_bind().dialect.name == "postgresql"
-            else sqlite_insert
-        )
-        statement = (
-            insert_into(StageEventRow)
-            .values(lot_id=lot_id, stage=stage, action=action, recorded_at=at)
-            .on_conflict_do_nothing(index_elements=["lot_id", "stage"])
-            .returning(StageEventRow.id)
-        )
-        return self.session.execute(statement).first() is not None
-
-
-def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
