@@ -70,7 +70,7 @@ def _solve_series(
     if not lots:
         return {"profit": 0.0, "sold": 0.0, "donated": 0.0, "wasted": 0.0}
     r = np.asarray(sorted(ratios, reverse=True))
-    margin = r * e.list_price - e.dilution * (1.0 - r) * e.list_price
+    margin = r * e.list_price  # the reported profit has no dilution term, so neither has the bound
     periods: dict[tuple[int, int], int] = {}
     cols: list[tuple[int, int, int]] = []  # (lot, period, price)
     for li, (a, _) in enumerate(lots):
