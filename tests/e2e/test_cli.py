@@ -219,3 +219,14 @@ def test_write_offs_donations_transfers_and_counts(tmp_path: Path) -> None:
         "lifecycle", "--at", "2026-11-21 10:00", "--location", "S1", db=db, cwd=tmp_path
     )
     assert "3.5" in table.stdout
+
+
+def test_markdown_plan_on_the_demo_bakery(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    built = shelfpilot("demo", "--db", db, db=db, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    plan = shelfpilot("plan", "--at", "2017-04-02 15:00", db=db, cwd=tmp_path)
+    assert plan.returncode == 0, plan.stderr
+    assert "Markdown proposals as of 2017-04-02 15:00" in plan.stdout
+    assert "of list now: at the current price about" in plan.stdout
+    assert "Traceback" not in plan.stdout + plan.stderr

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from shelfpilot.domain import EntryKind, InvalidValue
-from shelfpilot.services import expiry_risk, exports, forecasting
+from shelfpilot.services import clearance, expiry_risk, exports, forecasting
 from shelfpilot.services.demo import ZONE, DemoSummary, build_demo, local
 from shelfpilot.storage import Database
 
@@ -202,3 +202,31 @@ def test_sales_history_uses_the_local_day(tmp_path: Path) -> None:
     assert list(frame["discount"]) == pytest.approx([1.0, 1.0, 0.625])
     assert list(frame["stockout"]) == [0, 0, 0]
     db.close()
+
+
+def test_markdown_proposals_keep_the_guardrails_and_write_nothing(
+    demo: tuple[Database, DemoSummary], tmp_path: Path
+) -> None:
+    db, summary = demo
+    as_of = summary.default_as_of.replace(hour=15, minute=0)
+    with db.transaction(readonly=True) as uow:
+        entries = len(uow.stock.ledger())
+        floors = {p.sku: float(p.price_floor_ratio) for p in uow.catalog.products()}
+    report = clearance.propose_markdowns(db, as_of, model_path=tmp_path / "m.pkl")
+    assert report.proposals
+    changed = [p for p in report.proposals if p.changes]
+    assert changed, "a bakery at 15:00 has day-old lots to mark down"
+    for p in report.proposals:
+        assert p.ratio_now <= p.current_ratio + 1e-9
+        assert p.ratio_now >= floors[p.sku] - 1e-9 or p.ratio_now == p.current_ratio
+        assert Decimal(0) <= p.donate_now <= p.on_hand
+        assert p.reason
+        if p.ratio_now < p.current_ratio:
+            assert f"{p.ratio_now:.0%} of list now" in p.reason
+            assert p.price_now.amount == (p.list_price.rounded() * Decimal(str(p.ratio_now)))
+    # the store's cap: new markdowns on at most 20 % of the products it shows
+    shown = {p.sku for p in report.proposals}
+    marked = {p.sku for p in report.proposals if p.ratio_now < p.current_ratio}
+    assert len(marked) <= int(0.2 * len(shown))
+    with db.transaction(readonly=True) as uow:
+        assert len(uow.stock.ledger()) == entries

@@ -28,7 +28,7 @@ from shelfpilot.domain.errors import DomainError
 from shelfpilot.domain.lifecycle import LifecycleRow
 from shelfpilot.domain.money import show
 from shelfpilot.importing.errors import ImportFailed
-from shelfpilot.services import catalog, expiry_risk, forecasting, stock_views
+from shelfpilot.services import catalog, clearance, expiry_risk, forecasting, stock_views
 from shelfpilot.storage import Database, StorageUnavailable
 
 # Piped output (a file, a CI log) is not cut to 80 columns: the tables are wide.
@@ -301,3 +301,38 @@ def daily_risk(
         print_risk(expiry_risk.expiry_risk(db, as_of, model_path=path, location=location))
     except DomainError as error:
         out.print(f"[yellow]expiry risk skipped:[/] {error}", highlight=False)
+
+
+def print_proposals(report: clearance.ProposalReport, *, all_lots: bool) -> None:
+    rows = [p for p in report.proposals if all_lots or p.changes]
+    table = Table(
+        title=f"Markdown proposals as of {report.as_of:%Y-%m-%d %H:%M %Z} "
+        f"({len(rows)} of {len(report.proposals)} lots)"
+    )
+    for head in (
+        "location",
+        "product",
+        "lot",
+        "on hand",
+        "sell until",
+        "now",
+        "proposed",
+        "donate",
+        "why",
+    ):
+        table.add_column(head)
+    for p in rows:
+        table.add_row(
+            p.location,
+            f"{p.sku} {p.product_name}",
+            p.lot_code,
+            show(p.on_hand),
+            f"{p.sellable_until:%m-%d %H:%M}",
+            f"{p.current_ratio:.0%}",
+            f"{p.ratio_now:.0%} ({p.price_now})",
+            show(p.donate_now) if p.donate_now else "",
+            p.reason,
+        )
+    out.print(table)
+    for note in report.notes:
+        out.print(f"note: {note}")

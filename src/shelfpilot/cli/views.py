@@ -23,9 +23,10 @@ from shelfpilot.cli.support import (
     out,
     print_daily,
     print_forecast,
+    print_proposals,
 )
 from shelfpilot.config import DEFAULT_DB_URL
-from shelfpilot.services import catalog, forecasting, stock_views
+from shelfpilot.services import catalog, clearance, forecasting, stock_views
 
 
 @app.command()
@@ -123,3 +124,24 @@ def forecast(
             model_path=model_path(model, db), retrain=retrain,
         )  # fmt: skip
         print_forecast(report, days, by_day=sku is not None)
+
+
+@app.command()
+def plan(
+    at: At = None,
+    location: Location = None,
+    model: Model = None,
+    all_lots: Annotated[
+        bool, typer.Option("--all", help="Also lots whose price should stay as it is.")
+    ] = False,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Markdown proposals for open lots: the price each should have now, what to
+    donate, and why. Nothing is changed; apply a price with a price change."""
+    with handled():
+        database = open_db(db)
+        report = clearance.propose_markdowns(
+            database, moment(at, database, location), location=location,
+            model_path=model_path(model, db),
+        )  # fmt: skip
+        print_proposals(report, all_lots=all_lots)

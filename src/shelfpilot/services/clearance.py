@@ -1,0 +1,229 @@
+"""Markdown proposals for a shop's open lots: what price each lot should have
+now, whether to donate part of it, and why (``clearance.markdown``).
+
+For every product at a location the lots are taken oldest first; each lot's
+plan sees the demand forecast over the days until it leaves sale (the ladder's
+pull-off point), the fresher lots of the product that customers prefer at
+equal price, its current price and the product's guardrails (floor, the
+brand's ladder and steps). The store's clearance cap then keeps at most
+``Guardrails.exposure_cap`` of the products it displays on clearance.
+
+These are proposals: nothing is written. A price is applied by the manager
+(``shelfpilot`` price change), which records it in the ledger.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from shelfpilot.clearance.exposure import Candidate, within_cap
+from shelfpilot.clearance.markdown import Economics, MarkdownProblem, reason, solve
+from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.guardrails import Guardrails, PriceLadder
+from shelfpilot.domain.lots import require_aware
+from shelfpilot.domain.money import Money
+from shelfpilot.forecast.lot_risk import demand_position, remaining_share
+from shelfpilot.pricing.response import DEFAULT_ELASTICITY
+from shelfpilot.services.forecasting import (
+    NotEnoughHistory,
+    local_today,
+    model_for,
+    predict_days,
+)
+from shelfpilot.storage import Database, LotView
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    location: str
+    sku: str
+    product_name: str
+    lot_code: str
+    on_hand: Decimal
+    sellable_until: datetime
+    list_price: Money
+    current_ratio: float
+    ratio_now: float
+    donate_now: Decimal
+    left_if_held: float
+    left_with_plan: float
+    gain: float
+    reason: str
+    held_by_cap: bool = False
+
+    @property
+    def price_now(self) -> Money:
+        """The proposed price, to the cent (ratios are kept to two places)."""
+        ratio = Decimal(repr(round(self.ratio_now, 4)))
+        return Money(self.list_price.rounded() * ratio, self.list_price.currency)
+
+    @property
+    def changes(self) -> bool:
+        return self.ratio_now < self.current_ratio - 1e-9 or self.donate_now > 0
+
+
+@dataclass(frozen=True)
+class ProposalReport:
+    as_of: datetime
+    proposals: list[Proposal]
+    notes: list[str] = field(default_factory=list)
+
+
+def propose_markdowns(
+    db: Database,
+    as_of: datetime,
+    *,
+    location: str | None = None,
+    model_path: Path | None = None,
+    horizon: int = 14,
+    elasticity: float = DEFAULT_ELASTICITY,
+    guardrails: Guardrails | None = None,
+    ladder: PriceLadder | None = None,
+    disposal_cost: float = 0.0,
+    donation_value: float = 0.0,
+) -> ProposalReport:
+    """One proposal per open lot with a forecast; too little history gives an
+    empty report with a note, never an error."""
+    at = require_aware(as_of, "as-of time")
+    guard, steps = guardrails or Guardrails(), ladder or PriceLadder()
+    if not -10 <= elasticity <= 0:
+        raise InvalidValue("the price elasticity must be between -10 and 0")
+    first, zones = local_today(db, at, location)
+    try:
+        ready = model_for(db, first - timedelta(days=1), model_path, False)
+    except NotEnoughHistory as error:
+        return ProposalReport(at, [], [f"no markdown proposals: {error}"])
+    forecast = predict_days(ready.model, first - timedelta(days=1), first, horizon + 1)
+    by_series = {str(uid): rows for uid, rows in forecast.groupby("unique_id")}
+    proposals: list[Proposal] = []
+    gains: dict[tuple[str, str], float] = {}
+    with db.transaction(readonly=True) as uow:
+        policy = uow.catalog.ladder_policy()
+        groups: dict[tuple[str, str], list[LotView]] = defaultdict(list)
+        for view in uow.stock.lots_with_totals(at, location_code=location):
+            if view.on_hand > 0:
+                groups[(view.lot.location_code, view.lot.sku)].append(view)
+        for (loc, sku), views in sorted(groups.items()):
+            found = by_series.get(f"{loc}/{sku}")
+            if found is None:
+                continue
+            zone = zones.get(loc) or ZoneInfo(views[0].timezone)
+            today = at.astimezone(zone).date()
+            days = found[found["ds"] >= pd.Timestamp(today)].head(horizon)
+            profile = ready.history.profiles.get(loc)
+            mean = days["mean"].to_numpy(dtype=np.float64).copy()
+            sd = days["sd"].to_numpy(dtype=np.float64).copy()
+            share = remaining_share(at, zone, profile)
+            mean[0] *= share
+            sd[0] *= math.sqrt(share)
+            product = uow.catalog.product(sku)
+            rules = replace(guard, floor=float(product.price_floor_ratio))
+            views = sorted(views, key=lambda v: v.lot.expires_at)
+            for k, view in enumerate(views):
+                until = policy.for_sku(sku, view.category).sellable_until(view.lot.expires_at)
+                pos = demand_position(until, at, zone, profile)
+                periods = [min(1.0, pos - d) for d in range(math.ceil(pos)) if d < len(mean)]
+                if not periods:
+                    continue
+                pm = [mean[d] * f for d, f in enumerate(periods)]
+                ps = [sd[d] * math.sqrt(f) for d, f in enumerate(periods)]
+                fresher = float(sum(v.on_hand for v in views[k + 1 :]))
+                ahead = _ahead(fresher, pm)
+                list_price = product.list_price.amount
+                current = uow.stock.price_at(view.lot.key, at)
+                ratio = float(current / list_price) if current is not None else 1.0
+                hours_left = (until - at).total_seconds() / 3600
+                problem = MarkdownProblem(
+                    stock=float(view.on_hand),
+                    mean=pm,
+                    sd=ps,
+                    elasticity=elasticity,
+                    economics=Economics(
+                        list_price=float(list_price),
+                        unit_cost=float(view.lot.unit_cost.amount),
+                        disposal_cost=disposal_cost,
+                        donation_value=donation_value,
+                    ),
+                    current=min(ratio, 1.0),
+                    donation_periods=int(hours_left >= guard.donation_min_hours),
+                    ladder=steps,
+                    guardrails=rules,
+                    ahead=ahead,
+                )
+                plan = solve(problem)
+                gain = 0.0
+                if plan.ratio_now < problem.current - 1e-9:
+                    gain = (
+                        plan.plan.objective
+                        - solve(replace(problem, may_change_now=False)).plan.objective
+                    )
+                    gains[(loc, sku)] = gains.get((loc, sku), 0.0) + gain
+                proposals.append(
+                    Proposal(
+                        location=loc,
+                        sku=sku,
+                        product_name=view.name_en or view.name_zh,
+                        lot_code=view.lot.code,
+                        on_hand=view.on_hand,
+                        sellable_until=until.astimezone(zone),
+                        list_price=product.list_price,
+                        current_ratio=problem.current,
+                        ratio_now=plan.ratio_now,
+                        donate_now=Decimal(repr(plan.donate_now)).quantize(Decimal("0.001")),
+                        left_if_held=plan.hold.left,
+                        left_with_plan=plan.plan.left,
+                        gain=gain,
+                        reason=reason(plan, problem.current),
+                    )
+                )
+    return ProposalReport(at, _cap(proposals, gains, guard.exposure_cap), ready.notes)
+
+
+def _ahead(fresher: float, means: list[float]) -> list[float]:
+    out, stock = [], fresher
+    for m in means:
+        out.append(stock)
+        stock = max(stock - m, 0.0)
+    return out
+
+
+def _cap(
+    proposals: list[Proposal], gains: dict[tuple[str, str], float], cap: float
+) -> list[Proposal]:
+    """Hold back new markdowns beyond each store's clearance cap."""
+    by_store: dict[str, dict[str, list[Proposal]]] = defaultdict(lambda: defaultdict(list))
+    for p in proposals:
+        by_store[p.location][p.sku].append(p)
+    allowed: set[object] = set()
+    for loc, products in by_store.items():
+        candidates = [
+            Candidate(
+                (loc, sku),
+                on_clearance=any(p.current_ratio < 1.0 - 1e-9 for p in rows),
+                wants_markdown=(loc, sku) in gains,
+                gain=gains.get((loc, sku), 0.0),
+            )
+            for sku, rows in products.items()
+        ]
+        allowed |= within_cap(candidates, len(products), cap)
+    out = []
+    for p in proposals:
+        on = any(q.current_ratio < 1.0 - 1e-9 for q in by_store[p.location][p.sku])
+        if p.ratio_now < p.current_ratio - 1e-9 and not on and (p.location, p.sku) not in allowed:
+            p = replace(
+                p,
+                ratio_now=p.current_ratio,
+                held_by_cap=True,
+                reason=f"held at {p.current_ratio:.0%}: the store's clearance cap is full ({p.reason})",
+            )
+        out.append(p)
+    return out
