@@ -42,12 +42,31 @@ def test_expected_sales_match_a_simulation() -> None:
     sold = np.zeros(n)
     for mean, sd, r in zip(p.mean, p.sd, [1.0, 0.8, 0.7], strict=True):
         m, s = mean * r**-2.0, sd * r**-2.0
-        demand = np.floor(rng.gamma((m / s) ** 2, s**2 / m, n) + 0.5)
+        demand = rng.gamma((m / s) ** 2, s**2 / m, n)
         units = np.minimum(stock, demand)
         sold += units
         stock -= units
     assert out.sold == pytest.approx(sold.mean(), rel=0.01)
     assert out.left == pytest.approx(stock.mean(), rel=0.02)
+
+
+def test_fresher_stock_is_served_first_at_list_price() -> None:
+    # 1,000 fresh units and demand of 600: nobody reaches this lot at list
+    p = problem(stock=10.0, mean=[600.0], sd=[60.0], ahead=[1000.0])
+    assert evaluate_path(p, [1.0]).sold < 0.05
+    # on a discount it is served first, and the fresh lot keeps the list-price
+    # buyers it left: E[min(F, (D - s)+)], checked by simulation
+    p = problem(stock=20.0, mean=[30.0], sd=[6.0], ahead=[20.0], elasticity=-2.0)
+    rng = np.random.default_rng(1)
+    d = rng.gamma(25.0, 30.0 / 25.0, 400_000)
+    out = evaluate_path(p, [0.7])
+    assert out.sold == pytest.approx(np.minimum(20.0, d * 0.7**-2.0).mean(), rel=0.01)
+
+
+def test_no_sale_to_customers_who_are_not_there() -> None:
+    # 3 buyers a day at list, 3.51 at 90 %: a plan cannot sell the 4th unit
+    p = problem(stock=5.0, mean=[3.0], sd=[1e-6], elasticity=-1.5)
+    assert evaluate_path(p, [0.9]).sold == pytest.approx(3.0 * 0.9**-1.5, rel=1e-3)
 
 
 def test_the_plan_beats_every_fixed_path_the_guardrails_allow() -> None:

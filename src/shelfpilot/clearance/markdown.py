@@ -30,7 +30,6 @@ from shelfpilot.domain.guardrails import Guardrails, PriceLadder
 
 Array = npt.NDArray[np.float64]
 MAX_LEVELS = 120
-FRESH_CAP = 4 * MAX_LEVELS
 
 
 @dataclass(frozen=True)
@@ -67,8 +66,8 @@ class MarkdownProblem:
     #: units of fresher lots of the product on display at list price, per period
     #: (customers prefer them at equal price; a markdown here takes their sales)
     ahead: Sequence[float] | None = None
-    #: share of list price lost when a markdown here takes a sale from a fresher
-    #: lot (1.0: that unit never sells; less when it will sell later)
+    #: how likely a fresher unit whose sale a markdown here takes is never to
+    #: sell (1.0: it is lost, with its waste cost; less when it sells later)
     displaced_loss: float = 1.0
 
 
@@ -96,35 +95,66 @@ class MarkdownPlan:
         return self.plan.objective - self.hold.objective
 
 
-def _pmf(mean: Array, sd: Array, levels: int, unit: float) -> Array:
-    """P(demand = k units of ``unit``) for k = 0..levels, the tail lumped at
-    ``levels``, one row per (mean, sd) (gamma demand, as in ``forecast.risk``)."""
-    mean = np.asarray(mean, dtype=np.float64)[:, None]
-    sd = np.maximum(np.asarray(sd, dtype=np.float64), 1e-6)[:, None]
-    positive = mean > 1e-12
-    safe = np.where(positive, mean, 1.0)
-    shape, scale = (safe / sd) ** 2, sd**2 / safe
-    cdf = special.gammainc(shape, (np.arange(levels + 1)[None, :] + 0.5) * unit / scale)
-    cdf[:, -1] = 1.0
-    out = np.diff(cdf, axis=1, prepend=0.0)
-    none = np.zeros(levels + 1)
-    none[0] = 1.0
-    return np.asarray(np.where(positive, out, none[None, :]), dtype=np.float64)
+class _Gamma:
+    """Gamma demand with a given mean and standard deviation (as in
+    ``forecast.risk``); ``cdf`` and ``partial`` (E[D; D <= x]) in closed form."""
+
+    def __init__(self, mean: float, sd: float) -> None:
+        self.mean = mean if mean > 1e-9 else 0.0  # less is no demand (and underflows)
+        sd = max(sd, 1e-6 * self.mean, 1e-12)
+        self.shape = (self.mean / sd) ** 2 if self.mean > 0 else 1.0
+        self.scale = sd**2 / self.mean if self.mean > 0 else 1.0
+
+    def cdf(self, x: Array) -> Array:
+        if self.mean <= 0:
+            return np.asarray(np.where(np.asarray(x) >= 0, 1.0, 0.0), dtype=np.float64)
+        return np.asarray(special.gammainc(self.shape, np.maximum(x, 0.0) / self.scale))
+
+    def partial(self, x: Array) -> Array:
+        if self.mean <= 0:
+            return np.zeros_like(np.asarray(x, dtype=np.float64))
+        return np.asarray(
+            self.mean * special.gammainc(self.shape + 1, np.maximum(x, 0.0) / self.scale)
+        )
+
+    def min_with(self, x: Array) -> Array:
+        """E[min(D, x)]."""
+        x = np.asarray(x, dtype=np.float64)
+        return np.asarray(self.partial(x) + x * (1.0 - self.cdf(x)))
+
+
+def _grid_pmf(cdf: Array, partial: Array, levels: int) -> Array:
+    """Probabilities on the points 0..levels of a non-negative amount, given
+    its ``cdf`` and ``partial`` expectation at those points (in grid units).
+    Each stretch between two points splits its mass between them so that the
+    mean is kept (a nearest-point rounding would let a plan sell to half a
+    customer who is not there); what lies beyond ``levels`` goes to it. Then
+    E[min(s, X)] is exact for every whole ``s``."""
+    out = np.zeros(levels + 1)
+    out[0] = cdf[0]
+    mass = np.diff(cdf)
+    moment = np.diff(partial)
+    upper = np.clip(moment - np.arange(levels) * mass, 0.0, mass)
+    out[1:] += upper
+    out[:-1] += mass - upper
+    out[-1] += max(1.0 - cdf[-1], 0.0)
+    return out
 
 
 @dataclass
 class _Period:
     transition: Array  # [ratio, s, s']
     sales: Array  # [ratio, s]: E[own units sold]
-    ahead: Array  # [ratio, s]: E[revenue of the fresher lots]
+    ahead: Array  # [ratio, s]: E[units the fresher lots sell]
 
 
 class _Model:
     def __init__(self, p: MarkdownProblem, extra: Sequence[float] = ()) -> None:
         self.p = p
+        stock = round(p.stock) if abs(p.stock - round(p.stock)) < 1e-6 else p.stock
         # whole units when the stock is a whole number of at most MAX_LEVELS
-        self.levels = min(MAX_LEVELS, math.ceil(p.stock - 1e-9)) if p.stock > 0 else 0
-        self.unit = p.stock / self.levels if self.levels else 1.0
+        self.levels = min(MAX_LEVELS, math.ceil(stock - 1e-9)) if stock > 0 else 0
+        self.unit = stock / self.levels if self.levels else 1.0
         ratios = set(p.ladder.ratios) | {p.current} | set(extra)
         self.ratios = sorted(ratios, reverse=True)
         self.start = self.ratios.index(p.current)
@@ -140,32 +170,50 @@ class _Model:
 
     def _period(self, mean: float, sd: float, fresh: float) -> _Period:
         """Sales of this lot and of the fresher lots (at list) for every stock
-        level and price. Customers take the cheapest lot, the fresher one at
-        equal price; a discount draws ``r ** elasticity`` times the list-price
-        customers, the extra ones buying only at the discount."""
-        # fresher stock in grid units; beyond FRESH_CAP units it covers any
-        # demand this small lot could see, so more bins would change nothing
-        f = min(round(fresh / self.unit), FRESH_CAP)
-        n = self.levels + 1
-        s = np.arange(n)[None, :, None]
-        d = np.arange(self.levels + f + 1)[None, None, :]
-        r = np.asarray(self.ratios)[:, None, None]
-        mult = r**self.p.elasticity
-        pmf = _pmf(mean * mult[:, 0, 0], sd * mult[:, 0, 0], self.levels + f, self.unit)
-        discounted = r < 1.0 - 1e-9
-        own = np.where(discounted, np.minimum(s, d), np.minimum(s, np.maximum(d - f, 0)))
-        other = np.where(
-            discounted, np.minimum(f, np.maximum(d / mult - own, 0.0)), np.minimum(f, d) + 0.0 * s
-        )
-        weights = np.broadcast_to(pmf[:, None, :], own.shape)
+        level and price. ``D`` customers would buy at list, ``D * m`` at a
+        discount (``m = r ** elasticity``). Customers take the cheapest lot,
+        the fresher at equal price, the keenest first. At list the fresher
+        stock ``F`` is served first: this lot sells min(s, (D - F)+) and they
+        min(F, D). On a discount this lot is served first, min(s, D m), and
+        they sell to the list-price customers it left: min(F, (D - s)+)."""
+        n, u = self.levels + 1, self.unit
+        pts = np.arange(n, dtype=np.float64)
+        demand = _Gamma(mean, sd)
         trans = np.zeros((len(self.ratios), n, n))
-        ratio_idx = np.broadcast_to(np.arange(len(self.ratios))[:, None, None], own.shape)
-        rows = np.broadcast_to(s, own.shape)
-        np.add.at(trans, (ratio_idx, rows, rows - own), weights)
-        sales = np.einsum("rsd,rd->rs", own, pmf) * self.unit
-        ahead = np.einsum("rsd,rd->rs", other, pmf) * self.unit * self.p.economics.list_price
-        ahead *= self.p.displaced_loss
+        sales = np.zeros((len(self.ratios), n))
+        ahead = np.zeros((len(self.ratios), n))
+        s_idx = np.arange(n)[:, None]
+        for j, r in enumerate(self.ratios):
+            if r < 1.0 - 1e-9:
+                m = r**self.p.elasticity
+                x = pts * u / m  # own sales of k units need D >= k u / m
+                cdf, part = demand.cdf(x), demand.partial(x) * m / u
+                ahead[j] = demand.min_with(pts * u + fresh) - demand.min_with(pts * u)
+            else:
+                x = fresh + pts * u
+                base_cdf, base_part = (
+                    demand.cdf(np.array([fresh])),
+                    demand.partial(np.array([fresh])),
+                )
+                cdf = demand.cdf(x)
+                part = ((demand.partial(x) - base_part) - fresh * (cdf - base_cdf)) / u
+                ahead[j] = demand.min_with(np.array([fresh]))[0]
+            pmf = _grid_pmf(cdf, part, self.levels)
+            sold = np.minimum(s_idx, pts[None, :])  # [s, k]: own units sold
+            np.add.at(
+                trans[j],
+                (np.broadcast_to(s_idx, sold.shape), (s_idx - sold).astype(int)),
+                pmf[None, :],
+            )
+            sales[j] = (sold @ pmf) * u
         return _Period(trans, sales, ahead)
+
+    @property
+    def ahead_value(self) -> float:
+        """What a sale of a fresher unit now is worth: its price and, when it
+        would otherwise never sell (``displaced_loss`` = 1), its waste cost."""
+        e = self.p.economics
+        return self.p.displaced_loss * (e.list_price + e.waste_cost)
 
     @property
     def margins(self) -> Array:
@@ -186,7 +234,7 @@ def solve(problem: MarkdownProblem, *, compare: bool = True) -> MarkdownPlan:
     for t in range(periods - 1, -1, -1):
         period = m.periods[t]
         # q[j', s]: choose price j' now
-        q = m.margins[:, None] * period.sales + period.ahead
+        q = m.margins[:, None] * period.sales + m.ahead_value * period.ahead
         q += np.einsum("jsk,jk->js", period.transition, value)
         new = np.empty_like(value)
         for j in range(n_r):
@@ -211,7 +259,9 @@ def solve(problem: MarkdownProblem, *, compare: bool = True) -> MarkdownPlan:
         hold, _ = _forward(m, hold_policy, np.tile(np.arange(levels + 1), (periods, n_r, 1)))
     donate_now = float((levels - keep[0, m.start, levels]) * m.unit) if periods else 0.0
     ratio_now = (
-        m.ratios[policy[0, m.start, levels - round(donate_now / m.unit)]] if periods else 1.0
+        m.ratios[policy[0, m.start, levels - round(donate_now / m.unit)]]
+        if periods
+        else problem.current
     )
     return MarkdownPlan(ratio_now, donate_now, path, plan, hold, problem.stock)
 
@@ -269,7 +319,7 @@ def _forward(
         units = (moved * period.sales).sum(axis=1)
         sold += float(units.sum())
         revenue += float(units @ ratios) * e.list_price
-        objective += float(units @ margins) + float((moved * period.ahead).sum())
+        objective += float(units @ margins) + m.ahead_value * float((moved * period.ahead).sum())
         dist = np.einsum("js,jsk->jk", moved, period.transition)
     left = float(dist.sum(axis=0) @ (idx * m.unit))
     objective += donated * e.donation_value - left * e.waste_cost

@@ -37,6 +37,11 @@ DEFAULT_ELASTICITY = -1.5
 #: demand (a positive estimate is confounding or noise), and no fresh item
 #: responds more steeply than this.
 ELASTICITY_BOUNDS = (-4.0, 0.0)
+#: Clustered standard errors from fewer series than this are not trusted
+MIN_CLUSTERS = 10
+#: Prior spread (variance) of a category around its parent when a level has
+#: too few estimates to measure it
+DEFAULT_SPREAD = 0.25
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,7 @@ def _fit_one(rows: pd.DataFrame, level: str, key: object, controls: Sequence[str
     X = X.loc[:, X.std() > 1e-9]
     n_series = int(pd.unique(series).size)
     nan = Estimate(level, key, math.nan, math.nan, len(rows), n_series)
-    if "log_ratio" not in X or n_series < 2 or float(X["log_ratio"].std()) < 0.01:
+    if "log_ratio" not in X or n_series < MIN_CLUSTERS or float(X["log_ratio"].std()) < 0.01:
         return nan
     fit = sm.OLS(demeaned["_y"].to_numpy(), X.to_numpy()).fit(
         cov_type="cluster", cov_kwds={"groups": pd.factorize(series)[0]}
@@ -122,12 +127,13 @@ def _fit_one(rows: pd.DataFrame, level: str, key: object, controls: Sequence[str
     return Estimate(level, key, beta, se, len(rows), n_series)
 
 
-def _between_variance(children: list[Estimate]) -> float:
-    """Method-of-moments spread of the true elasticities around their parent."""
+def _between_variance(children: list[Estimate], level_spread: float) -> float:
+    """Method-of-moments spread of the true elasticities around their parent;
+    with fewer than three siblings, the spread across the whole level."""
+    if len(children) < 3:
+        return level_spread
     betas = np.array([c.beta for c in children])
     ses = np.array([c.se for c in children])
-    if len(betas) < 3:
-        return float(np.mean(ses**2)) if len(ses) else 1.0
     return float(max(np.var(betas, ddof=1) - np.mean(ses**2), 1e-4))
 
 
@@ -159,13 +165,18 @@ def fit_price_response(
         siblings: dict[tuple[object, ...], list[Estimate]] = {}
         for key, est in fitted.items():
             siblings.setdefault(key[:-1], []).append(est)
+        everyone = list(fitted.values())
+        level_spread = _between_variance(everyone, 1.0) if len(everyone) >= 3 else DEFAULT_SPREAD
         for key, est in fitted.items():
             # nearest ancestor with an estimate (a category without one is skipped)
             parent = next(
                 by_path[key[:i]] for i in range(len(key) - 1, -1, -1) if key[:i] in by_path
             )
             shrunk = _shrunk(
-                est, parent.shrunk, parent.shrunk_se, _between_variance(siblings[key[:-1]])
+                est,
+                parent.shrunk,
+                parent.shrunk_se,
+                _between_variance(siblings[key[:-1]], level_spread),
             )
             by_path[key] = shrunk
             result.estimates[(level, key[-1])] = shrunk

@@ -105,13 +105,21 @@ def propose_markdowns(
     forecast = predict_days(ready.model, first - timedelta(days=1), first, horizon + 1)
     by_series = {str(uid): rows for uid, rows in forecast.groupby("unique_id")}
     proposals: list[Proposal] = []
+    held: dict[tuple[str, str, str], Proposal] = {}  # what to propose if the cap says no
     gains: dict[tuple[str, str], float] = {}
+    shown: dict[str, set[str]] = defaultdict(set)
+    cleared: dict[str, set[str]] = defaultdict(set)
     with db.transaction(readonly=True) as uow:
         policy = uow.catalog.ladder_policy()
         groups: dict[tuple[str, str], list[LotView]] = defaultdict(list)
         for view in uow.stock.lots_with_totals(at, location_code=location):
             if view.on_hand > 0:
-                groups[(view.lot.location_code, view.lot.sku)].append(view)
+                loc, sku = view.lot.location_code, view.lot.sku
+                groups[(loc, sku)].append(view)
+                shown[loc].add(sku)
+                price = uow.stock.price_at(view.lot.key, at)
+                if price is not None and price < uow.catalog.product(sku).list_price.amount:
+                    cleared[loc].add(sku)
         for (loc, sku), views in sorted(groups.items()):
             found = by_series.get(f"{loc}/{sku}")
             if found is None:
@@ -137,11 +145,9 @@ def propose_markdowns(
                 pm = [mean[d] * f for d, f in enumerate(periods)]
                 ps = [sd[d] * math.sqrt(f) for d, f in enumerate(periods)]
                 fresher = float(sum(v.on_hand for v in views[k + 1 :]))
-                ahead = _ahead(fresher, pm)
                 list_price = product.list_price.amount
                 current = uow.stock.price_at(view.lot.key, at)
                 ratio = float(current / list_price) if current is not None else 1.0
-                hours_left = (until - at).total_seconds() / 3600
                 problem = MarkdownProblem(
                     stock=float(view.on_hand),
                     mean=pm,
@@ -154,38 +160,69 @@ def propose_markdowns(
                         donation_value=donation_value,
                     ),
                     current=min(ratio, 1.0),
-                    donation_periods=int(hours_left >= guard.donation_min_hours),
+                    donation_periods=_donation_days(at, until, zone, len(periods), guard),
                     ladder=steps,
                     guardrails=rules,
-                    ahead=ahead,
+                    ahead=_ahead(fresher, pm),
                 )
                 plan = solve(problem)
-                gain = 0.0
-                if plan.ratio_now < problem.current - 1e-9:
-                    gain = (
-                        plan.plan.objective
-                        - solve(replace(problem, may_change_now=False)).plan.objective
-                    )
-                    gains[(loc, sku)] = gains.get((loc, sku), 0.0) + gain
-                proposals.append(
-                    Proposal(
-                        location=loc,
-                        sku=sku,
-                        product_name=view.name_en or view.name_zh,
-                        lot_code=view.lot.code,
-                        on_hand=view.on_hand,
-                        sellable_until=until.astimezone(zone),
-                        list_price=product.list_price,
-                        current_ratio=problem.current,
-                        ratio_now=plan.ratio_now,
-                        donate_now=Decimal(repr(plan.donate_now)).quantize(Decimal("0.001")),
-                        left_if_held=plan.hold.left,
-                        left_with_plan=plan.plan.left,
-                        gain=gain,
-                        reason=reason(plan, problem.current),
-                    )
+                base = Proposal(
+                    location=loc,
+                    sku=sku,
+                    product_name=view.name_en or view.name_zh,
+                    lot_code=view.lot.code,
+                    on_hand=view.on_hand,
+                    sellable_until=until.astimezone(zone),
+                    list_price=product.list_price,
+                    current_ratio=problem.current,
+                    ratio_now=plan.ratio_now,
+                    donate_now=_units(plan.donate_now),
+                    left_if_held=plan.hold.left,
+                    left_with_plan=plan.plan.left,
+                    gain=0.0,
+                    reason=reason(plan, problem.current),
                 )
-    return ProposalReport(at, _cap(proposals, gains, guard.exposure_cap), ready.notes)
+                if plan.ratio_now < problem.current - 1e-9:
+                    hold = solve(replace(problem, may_change_now=False))
+                    gain = plan.plan.objective - hold.plan.objective
+                    gains[(loc, sku)] = gains.get((loc, sku), 0.0) + gain
+                    base = replace(base, gain=gain)
+                    held[(loc, sku, view.lot.code)] = replace(
+                        base,
+                        ratio_now=hold.ratio_now,
+                        donate_now=_units(hold.donate_now),
+                        left_with_plan=hold.plan.left,
+                        gain=hold.gain,
+                        held_by_cap=True,
+                        reason="the store's clearance cap is full: "
+                        + reason(hold, problem.current),
+                    )
+                proposals.append(base)
+    out = _cap(proposals, held, gains, shown, cleared, guard.exposure_cap)
+    return ProposalReport(at, out, ready.notes)
+
+
+def _units(value: float) -> Decimal:
+    return Decimal(repr(value)).quantize(Decimal("0.001"))
+
+
+def _donation_days(
+    at: datetime, until: datetime, zone: ZoneInfo, days: int, guard: Guardrails
+) -> int:
+    """How many of the lot's first days (today from now, then whole days from
+    midnight) start with at least the donation cut-off of life left."""
+    local = at.astimezone(zone)
+    count = 0
+    for d in range(days):
+        start = (
+            local
+            if d == 0
+            else (local + timedelta(days=d)).replace(hour=0, minute=0, second=0, microsecond=0)
+        )
+        if (until - start).total_seconds() / 3600 < guard.donation_min_hours:
+            break
+        count += 1
+    return count
 
 
 def _ahead(fresher: float, means: list[float]) -> list[float]:
@@ -197,33 +234,28 @@ def _ahead(fresher: float, means: list[float]) -> list[float]:
 
 
 def _cap(
-    proposals: list[Proposal], gains: dict[tuple[str, str], float], cap: float
+    proposals: list[Proposal],
+    held: dict[tuple[str, str, str], Proposal],
+    gains: dict[tuple[str, str], float],
+    shown: dict[str, set[str]],
+    cleared: dict[str, set[str]],
+    cap: float,
 ) -> list[Proposal]:
-    """Hold back new markdowns beyond each store's clearance cap."""
-    by_store: dict[str, dict[str, list[Proposal]]] = defaultdict(lambda: defaultdict(list))
-    for p in proposals:
-        by_store[p.location][p.sku].append(p)
+    """New markdowns on at most ``cap`` of the products each store shows
+    (every product with open stock, forecast or not); the others get the plan
+    made with their price held."""
     allowed: set[object] = set()
-    for loc, products in by_store.items():
+    for loc, skus in shown.items():
         candidates = [
             Candidate(
-                (loc, sku),
-                on_clearance=any(p.current_ratio < 1.0 - 1e-9 for p in rows),
-                wants_markdown=(loc, sku) in gains,
-                gain=gains.get((loc, sku), 0.0),
+                (loc, sku), sku in cleared[loc], (loc, sku) in gains, gains.get((loc, sku), 0.0)
             )
-            for sku, rows in products.items()
+            for sku in skus
         ]
-        allowed |= within_cap(candidates, len(products), cap)
+        allowed |= within_cap(candidates, len(skus), cap)
     out = []
     for p in proposals:
-        on = any(q.current_ratio < 1.0 - 1e-9 for q in by_store[p.location][p.sku])
-        if p.ratio_now < p.current_ratio - 1e-9 and not on and (p.location, p.sku) not in allowed:
-            p = replace(
-                p,
-                ratio_now=p.current_ratio,
-                held_by_cap=True,
-                reason=f"held at {p.current_ratio:.0%}: the store's clearance cap is full ({p.reason})",
-            )
-        out.append(p)
+        key = (p.location, p.sku)
+        refused = key in gains and p.sku not in cleared[p.location] and key not in allowed
+        out.append(held.get((p.location, p.sku, p.lot_code), p) if refused else p)
     return out

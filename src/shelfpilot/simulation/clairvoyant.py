@@ -43,11 +43,13 @@ def clairvoyant(
     ratios: Sequence[float],
 ) -> Bound:
     """``demand`` (series, days, 24) as the store saw it; ``orders`` the units
-    received each day (from a run with the same ordering rule)."""
+    received each day (from a run with the same ordering rule). ``ratios``
+    must include every price a compared policy uses (a cheaper one could
+    earn more than the bound when demand is elastic)."""
     n = demand.shape[0]
     out = {k: np.zeros(n) for k in ("profit", "sold", "donated", "wasted")}
     window = range(setting.first_day, setting.first_day + setting.days)
-    bounds = [*setting.decision_hours, HOURS]
+    bounds = sorted({0, *setting.decision_hours, HOURS})
     for i in range(n):
         lots = [(a, float(orders[a][i])) for a in window if a in orders and orders[a][i] > 1e-12]
         result = _solve_series(demand[i], float(elasticity[i]), lots, setting, ratios, bounds)

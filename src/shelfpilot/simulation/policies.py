@@ -105,7 +105,8 @@ class Optimiser:
         daily_sd = store.daily[:, max(0, store.day - 28) : store.day].std(axis=1)
         left = store.hours_left()
         loss = _displaced_loss(store, daily_mean)
-        plans: dict[tuple[int, int], tuple[float, float, float]] = {}  # ratio, donate, gain
+        # ratio, donation, gain over holding, donation if held
+        plans: dict[tuple[int, int], tuple[float, float, float, float]] = {}
         for i in np.flatnonzero((store.qty > 1e-9).any(axis=1)):
             periods = _periods(store.day, store.hour, hours, int(store.expiry[i].max()))
             shares = np.array([profile[i, a:b].sum() for _, a, b in periods])
@@ -124,27 +125,30 @@ class Optimiser:
                     elasticity=float(store.replay.elasticity[i]),
                     economics=s.economics,
                     current=float(store.ratio[i, slot]),
-                    donation_periods=int(left[i, slot] >= s.guardrails.donation_min_hours),
+                    donation_periods=_donation_periods(
+                        int(left[i, slot]), periods[:n], store.hour, s.guardrails.donation_min_hours
+                    ),
                     ladder=self.ladder,
                     guardrails=s.guardrails,
                     ahead=ahead,
                     displaced_loss=float(loss[i]),
                 )
-                plan = solve(problem)
-                gain = 0.0
+                plan = solve(problem, compare=False)
+                gain, donate_if_held = 0.0, plan.donate_now
                 if plan.ratio_now < problem.current - 1e-9:
-                    held = solve(_replace_now(problem))
+                    held = solve(_replace_now(problem), compare=False)
                     gain = plan.plan.objective - held.plan.objective
-                plans[(i, slot)] = (plan.ratio_now, plan.donate_now, gain)
+                    donate_if_held = held.donate_now
+                plans[(i, slot)] = (plan.ratio_now, plan.donate_now, gain, donate_if_held)
         self._apply(store, plans)
 
     def _apply(
-        self, store: Store, plans: dict[tuple[int, int], tuple[float, float, float]]
+        self, store: Store, plans: dict[tuple[int, int], tuple[float, float, float, float]]
     ) -> None:
         live = np.asarray(store.qty > 1e-9)
         on_clearance = np.asarray((live & (store.ratio < 1.0 - 1e-9)).any(axis=1))
         wants: dict[int, float] = defaultdict(float)
-        for (i, slot), (ratio, _, gain) in plans.items():
+        for (i, slot), (ratio, _, gain, _) in plans.items():
             if ratio < store.ratio[i, slot] - 1e-9:
                 wants[i] += gain
         by_store: dict[int, list[Candidate]] = defaultdict(list)
@@ -159,11 +163,26 @@ class Optimiser:
         for st, cands in by_store.items():
             allowed |= within_cap(cands, shown[st], store.setting.guardrails.exposure_cap)
         donations = np.zeros_like(store.qty)
-        for (i, slot), (ratio, donate, _) in plans.items():
+        for (i, slot), (ratio, donate, _, donate_if_held) in plans.items():
             if on_clearance[i] or i in allowed:
                 store.ratio[i, slot] = min(store.ratio[i, slot], ratio)
-            donations[i, slot] = donate
+                donations[i, slot] = donate
+            else:  # the cap holds the price: donate as the held plan would
+                donations[i, slot] = donate_if_held
         store.donate(donations)
+
+
+def _donation_periods(
+    hours_left: int, periods: list[tuple[int, int, int]], hour: int, min_hours: float
+) -> int:
+    """How many of the first periods start with at least ``min_hours`` of life left."""
+    count = 0
+    for d, start, _ in periods:
+        elapsed = (d - periods[0][0]) * HOURS + start - hour
+        if hours_left - elapsed < min_hours:
+            break
+        count += 1
+    return count
 
 
 def _displaced_loss(store: Store, daily_mean: Array) -> Array:
