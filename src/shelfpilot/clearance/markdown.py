@@ -222,6 +222,20 @@ class _Model:
         return np.asarray(r * e.list_price - e.dilution * (1.0 - r) * e.list_price)
 
 
+def fresher_stock(
+    on_shelf: float, means: Sequence[float], arrivals: Sequence[float] | None = None
+) -> list[float]:
+    """The fresher stock at list in each period (``MarkdownProblem.ahead``):
+    what is on the shelf now, plus what arrives at the start of a period, less
+    the demand it takes in the periods before."""
+    out, stock = [], on_shelf
+    for k, mean in enumerate(means):
+        stock += arrivals[k] if arrivals is not None else 0.0
+        out.append(stock)
+        stock = max(stock - float(mean), 0.0)
+    return out
+
+
 def solve(problem: MarkdownProblem, *, compare: bool = True) -> MarkdownPlan:
     """The optimal plan, and (``compare``) what holding the current price would do."""
     m = _Model(problem)

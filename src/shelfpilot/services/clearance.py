@@ -22,17 +22,22 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import numpy as np
-import pandas as pd
-
 from shelfpilot.clearance.exposure import Candidate, within_cap
-from shelfpilot.clearance.markdown import Economics, MarkdownProblem, reason, solve
+from shelfpilot.clearance.markdown import (
+    Economics,
+    MarkdownProblem,
+    fresher_stock,
+    reason,
+    solve,
+)
+from shelfpilot.domain.catalog import Product
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.guardrails import Guardrails, PriceLadder
 from shelfpilot.domain.lots import require_aware
 from shelfpilot.domain.money import Money
-from shelfpilot.forecast.lot_risk import demand_position, remaining_share
+from shelfpilot.forecast.lot_risk import demand_position
 from shelfpilot.pricing.response import DEFAULT_ELASTICITY
+from shelfpilot.services.expiry_risk import demand_from_now
 from shelfpilot.services.forecasting import (
     NotEnoughHistory,
     local_today,
@@ -112,28 +117,26 @@ def propose_markdowns(
     with db.transaction(readonly=True) as uow:
         policy = uow.catalog.ladder_policy()
         groups: dict[tuple[str, str], list[LotView]] = defaultdict(list)
+        products: dict[str, Product] = {}
+        prices: dict[int, Decimal | None] = {}  # lot id -> its latest price change
         for view in uow.stock.lots_with_totals(at, location_code=location):
             if view.on_hand > 0:
                 loc, sku = view.lot.location_code, view.lot.sku
                 groups[(loc, sku)].append(view)
                 shown[loc].add(sku)
-                price = uow.stock.price_at(view.lot.key, at)
-                if price is not None and price < uow.catalog.product(sku).list_price.amount:
+                if sku not in products:
+                    products[sku] = uow.catalog.product(sku)
+                price = prices[view.lot_id] = uow.stock.price_at(view.lot.key, at)
+                if price is not None and price < products[sku].list_price.amount:
                     cleared[loc].add(sku)
         for (loc, sku), views in sorted(groups.items()):
             found = by_series.get(f"{loc}/{sku}")
             if found is None:
                 continue
             zone = zones.get(loc) or ZoneInfo(views[0].timezone)
-            today = at.astimezone(zone).date()
-            days = found[found["ds"] >= pd.Timestamp(today)].head(horizon)
             profile = ready.history.profiles.get(loc)
-            mean = days["mean"].to_numpy(dtype=np.float64).copy()
-            sd = days["sd"].to_numpy(dtype=np.float64).copy()
-            share = remaining_share(at, zone, profile)
-            mean[0] *= share
-            sd[0] *= math.sqrt(share)
-            product = uow.catalog.product(sku)
+            mean, sd = demand_from_now(found, at, zone, profile, horizon)
+            product = products[sku]
             rules = replace(guard, floor=float(product.price_floor_ratio))
             views = sorted(views, key=lambda v: v.lot.expires_at)
             for k, view in enumerate(views):
@@ -146,7 +149,7 @@ def propose_markdowns(
                 ps = [sd[d] * math.sqrt(f) for d, f in enumerate(periods)]
                 fresher = float(sum(v.on_hand for v in views[k + 1 :]))
                 list_price = product.list_price.amount
-                current = uow.stock.price_at(view.lot.key, at)
+                current = prices[view.lot_id]
                 ratio = float(current / list_price) if current is not None else 1.0
                 problem = MarkdownProblem(
                     stock=float(view.on_hand),
@@ -163,7 +166,7 @@ def propose_markdowns(
                     donation_periods=_donation_days(at, until, zone, len(periods), guard),
                     ladder=steps,
                     guardrails=rules,
-                    ahead=_ahead(fresher, pm),
+                    ahead=fresher_stock(fresher, pm),
                 )
                 plan = solve(problem)
                 base = Proposal(
@@ -223,14 +226,6 @@ def _donation_days(
             break
         count += 1
     return count
-
-
-def _ahead(fresher: float, means: list[float]) -> list[float]:
-    out, stock = [], fresher
-    for m in means:
-        out.append(stock)
-        stock = max(stock - m, 0.0)
-    return out
 
 
 def _cap(

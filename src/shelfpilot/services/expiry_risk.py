@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from shelfpilot.domain.errors import InvalidValue
@@ -116,16 +118,11 @@ def expiry_risk(
         if found is None:
             missing += 1
             continue
-        found = found[found["ds"] >= pd.Timestamp(today)].head(horizon)
-        if len(found) < horizon:
+        profile = ready.history.profiles.get(loc)
+        mean, sd = demand_from_now(found, at, zone, profile, horizon)
+        if len(mean) < horizon:
             missing += 1
             continue
-        profile = ready.history.profiles.get(loc)
-        share = remaining_share(at, zone, profile)
-        mean = found["mean"].to_numpy(dtype=np.float64).copy()
-        sd = found["sd"].to_numpy(dtype=np.float64).copy()
-        mean[0] *= share
-        sd[0] *= math.sqrt(share)
         supplies = []
         untils = []
         for view, planned in group:
@@ -174,6 +171,21 @@ def expiry_risk(
             "recorded yet, or new since the model was trained (retrain to include them)"
         )
     return RiskReport(at, rows, products, notes)
+
+
+def demand_from_now(
+    forecast: pd.DataFrame, at: datetime, zone: ZoneInfo, profile: Any, horizon: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """One series' daily forecast mean and sd from the as-of day on (at most
+    ``horizon`` days), the as-of day cut to the demand still to come."""
+    days = forecast[forecast["ds"] >= pd.Timestamp(at.astimezone(zone).date())].head(horizon)
+    mean = days["mean"].to_numpy(dtype=np.float64).copy()
+    sd = days["sd"].to_numpy(dtype=np.float64).copy()
+    if len(mean):
+        share = remaining_share(at, zone, profile)
+        mean[0] *= share
+        sd[0] *= math.sqrt(share)
+    return mean, sd
 
 
 def _lots(

@@ -99,6 +99,10 @@ class Store:
         plans go by)."""
         return np.asarray(self.daily[:, max(0, day - 7) : day].mean(axis=1), dtype=np.float64)
 
+    def recent_sd(self, day: int) -> Array:
+        """Standard deviation of daily demand over the 28 days before ``day``."""
+        return np.asarray(self.daily[:, max(0, day - 28) : day].std(axis=1), dtype=np.float64)
+
     def hours_left(self) -> npt.NDArray[np.int64]:
         """Hours each lot may still be sold, from now."""
         return np.asarray((self.expiry - self.day + 1) * HOURS - self.hour, dtype=np.int64)

@@ -16,7 +16,7 @@ import numpy.typing as npt
 from scipy import stats
 
 from shelfpilot.clearance.exposure import Candidate, within_cap
-from shelfpilot.clearance.markdown import MarkdownProblem, solve
+from shelfpilot.clearance.markdown import MarkdownProblem, fresher_stock, solve
 from shelfpilot.domain.guardrails import PriceLadder
 from shelfpilot.simulation.engine import HOURS, Store
 
@@ -91,7 +91,7 @@ class Optimiser:
         over = max(e.waste_cost - SALVAGE * e.list_price, 1e-6) / life
         fractile = under / (under + over)
         mean = store.forecast(store.day)
-        sd = store.daily[:, max(0, store.day - 28) : store.day].std(axis=1)
+        sd = store.recent_sd(store.day)
         target = np.maximum(mean + stats.norm.ppf(fractile) * sd, 0.0)
         on_hand = np.where(store.expiry >= store.day, store.qty, 0.0).sum(axis=1)
         return np.asarray(np.maximum(target - on_hand, 0.0), dtype=np.float64)
@@ -102,7 +102,7 @@ class Optimiser:
         hours = s.decision_hours
         profile = _profiles(store)
         daily_mean = store.forecast(store.day)
-        daily_sd = store.daily[:, max(0, store.day - 28) : store.day].std(axis=1)
+        daily_sd = store.recent_sd(store.day)
         left = store.hours_left()
         loss = _displaced_loss(store, daily_mean)
         # ratio, donation, gain over holding, donation if held
@@ -117,7 +117,9 @@ class Optimiser:
                     continue
                 n = sum(1 for d, _, _ in periods if d <= store.expiry[i, slot])
                 fresher = (store.expiry[i] > store.expiry[i, slot]) & (store.qty[i] > 1e-9)
-                ahead = _ahead(store.qty[i][fresher].sum(), means[:n], periods[:n], store, i)
+                ahead = fresher_stock(
+                    float(store.qty[i][fresher].sum()), means[:n], _arrivals(periods[:n], store, i)
+                )
                 problem = MarkdownProblem(
                     stock=float(store.qty[i, slot]),
                     mean=list(means[:n]),
@@ -229,16 +231,7 @@ def _periods(
     return out
 
 
-def _ahead(
-    fresher: float, means: Array, periods: list[tuple[int, int, int]], store: Store, i: int
-) -> list[float]:
-    """Fresher stock at list in each period: what is on the shelf now, less
-    the demand it takes, plus the lots expected each morning."""
-    out, stock = [], fresher
+def _arrivals(periods: list[tuple[int, int, int]], store: Store, i: int) -> list[float]:
+    """The lot expected each morning after today (the common ordering rule)."""
     daily_order = store.setting.cover_days * float(store.forecast(store.day)[i])
-    for k, (d, start, _) in enumerate(periods):
-        if d > store.day and start == 0:
-            stock += daily_order
-        out.append(stock)
-        stock = max(stock - float(means[k]), 0.0)
-    return out
+    return [daily_order if d > store.day and start == 0 else 0.0 for d, start, _ in periods]
