@@ -221,12 +221,30 @@ def test_write_offs_donations_transfers_and_counts(tmp_path: Path) -> None:
     assert "3.5" in table.stdout
 
 
-def test_markdown_plan_on_the_demo_bakery(tmp_path: Path) -> None:
+def test_clearance_plan_on_the_demo_bakery(tmp_path: Path) -> None:
+    """Preview, make the plan in the daily run, approve one line, adjust
+    another out of bounds, and find the approval in the audit log."""
     db = f"sqlite:///{tmp_path / 'demo.db'}"
     built = shelfpilot("demo", "--db", db, db=db, cwd=tmp_path)
     assert built.returncode == 0, built.stderr
-    plan = shelfpilot("plan", "--at", "2017-04-02 15:00", db=db, cwd=tmp_path)
-    assert plan.returncode == 0, plan.stderr
-    assert "Markdown proposals as of 2017-04-02 15:00" in plan.stdout
-    assert "of list now: at the current price about" in plan.stdout
-    assert "Traceback" not in plan.stdout + plan.stderr
+    preview = shelfpilot("plan", "--preview", "--at", "2017-04-02 15:00", db=db, cwd=tmp_path)
+    assert preview.returncode == 0, preview.stderr
+    assert "Markdown proposals as of 2017-04-02 15:00" in preview.stdout
+    assert "of list now: at the current price about" in preview.stdout
+    daily = shelfpilot(
+        "daily", "--plan", "--at", "2017-04-02 15:00", "--by", "ann", db=db, cwd=tmp_path
+    )
+    assert daily.returncode == 0, daily.stderr
+    assert "Clearance plan BB-EDI 2017-04-02 (made by ann" in " ".join(daily.stdout.split())
+    approved = shelfpilot("approve", "1", "--by", "ann", db=db, cwd=tmp_path)
+    assert approved.returncode == 0, approved.stderr
+    assert "line 1 (" in approved.stdout and "approved at" in approved.stdout
+    assert "posted price_change" in approved.stdout
+    wild = shelfpilot("adjust", "2", "0.3", "--by", "ann", db=db, cwd=tmp_path)
+    assert wild.returncode == 1 and "below the floor" in " ".join(wild.stderr.split())
+    log = shelfpilot("audit", "--action", "plan.approve", db=db, cwd=tmp_path)
+    assert "plan.approve" in log.stdout and "ann" in log.stdout
+    again = shelfpilot("plan", "--at", "2017-04-02 16:00", db=db, cwd=tmp_path)
+    assert "approved" in again.stdout  # the stored plan, with the decision on it
+    for run in (preview, daily, approved, wild, log, again):
+        assert "Traceback" not in run.stdout + run.stderr

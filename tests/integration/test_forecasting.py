@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from shelfpilot.domain import EntryKind, InvalidValue
-from shelfpilot.services import clearance, expiry_risk, exports, forecasting
+from shelfpilot.services import clearance, expiry_risk, exports, forecasting, plans
 from shelfpilot.services.demo import ZONE, DemoSummary, build_demo, local
 from shelfpilot.storage import Database
 
@@ -230,3 +230,29 @@ def test_markdown_proposals_keep_the_guardrails_and_write_nothing(
     assert len(marked) <= int(0.2 * len(shown))
     with db.transaction(readonly=True) as uow:
         assert len(uow.stock.ledger()) == entries
+
+
+def test_a_stored_plan_is_made_once_and_refreshed_around_decisions(
+    demo: tuple[Database, DemoSummary], tmp_path: Path
+) -> None:
+    db, summary = demo
+    as_of = summary.default_as_of.replace(hour=15, minute=0)
+    path = tmp_path / "m.pkl"
+    first = plans.make_plan(db, as_of, actor="ann", model_path=path)
+    assert first.made == 1 and len(first.plans) == 1
+    plan = first.plans[0]
+    changed = [
+        p for p in clearance.propose_markdowns(db, as_of, model_path=path).proposals if p.changes
+    ]
+    assert {line.lot.lot_code for line in plan.lines} == {p.lot_code for p in changed}
+    again = plans.make_plan(db, as_of.replace(hour=16), actor="bob", model_path=path)
+    assert again.made == 0 and again.plans[0] == plan  # the stored plan, as it was
+    decided = plan.lines[0]
+    assert decided.line_id is not None
+    plans.decide(db, decided.line_id, "reject", actor="ann")
+    fresh = plans.make_plan(db, as_of, actor="bob", model_path=path, refresh=True).plans[0]
+    kept = [line for line in fresh.lines if line.lot == decided.lot]
+    assert len(kept) == 1 and kept[0].status.value == "rejected"
+    assert len(fresh.lines) == len(plan.lines)
+    actions = [r.action for r in plans.audit_log(db)]
+    assert actions.count("plan.make") == 1 and actions.count("plan.refresh") == 1

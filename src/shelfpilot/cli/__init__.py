@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from shelfpilot.cli.app import At, Db, Location, app
+from shelfpilot.cli.app import At, By, Db, Location, app, who
 from shelfpilot.cli.support import (
     decimal,
     expiry_value,
@@ -177,6 +177,7 @@ def _removal(
     note: str | None,
     key: str | None,
     db: str,
+    by: str | None,
 ) -> None:
     with handled():
         database = open_db(db)
@@ -191,6 +192,7 @@ def _removal(
                 when(at, database, location),
                 note,
                 key,
+                who(by),
             ),
         )
         entry = result.entries[0]
@@ -216,10 +218,11 @@ def dispose(
     at: At = None,
     note: Note = None,
     key: Key = None,
+    by: By = None,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
     """Write stock off (waste, damage, expired)."""
-    _removal(EntryKind.DISPOSAL, location, sku, lot, quantity, at, note, key, db)
+    _removal(EntryKind.DISPOSAL, location, sku, lot, quantity, at, note, key, db, by)
 
 
 @app.command()
@@ -231,10 +234,11 @@ def donate(
     at: At = None,
     note: Note = None,
     key: Key = None,
+    by: By = None,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
     """Give stock to a food bank (not once it has expired)."""
-    _removal(EntryKind.DONATION, location, sku, lot, quantity, at, note, key, db)
+    _removal(EntryKind.DONATION, location, sku, lot, quantity, at, note, key, db, by)
 
 
 @app.command()
@@ -274,6 +278,7 @@ def count(
     counted: Annotated[str, typer.Argument(help="Quantity counted.")],
     at: At = None,
     key: Key = None,
+    by: By = None,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
     """Record a stock count; the difference is booked as an adjustment."""
@@ -288,17 +293,49 @@ def count(
                 decimal(counted, "counted quantity"),
                 when(at, database, location),
                 key,
+                who(by),
             ),
         )
         change = show(result.entries[0].quantity) if result.entries else "0"
         out.print(f"counted {counted} of lot {lot} ({sku}) at {location}: adjustment {change}")
 
 
+@app.command()
+def price(
+    location: LocationArg,
+    sku: SkuArg,
+    lot: LotArg,
+    unit_price: Annotated[str, typer.Argument(help="New unit price, e.g. 13.90.")],
+    at: At = None,
+    below_floor: Annotated[
+        bool, typer.Option(help="A manager approves a price under the product's floor.")
+    ] = False,
+    key: Key = None,
+    by: By = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Change one lot's price by hand (recorded in the ledger and the audit log)."""
+    with handled():
+        database = open_db(db)
+        result = inventory.change_price(
+            database,
+            inventory.ChangePrice(
+                location, sku, lot, decimal(unit_price, "price"), when(at, database, location),
+                allow_below_floor=below_floor, idempotency_key=key, actor=who(by),
+            ),
+        )  # fmt: skip
+        entry = result.entries[0]
+        out.print(
+            f"{'already priced' if result.replayed else 'priced'} {entry.lot} at {entry.unit_price}"
+        )
+
+
 # register `demo` and the read-only views on the app
 from shelfpilot.cli import demo as _demo  # noqa: E402
+from shelfpilot.cli import plans as _plans  # noqa: E402
 from shelfpilot.cli import views as _views  # noqa: E402
 
-__all__ = ["_demo", "_views", "app"]
+__all__ = ["_demo", "_plans", "_views", "app"]
 
 if __name__ == "__main__":  # pragma: no cover
     app()

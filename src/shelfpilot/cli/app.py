@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Annotated
 
 import typer
@@ -26,3 +27,24 @@ At = Annotated[
     ),
 ]
 Location = Annotated[str | None, typer.Option("--location", "-l", help="Location code.")]
+
+
+def _default_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "shelfpilot"
+
+
+By = Annotated[
+    str | None,
+    typer.Option(
+        "--by",
+        envvar="SHELFPILOT_USER",
+        help="Who is acting, kept in the audit log (default: your login name).",
+    ),
+]
+
+
+def who(by: str | None) -> str:
+    return by if by and by.strip() else _default_user()

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from shelfpilot.cli.app import At, Db, Location, app
+from shelfpilot.cli.app import At, By, Db, Location, app, who
 from shelfpilot.cli.options import Language
+from shelfpilot.cli.plans import make_and_print
 from shelfpilot.cli.support import (
     DailyRisk,
     LifecycleRisk,
@@ -23,10 +24,9 @@ from shelfpilot.cli.support import (
     out,
     print_daily,
     print_forecast,
-    print_proposals,
 )
 from shelfpilot.config import DEFAULT_DB_URL
-from shelfpilot.services import catalog, clearance, forecasting, stock_views
+from shelfpilot.services import catalog, forecasting, stock_views
 
 
 @app.command()
@@ -94,15 +94,27 @@ def daily(
     at: At = None,
     location: Location = None,
     risk: DailyRisk = None,
+    plan: Annotated[
+        bool | None,
+        typer.Option(
+            "--plan/--no-plan",
+            help="Make today's clearance plan (default: on when a model file exists).",
+        ),
+    ] = None,
     model: Model = None,
+    by: By = None,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
-    """The daily run: evaluate the ladder, record stage changes once, list due actions."""
+    """The daily run: evaluate the ladder, record stage changes once, list due
+    actions, warn of slow movers and make today's clearance plan."""
     with handled():
         database = open_db(db)
         report = stock_views.run_daily(database, moment(at, database, location), location=location)
         print_daily(report)
-        daily_risk(database, report.as_of, model_path(model, db), location, risk)
+        path = model_path(model, db)
+        daily_risk(database, report.as_of, path, location, risk)
+        if plan or (plan is None and path.exists()):
+            make_and_print(database, report.as_of, location, model, db, who(by), refresh=False)
 
 
 @app.command()
@@ -124,24 +136,3 @@ def forecast(
             model_path=model_path(model, db), retrain=retrain,
         )  # fmt: skip
         print_forecast(report, days, by_day=sku is not None)
-
-
-@app.command()
-def plan(
-    at: At = None,
-    location: Location = None,
-    model: Model = None,
-    all_lots: Annotated[
-        bool, typer.Option("--all", help="Also lots whose price should stay as it is.")
-    ] = False,
-    db: Db = DEFAULT_DB_URL,
-) -> None:
-    """Markdown proposals for open lots: the price each should have now, what to
-    donate, and why. Nothing is changed; apply a price with a price change."""
-    with handled():
-        database = open_db(db)
-        report = clearance.propose_markdowns(
-            database, moment(at, database, location), location=location,
-            model_path=model_path(model, db),
-        )  # fmt: skip
-        print_proposals(report, all_lots=all_lots)

@@ -5,10 +5,11 @@ time without a later record going negative."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 
+from shelfpilot.domain.audit import AuditRecord
 from shelfpilot.domain.errors import InvalidValue, LotNotSellable, NotFound, OutOfStock
 from shelfpilot.domain.fefo import LotStock
 from shelfpilot.domain.ledger import ZERO, EntryKind, LedgerEntry, count_entry, removal_entry
@@ -62,6 +63,19 @@ def _remove(cmd: RemoveStock, uow: UnitOfWork, operation_id: int) -> list[Ledger
         held.lot.key, held.on_hand, EntryKind(cmd.kind), cmd.quantity, at, note=cmd.note
     )
     uow.stock.add_entries(operation_id, [entry])
+    if entry.kind is not EntryKind.TRANSFER_OUT:
+        audit(
+            uow,
+            cmd.actor,
+            f"stock.{entry.kind.value}",
+            held.lot.key,
+            {"on_hand": show(held.on_hand)},
+            {
+                "on_hand": show(held.on_hand + entry.quantity),
+                "at": at.isoformat(),
+                "note": cmd.note or "",
+            },
+        )
     return [entry]
 
 
@@ -133,6 +147,15 @@ def _count(cmd: CountStock, uow: UnitOfWork, operation_id: int) -> list[LedgerEn
         )
     entries = [entry] if entry else []
     uow.stock.add_entries(operation_id, entries)
+    if entry is not None:
+        audit(
+            uow,
+            cmd.actor,
+            "stock.count",
+            held.lot.key,
+            {"on_hand": show(held.on_hand)},
+            {"on_hand": show(held.on_hand + entry.quantity), "at": at.isoformat()},
+        )
     return entries
 
 
@@ -172,15 +195,41 @@ def _reprice(cmd: ChangePrice, uow: UnitOfWork, operation_id: int) -> list[Ledge
     price = check_price(
         product, Money(cmd.unit_price, product.currency), allow_below_floor=cmd.allow_below_floor
     )
+    before = uow.stock.price_at(held.lot.key, at)
     entry = LedgerEntry(
         held.lot.key,
         EntryKind.PRICE_CHANGE,
         Decimal(0),
         at,
         unit_price=price,
+        reference=cmd.reference,
     )
     uow.stock.add_entries(operation_id, [entry])
+    audit(
+        uow,
+        cmd.actor,
+        "price.change",
+        held.lot.key,
+        {"price": str(product.list_price.amount if before is None else before)},
+        {"price": str(price.amount), "at": at.isoformat(), "reference": cmd.reference or ""},
+    )
     return [entry]
+
+
+def audit(
+    uow: UnitOfWork,
+    actor: str,
+    action: str,
+    subject: LotKey | str,
+    before: dict[str, str],
+    after: dict[str, str],
+) -> None:
+    """Append to the audit log in the same transaction as the change itself."""
+    uow.audit.append(AuditRecord(datetime.now(UTC), actor, action, str(subject), before, after))
+
+
+def apply_price_change(uow: UnitOfWork, cmd: ChangePrice) -> OperationResult:
+    return execute(uow, "price_change", cmd, partial(_reprice, cmd))
 
 
 def change_price(db: Database, cmd: ChangePrice) -> OperationResult:

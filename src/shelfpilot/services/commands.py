@@ -57,6 +57,7 @@ class RemoveStock:
     at: datetime | None
     note: str | None = None
     idempotency_key: str | None = None
+    actor: str = "system"
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class CountStock:
     counted: Decimal
     at: datetime | None
     idempotency_key: str | None = None
+    actor: str = "system"
 
 
 @dataclass(frozen=True)
@@ -98,4 +100,6 @@ class ChangePrice:
     unit_price: Decimal
     at: datetime | None
     allow_below_floor: bool = False
+    reference: str | None = None
     idempotency_key: str | None = None
+    actor: str = "system"

@@ -3,11 +3,12 @@ from them in ``repository.py`` so the domain never sees SQLAlchemy."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -132,3 +133,54 @@ class LadderRuleRow(Base):
     scope: Mapped[str] = mapped_column(String(16))
     scope_key: Mapped[str] = mapped_column(String(64))
     spec: Mapped[str] = mapped_column(Text)
+
+
+class ClearancePlanRow(Base):
+    """One store's clearance plan for one business day."""
+
+    __tablename__ = "clearance_plans"
+    __table_args__ = (
+        UniqueConstraint("location_id", "business_day", name="uq_clearance_plans_place_day"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    business_day: Mapped[date] = mapped_column(Date)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    made_by: Mapped[str] = mapped_column(String(100))
+
+
+class PlanLineRow(Base):
+    """A proposal for one lot and the decision on it; ``version`` guards
+    against two managers deciding the same line at once."""
+
+    __tablename__ = "plan_lines"
+    __table_args__ = (UniqueConstraint("plan_id", "lot_id", name="uq_plan_lines_plan_lot"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("clearance_plans.id"), index=True)
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    current_ratio: Mapped[Decimal] = mapped_column(Amount)
+    proposed_ratio: Mapped[Decimal] = mapped_column(Amount)
+    donate: Mapped[Decimal] = mapped_column(Quantity)
+    left_if_held: Mapped[Decimal] = mapped_column(Quantity)
+    left_with_plan: Mapped[Decimal] = mapped_column(Quantity)
+    gain: Mapped[Decimal] = mapped_column(Amount)
+    reason: Mapped[str] = mapped_column(Text)
+    held_by_cap: Mapped[bool] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16))
+    decided_ratio: Mapped[Decimal | None] = mapped_column(Amount)
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+
+class AuditRow(Base):
+    """Append-only: no repository method updates or deletes these rows."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    before: Mapped[str] = mapped_column(Text)
+    after: Mapped[str] = mapped_column(Text)

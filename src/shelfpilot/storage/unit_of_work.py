@@ -10,14 +10,18 @@ from types import TracebackType
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from shelfpilot.storage.audit_repo import AuditRepository
 from shelfpilot.storage.catalog_repo import CatalogRepository
 from shelfpilot.storage.errors import translate, translate_dbapi
+from shelfpilot.storage.plans_repo import PlanRepository
 from shelfpilot.storage.stock_repo import StockRepository
 
 
 class UnitOfWork:
     catalog: CatalogRepository
     stock: StockRepository
+    plans: PlanRepository
+    audit: AuditRepository
 
     def __init__(self, factory: sessionmaker[Session], dialect: str) -> None:
         self._factory = factory
@@ -33,6 +37,8 @@ class UnitOfWork:
             raise translate_dbapi(error) from error
         self.catalog = CatalogRepository(self.session)
         self.stock = StockRepository(self.session, self.catalog, lock=self.dialect != "sqlite")
+        self.plans = PlanRepository(self.session, self.catalog, self.stock)
+        self.audit = AuditRepository(self.session)
         return self
 
     def __exit__(

@@ -1,0 +1,145 @@
+"""A clearance plan line and the manager's decision on it.
+
+The optimiser proposes; a manager disposes. A line is a proposal for one lot
+(a new price, a donation, or both) until somebody approves it as proposed,
+adjusts it to another price within the guardrails, or rejects it. Once
+decided it stays decided: a second decision on the same line is a conflict,
+so two managers working on one plan cannot silently undo each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from shelfpilot.domain.errors import Conflict, InvalidValue
+from shelfpilot.domain.guardrails import Guardrails
+from shelfpilot.domain.lots import LotKey, require_aware
+
+RATIO_PLACES = Decimal("0.0001")
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    ADJUST = "adjust"
+    REJECT = "reject"
+
+
+class LineStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+    ADJUSTED = "adjusted"
+    REJECTED = "rejected"
+
+
+DECIDED = {
+    Decision.APPROVE: LineStatus.APPROVED,
+    Decision.ADJUST: LineStatus.ADJUSTED,
+    Decision.REJECT: LineStatus.REJECTED,
+}
+
+
+def as_ratio(value: float | Decimal) -> Decimal:
+    """A price ratio kept to four places (0.7 = 7折)."""
+    return Decimal(repr(round(float(value), 4))).quantize(RATIO_PLACES)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanLine:
+    """What the plan proposes for one lot, and what became of it."""
+
+    lot: LotKey
+    current_ratio: Decimal
+    proposed_ratio: Decimal
+    donate: Decimal
+    left_if_held: Decimal
+    left_with_plan: Decimal
+    gain: Decimal
+    reason: str
+    held_by_cap: bool = False
+    status: LineStatus = LineStatus.PROPOSED
+    decided_ratio: Decimal | None = None
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    version: int = 1
+    line_id: int | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is LineStatus.PROPOSED
+
+    @property
+    def cuts_price(self) -> bool:
+        return self.proposed_ratio < self.current_ratio
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One store's clearance plan for one business day."""
+
+    location_code: str
+    business_day: date
+    made_at: datetime
+    made_by: str
+    lines: tuple[PlanLine, ...]
+    plan_id: int | None = None
+
+    @property
+    def expected_left_if_held(self) -> Decimal:
+        return sum((line.left_if_held for line in self.lines), Decimal(0))
+
+    @property
+    def expected_left_with_plan(self) -> Decimal:
+        return sum((line.left_with_plan for line in self.lines), Decimal(0))
+
+    @property
+    def expected_gain(self) -> Decimal:
+        return sum((line.gain for line in self.lines), Decimal(0))
+
+
+def settle(
+    line: PlanLine,
+    decision: Decision | str,
+    guardrails: Guardrails,
+    *,
+    by: str,
+    at: datetime,
+    ratio: Decimal | float | None = None,
+) -> PlanLine:
+    """The line after a manager's decision, or an error saying why it cannot be made.
+
+    An adjustment may pick any price the guardrails allow from the lot's
+    current price: not above it, not below the floor, not a larger cut than
+    the largest step.
+    """
+    decision = Decision(decision)
+    require_aware(at, "decision time")
+    if not by.strip():
+        raise InvalidValue("say who decides (a user name)")
+    if not line.is_open:
+        when = line.decided_at.isoformat(timespec="minutes") if line.decided_at else "earlier"
+        raise Conflict(
+            f"the plan line for {line.lot} was already {line.status.value} by "
+            f"{line.decided_by} ({when}); reload the plan"
+        )
+    if decision is Decision.ADJUST:
+        if ratio is None:
+            raise InvalidValue("an adjustment needs the price ratio to use instead (e.g. 0.7)")
+        chosen = as_ratio(ratio)
+        problem = guardrails.violation(float(line.current_ratio), float(chosen))
+        if problem is not None:
+            raise InvalidValue(f"cannot set {line.lot} to {float(chosen):.0%} of list: {problem}")
+    elif ratio is not None:
+        raise InvalidValue(f"only an adjustment takes a price ratio, not {decision.value}")
+    else:
+        chosen = line.proposed_ratio if decision is Decision.APPROVE else line.current_ratio
+    return replace(
+        line,
+        status=DECIDED[decision],
+        decided_ratio=chosen,
+        decided_by=by.strip(),
+        decided_at=at,
+        version=line.version + 1,
+    )

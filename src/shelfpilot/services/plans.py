@@ -1,0 +1,206 @@
+"""Clearance plans: made from the markdown proposals, stored, and decided
+line by line by a manager. An approved or adjusted line posts its price
+change (and its donation) to the ledger; every decision is audited.
+
+Making the plan twice on one business day returns the stored plan; with
+``refresh`` the undecided lines are proposed again from today's stock while
+decided lines stay as they were.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.guardrails import Guardrails
+from shelfpilot.domain.ledger import EntryKind, LedgerEntry
+from shelfpilot.domain.lots import LotKey, require_aware
+from shelfpilot.domain.money import show
+from shelfpilot.domain.plans import DECIDED, Decision, LineStatus, Plan, PlanLine, as_ratio, settle
+from shelfpilot.services.adjustments import apply_price_change, apply_removal, audit
+from shelfpilot.services.clearance import Proposal, propose_markdowns
+from shelfpilot.services.commands import ChangePrice, RemoveStock
+from shelfpilot.storage import Database, UnitOfWork
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    plans: list[Plan]
+    made: int
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    line: PlanLine
+    entries: list[LedgerEntry]
+    replayed: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def _line(p: Proposal) -> PlanLine:
+    return PlanLine(
+        lot=LotKey(p.location, p.sku, p.lot_code),
+        current_ratio=as_ratio(p.current_ratio),
+        proposed_ratio=as_ratio(p.ratio_now),
+        donate=p.donate_now,
+        left_if_held=Decimal(repr(round(p.left_if_held, 3))),
+        left_with_plan=Decimal(repr(round(p.left_with_plan, 3))),
+        gain=Decimal(repr(round(p.gain, 4))),
+        reason=p.reason,
+        held_by_cap=p.held_by_cap,
+    )
+
+
+def make_plan(
+    db: Database,
+    as_of: datetime,
+    *,
+    actor: str,
+    location: str | None = None,
+    refresh: bool = False,
+    **options: Any,
+) -> PlanReport:
+    """Today's plan for each store with something to change (``options`` go to
+    ``propose_markdowns``: model path, guardrails, ladder, costs)."""
+    at = require_aware(as_of, "as-of time")
+    if not actor.strip():
+        raise InvalidValue("say who makes the plan (a user name)")
+    report = propose_markdowns(db, at, location=location, **options)
+    by_store: dict[str, list[PlanLine]] = defaultdict(list)
+    for proposal in report.proposals:
+        if proposal.changes:
+            by_store[proposal.location].append(_line(proposal))
+    plans: list[Plan] = []
+    made = 0
+    with db.transaction() as uow:
+        stores = [location] if location else sorted({p.location for p in report.proposals})
+        for code in stores:
+            day = at.astimezone(uow.catalog.location(code).zone).date()
+            found = uow.plans.find_plan(code, day)
+            lines = by_store.get(code, [])
+            if found is not None and not refresh:
+                plans.append(found)
+                continue
+            if found is not None and found.plan_id is not None:
+                kept = uow.plans.drop_open_lines(found.plan_id)
+                for line in lines:
+                    if line.lot not in kept:
+                        uow.plans.add_line(found.plan_id, line)
+                action = "plan.refresh"
+            else:
+                uow.plans.add_plan(Plan(code, day, datetime.now(UTC), actor.strip(), tuple(lines)))
+                action = "plan.make"
+            made += 1
+            stored = uow.plans.find_plan(code, day)
+            assert stored is not None
+            audit(
+                uow,
+                actor,
+                action,
+                f"{code} {day.isoformat()}",
+                {},
+                {"lines": str(len(stored.lines)), "gain": f"{stored.expected_gain:.2f}"},
+            )
+            plans.append(stored)
+    return PlanReport(plans, made, report.notes)
+
+
+def plans(db: Database, *, day: Any = None, location: str | None = None) -> list[Plan]:
+    with db.transaction(readonly=True) as uow:
+        return uow.plans.plans(day, location)
+
+
+def decide(
+    db: Database,
+    line_id: int,
+    decision: Decision | str,
+    *,
+    actor: str,
+    ratio: Decimal | float | None = None,
+    at: datetime | None = None,
+) -> DecisionResult:
+    """Approve, adjust or reject one plan line. Repeating the same decision by
+    the same person is a no-op that returns the first result."""
+    decision = Decision(decision)
+    when = datetime.now(UTC) if at is None else require_aware(at, "decision time")
+    with db.transaction() as uow:
+        line, _, _ = uow.plans.line(line_id)
+        if _repeats(line, decision, actor, ratio):
+            return DecisionResult(line, [], replayed=True)
+        product = uow.catalog.product(line.lot.sku)
+        rules = Guardrails(floor=float(product.price_floor_ratio))
+        done = settle(line, decision, rules, by=actor, at=when, ratio=ratio)
+        uow.plans.save_decision(done)
+        entries: list[LedgerEntry] = []
+        notes: list[str] = []
+        if done.status is not LineStatus.REJECTED:
+            entries, notes = _apply(uow, done, product.list_price.amount, actor, when)
+        audit(
+            uow,
+            actor,
+            f"plan.{decision.value}",
+            line.lot,
+            {"ratio": str(line.current_ratio), "proposed": str(line.proposed_ratio)},
+            {
+                "ratio": str(done.decided_ratio),
+                "donate": show(line.donate) if done.status is not LineStatus.REJECTED else "0",
+                "line": str(line_id),
+            },
+        )
+        return DecisionResult(done, entries, notes=notes)
+
+
+def _repeats(line: PlanLine, decision: Decision, actor: str, ratio: Decimal | float | None) -> bool:
+    return (
+        not line.is_open
+        and line.status is DECIDED[decision]
+        and line.decided_by == actor.strip()
+        and (ratio is None or as_ratio(ratio) == line.decided_ratio)
+    )
+
+
+def _apply(
+    uow: UnitOfWork, line: PlanLine, list_price: Decimal, actor: str, at: datetime
+) -> tuple[list[LedgerEntry], list[str]]:
+    """Post the decided price and the donation, each as its own operation
+    keyed by the line so it can never be posted twice."""
+    entries: list[LedgerEntry] = []
+    notes: list[str] = []
+    assert line.decided_ratio is not None and line.line_id is not None
+    lot = line.lot
+    if line.decided_ratio < line.current_ratio:
+        price = (list_price * line.decided_ratio).quantize(Decimal("0.01"))
+        cmd = ChangePrice(
+            lot.location_code, lot.sku, lot.lot_code, price, at,
+            reference=f"plan line {line.line_id}",
+            idempotency_key=f"plan-line-{line.line_id}-price", actor=actor,
+        )  # fmt: skip
+        entries += apply_price_change(uow, cmd).entries
+    if line.donate > 0:
+        have = uow.stock.balance_at(lot, at)
+        found = uow.stock.lot(lot)
+        hours = (found.expires_at - at) / timedelta(hours=1)
+        if hours < Guardrails().donation_min_hours:
+            notes.append(
+                f"{lot}: not donated, only {hours:.0f} h of life left (a food bank needs "
+                f"{Guardrails().donation_min_hours:.0f} h); sell or dispose of it"
+            )
+        elif have > 0:
+            qty = min(line.donate, have)
+            removal = RemoveStock(
+                lot.location_code, lot.sku, lot.lot_code, EntryKind.DONATION, qty, at,
+                note=f"plan line {line.line_id}",
+                idempotency_key=f"plan-line-{line.line_id}-donation", actor=actor,
+            )  # fmt: skip
+            entries += apply_removal(uow, removal).entries
+    return entries, notes
+
+
+def audit_log(db: Database, **filters: Any) -> list[Any]:
+    with db.transaction(readonly=True) as uow:
+        return uow.audit.records(**filters)

@@ -1,0 +1,166 @@
+"""Clearance plans and their lines."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.orm import Session
+
+from shelfpilot.domain.errors import Conflict, NotFound
+from shelfpilot.domain.lots import LotKey
+from shelfpilot.domain.plans import LineStatus, Plan, PlanLine
+from shelfpilot.storage.catalog_repo import CatalogRepository
+from shelfpilot.storage.models import (
+    ClearancePlanRow,
+    LocationRow,
+    LotRow,
+    PlanLineRow,
+    ProductRow,
+)
+from shelfpilot.storage.stock_repo import StockRepository
+
+
+def _line(row: PlanLineRow, key: LotKey) -> PlanLine:
+    return PlanLine(
+        lot=key,
+        current_ratio=row.current_ratio,
+        proposed_ratio=row.proposed_ratio,
+        donate=row.donate,
+        left_if_held=row.left_if_held,
+        left_with_plan=row.left_with_plan,
+        gain=row.gain,
+        reason=row.reason,
+        held_by_cap=row.held_by_cap,
+        status=LineStatus(row.status),
+        decided_ratio=row.decided_ratio,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        version=row.version,
+        line_id=row.id,
+    )
+
+
+class PlanRepository:
+    def __init__(self, session: Session, catalog: CatalogRepository, stock: StockRepository):
+        self.session = session
+        self.catalog = catalog
+        self.stock = stock
+
+    def _lines_query(self) -> Select[PlanLineRow, str, str, str]:
+        return (
+            select(PlanLineRow, LotRow.lot_code, ProductRow.sku, LocationRow.code)
+            .join(LotRow, LotRow.id == PlanLineRow.lot_id)
+            .join(ProductRow, ProductRow.id == LotRow.product_id)
+            .join(LocationRow, LocationRow.id == LotRow.location_id)
+        )
+
+    def _plan(self, row: ClearancePlanRow, code: str) -> Plan:
+        query = self._lines_query().where(PlanLineRow.plan_id == row.id).order_by(PlanLineRow.id)
+        lines = tuple(
+            _line(line, LotKey(loc, sku, lot))
+            for line, lot, sku, loc in self.session.execute(query)
+        )
+        return Plan(code, row.business_day, row.made_at, row.made_by, lines, row.id)
+
+    def find_plan(self, location_code: str, day: date) -> Plan | None:
+        location = self.catalog.location_row(location_code)
+        row = self.session.scalar(
+            select(ClearancePlanRow).where(
+                ClearancePlanRow.location_id == location.id,
+                ClearancePlanRow.business_day == day,
+            )
+        )
+        return None if row is None else self._plan(row, location_code)
+
+    def plans(self, day: date | None = None, location_code: str | None = None) -> list[Plan]:
+        query = select(ClearancePlanRow, LocationRow.code).join(
+            LocationRow, LocationRow.id == ClearancePlanRow.location_id
+        )
+        if day is not None:
+            query = query.where(ClearancePlanRow.business_day == day)
+        if location_code is not None:
+            query = query.where(LocationRow.code == location_code)
+        query = query.order_by(ClearancePlanRow.business_day.desc(), LocationRow.code)
+        return [self._plan(row, code) for row, code in self.session.execute(query)]
+
+    def add_plan(self, plan: Plan) -> int:
+        location = self.catalog.location_row(plan.location_code)
+        row = ClearancePlanRow(
+            location_id=location.id,
+            business_day=plan.business_day,
+            made_at=plan.made_at,
+            made_by=plan.made_by,
+        )
+        self.session.add(row)
+        self.session.flush()
+        for line in plan.lines:
+            self.add_line(row.id, line)
+        return row.id
+
+    def add_line(self, plan_id: int, line: PlanLine) -> None:
+        self.session.add(
+            PlanLineRow(
+                plan_id=plan_id,
+                lot_id=self.stock.lot_id(line.lot),
+                current_ratio=line.current_ratio,
+                proposed_ratio=line.proposed_ratio,
+                donate=line.donate,
+                left_if_held=line.left_if_held,
+                left_with_plan=line.left_with_plan,
+                gain=line.gain,
+                reason=line.reason,
+                held_by_cap=line.held_by_cap,
+                status=line.status.value,
+                decided_ratio=line.decided_ratio,
+                decided_by=line.decided_by,
+                decided_at=line.decided_at,
+                version=line.version,
+            )
+        )
+        self.session.flush()
+
+    def drop_open_lines(self, plan_id: int) -> set[LotKey]:
+        """Remove the undecided lines of a plan being remade; returns the lots
+        that keep a decided line (they are not proposed again)."""
+        self.session.execute(
+            delete(PlanLineRow).where(
+                PlanLineRow.plan_id == plan_id, PlanLineRow.status == LineStatus.PROPOSED.value
+            )
+        )
+        query = self._lines_query().where(PlanLineRow.plan_id == plan_id)
+        return {LotKey(loc, sku, lot) for _, lot, sku, loc in self.session.execute(query)}
+
+    def line(self, line_id: int) -> tuple[PlanLine, str, date]:
+        """A line with its plan's store and business day."""
+        query = (
+            self._lines_query()
+            .add_columns(ClearancePlanRow.business_day)
+            .join(ClearancePlanRow, ClearancePlanRow.id == PlanLineRow.plan_id)
+            .where(PlanLineRow.id == line_id)
+        )
+        found = self.session.execute(query).first()
+        if found is None:
+            raise NotFound(f"there is no plan line {line_id}; list the plan to see its lines")
+        row, lot, sku, loc, day = found
+        return _line(row, LotKey(loc, sku, lot)), loc, day
+
+    def save_decision(self, line: PlanLine) -> None:
+        """Store a decided line if nobody decided it meanwhile (compare-and-set
+        on the version the decision started from)."""
+        result = self.session.execute(
+            update(PlanLineRow)
+            .where(PlanLineRow.id == line.line_id, PlanLineRow.version == line.version - 1)
+            .values(
+                status=line.status.value,
+                decided_ratio=line.decided_ratio,
+                decided_by=line.decided_by,
+                decided_at=line.decided_at,
+                version=line.version,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise Conflict(
+                f"plan line {line.line_id} was changed by someone else meanwhile; reload the plan"
+            )

@@ -1,0 +1,118 @@
+"""Clearance plans on a real SQLite file and a real PostgreSQL server: the
+decision posts to the ledger once, is audited, and two managers cannot both
+decide one line."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from shelfpilot.domain import Conflict, DomainError, EntryKind, InvalidValue, LotKey
+from shelfpilot.domain.plans import LineStatus, Plan, PlanLine
+from shelfpilot.services import inventory as inv
+from shelfpilot.services import plans
+from shelfpilot.storage import Database
+from tests.conftest import T0
+
+LOT = LotKey("SZ-01", "CAKE", "L1")
+
+
+def _plan(shop: Database, donate: str = "0") -> int:
+    """A stored plan with one line for lot L1 (12 cakes at list price 28)."""
+    inv.receive_lot(shop, inv.ReceiveLot("SZ-01", "CAKE", "L1", Decimal(12), T0))
+    line = PlanLine(
+        LOT, Decimal(1), Decimal("0.8"), Decimal(donate), Decimal(6), Decimal(2),
+        Decimal("20.5"), "80% of list now: at the current price about 6 of 12 would be left",
+    )  # fmt: skip
+    with shop.transaction() as uow:
+        uow.plans.add_plan(Plan("SZ-01", date(2026, 11, 20), T0, "planner", (line,)))
+    with shop.transaction(readonly=True) as uow:
+        found = uow.plans.find_plan("SZ-01", date(2026, 11, 20))
+    assert found is not None and found.lines[0].line_id is not None
+    return found.lines[0].line_id
+
+
+def _price(shop: Database) -> Decimal | None:
+    with shop.transaction(readonly=True) as uow:
+        return uow.stock.price_at(LOT, T0 + timedelta(days=400))
+
+
+def _audit(shop: Database) -> list[tuple[str, str]]:
+    return [(r.actor, r.action) for r in plans.audit_log(shop)]
+
+
+def test_approval_posts_the_price_once_with_an_audit_record(shop: Database) -> None:
+    line_id = _plan(shop)
+    result = plans.decide(shop, line_id, "approve", actor="alice", at=T0 + timedelta(hours=6))
+    assert result.line.status is LineStatus.APPROVED and not result.replayed
+    assert [e.kind for e in result.entries] == [EntryKind.PRICE_CHANGE]
+    assert _price(shop) == Decimal("22.40")  # 28 × 0.8
+    records = plans.audit_log(shop)
+    assert [(r.actor, r.action) for r in records] == [
+        ("alice", "plan.approve"), ("alice", "price.change"),
+    ]  # fmt: skip
+    change = records[1]
+    assert (change.before["price"], change.after["price"]) == ("28.0000", "22.4000")
+    assert change.subject == str(LOT)
+    # the same decision again by the same person: nothing new
+    again = plans.decide(shop, line_id, "approve", actor="alice")
+    assert again.replayed and again.entries == []
+    assert len(plans.audit_log(shop)) == 2
+    with shop.transaction(readonly=True) as uow:
+        assert len([r for r in uow.stock.ledger() if r.entry.kind is EntryKind.PRICE_CHANGE]) == 1
+    # somebody else cannot overrule it
+    with pytest.raises(Conflict, match="already approved by alice"):
+        plans.decide(shop, line_id, "reject", actor="bob")
+
+
+def test_a_bad_adjustment_writes_nothing(shop: Database) -> None:
+    line_id = _plan(shop)
+    with pytest.raises(InvalidValue, match="largest step of 20%"):
+        plans.decide(shop, line_id, "adjust", actor="bob", ratio=Decimal("0.5"))
+    with pytest.raises(InvalidValue, match="below the floor"):
+        plans.decide(shop, line_id, "adjust", actor="bob", ratio=Decimal("0.45"))
+    assert _audit(shop) == [] and _price(shop) is None
+    done = plans.decide(shop, line_id, "adjust", actor="bob", ratio=Decimal("0.85"))
+    assert done.line.decided_ratio == Decimal("0.85") and _price(shop) == Decimal("23.80")
+
+
+def test_rejection_posts_nothing_and_approval_donates(shop: Database) -> None:
+    line_id = _plan(shop, donate="3")
+    plans.decide(shop, line_id, "approve", actor="carol", at=T0 + timedelta(hours=1))
+    with shop.transaction(readonly=True) as uow:
+        assert uow.stock.on_hand(LOT) == Decimal(9)
+        assert uow.stock.totals_by_kind(LOT)[EntryKind.DONATION] == Decimal(-3)
+    assert ("carol", "stock.donation") in _audit(shop)
+
+
+def test_two_managers_deciding_one_line_at_once(shop: Database) -> None:
+    line_id = _plan(shop)
+    clients = [Database(shop.url) for _ in range(4)]
+    barrier = threading.Barrier(len(clients))
+
+    def attempt(k: int) -> object:
+        barrier.wait()
+        try:
+            return plans.decide(
+                clients[k], line_id, "approve" if k % 2 else "reject", actor=f"m{k}"
+            )
+        except DomainError as error:
+            return error
+
+    try:
+        with ThreadPoolExecutor(len(clients)) as pool:
+            results = list(pool.map(attempt, range(len(clients))))
+    finally:
+        for client in clients:
+            client.close()
+    won = [r for r in results if isinstance(r, plans.DecisionResult)]
+    assert len(won) == 1, results
+    assert all(isinstance(r, Conflict) for r in results if r not in won)
+    decisions = [a for _, a in _audit(shop) if a.startswith("plan.")]
+    assert len(decisions) == 1
+    expected = Decimal("22.40") if won[0].line.status is LineStatus.APPROVED else None
+    assert _price(shop) == expected
