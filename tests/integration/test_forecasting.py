@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from shelfpilot.domain import EntryKind, InvalidValue
-from shelfpilot.services import clearance, expiry_risk, exports, forecasting, plans
+from shelfpilot.services import clearance, expiry_risk, exports, feedback, forecasting, plans
 from shelfpilot.services.demo import ZONE, DemoSummary, build_demo, local
 from shelfpilot.storage import Database
 
@@ -256,3 +256,24 @@ def test_a_stored_plan_is_made_once_and_refreshed_around_decisions(
     assert len(fresh.lines) == len(plan.lines)
     actions = [r.action for r in plans.audit_log(db)]
     assert actions.count("plan.make") == 1 and actions.count("plan.refresh") == 1
+
+
+def test_products_that_keep_needing_clearance_get_a_shrink_aware_quantity(
+    demo: tuple[Database, DemoSummary], tmp_path: Path
+) -> None:
+    db, summary = demo
+    path = tmp_path / "m.pkl"
+    advice = feedback.production_advice(db, summary.default_as_of, model_path=path)
+    table = advice.table
+    assert not table.empty, advice.notes
+    assert (table["cleared_share"] >= 0.3).all()
+    assert (table["recommended_per_day"] >= 0).all()
+    assert table["service_level"].between(0, 1).all()
+    # binning a left-over unit costs more → never hold more
+    dearer = feedback.production_advice(
+        db, summary.default_as_of, model_path=path, disposal_cost=5.0
+    ).table
+    both = table.merge(dearer, on=["location", "sku"], suffixes=("", "_dearer"))
+    assert len(both) == len(table)
+    assert (both["recommended_per_day_dearer"] <= both["recommended_per_day"] + 1e-9).all()
+    assert (both["service_level_dearer"] < both["service_level"]).all()

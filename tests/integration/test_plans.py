@@ -13,8 +13,8 @@ import pytest
 
 from shelfpilot.domain import Conflict, DomainError, EntryKind, InvalidValue, LotKey
 from shelfpilot.domain.plans import LineStatus, Plan, PlanLine
+from shelfpilot.services import feedback, plans
 from shelfpilot.services import inventory as inv
-from shelfpilot.services import plans
 from shelfpilot.storage import Database
 from tests.conftest import T0
 
@@ -116,3 +116,26 @@ def test_two_managers_deciding_one_line_at_once(shop: Database) -> None:
     assert len(decisions) == 1
     expected = Decimal("22.40") if won[0].line.status is LineStatus.APPROVED else None
     assert _price(shop) == expected
+
+
+def test_the_outcome_of_an_approved_markdown_comes_from_the_ledger(shop: Database) -> None:
+    line_id = _plan(shop)
+    plans.decide(shop, line_id, "approve", actor="alice", at=T0 + timedelta(hours=1))
+    for hours, amount in ((2, "4"), (5, "8")):
+        inv.record_sale(
+            shop,
+            inv.RecordSale(
+                "SZ-01", (inv.SaleLine(Decimal(amount), "CAKE"),), T0 + timedelta(hours=hours)
+            ),
+        )
+    table = feedback.action_outcomes(shop, T0 + timedelta(days=1))
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert (row["action"], row["offered"], row["sold"], row["wasted"]) == ("markdown", 12, 12, 0)
+    assert row["revenue"] == pytest.approx(12 * 22.40)
+    assert row["list_value"] == pytest.approx(12 * 28)
+    assert row["hours_to_clear"] == pytest.approx(4.0) and bool(row["closed"])
+    ranking = feedback.action_ranking(shop, T0 + timedelta(days=1))
+    assert ranking.loc[0, "recovery"] == pytest.approx(0.8)
+    # before the decision there is nothing to learn from
+    assert feedback.action_outcomes(shop, T0 + timedelta(minutes=30)).empty

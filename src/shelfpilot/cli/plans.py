@@ -19,11 +19,12 @@ from shelfpilot.cli.support import (
     open_db,
     out,
     print_proposals,
+    when,
 )
 from shelfpilot.config import DEFAULT_DB_URL
 from shelfpilot.domain.money import show
 from shelfpilot.domain.plans import Decision, Plan
-from shelfpilot.services import clearance, plans
+from shelfpilot.services import clearance, feedback, plans
 from shelfpilot.storage import Database
 
 Lines = Annotated[list[int], typer.Argument(help="Plan line numbers (see `shelfpilot plan`).")]
@@ -102,13 +103,14 @@ def plan(
 
 
 def _decide(
-    lines: list[int], decision: Decision, by: str, db: str, ratio: str | None = None
-) -> None:
+    lines: list[int], decision: Decision, by: str, db: str, at: str | None,
+    ratio: str | None = None,
+) -> None:  # fmt: skip
     with handled():
         database = open_db(db)
         for line_id in lines:
             result = plans.decide(
-                database, line_id, decision, actor=by,
+                database, line_id, decision, actor=by, at=when(at, database),
                 ratio=None if ratio is None else decimal(ratio, "price ratio"),
             )  # fmt: skip
             done = result.line
@@ -123,26 +125,27 @@ def _decide(
 
 
 @app.command()
-def approve(lines: Lines, by: By = None, db: Db = DEFAULT_DB_URL) -> None:
+def approve(lines: Lines, at: At = None, by: By = None, db: Db = DEFAULT_DB_URL) -> None:
     """Approve plan lines as proposed: the price change and donation are posted."""
-    _decide(lines, Decision.APPROVE, who(by), db)
+    _decide(lines, Decision.APPROVE, who(by), db, at)
 
 
 @app.command()
 def adjust(
     line: Annotated[int, typer.Argument(help="Plan line number.")],
     ratio: Annotated[str, typer.Argument(help="Price as a share of list, e.g. 0.7 for 7折.")],
+    at: At = None,
     by: By = None,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
     """Approve a plan line at another price, within the guardrails."""
-    _decide([line], Decision.ADJUST, who(by), db, ratio)
+    _decide([line], Decision.ADJUST, who(by), db, at, ratio)
 
 
 @app.command()
-def reject(lines: Lines, by: By = None, db: Db = DEFAULT_DB_URL) -> None:
+def reject(lines: Lines, at: At = None, by: By = None, db: Db = DEFAULT_DB_URL) -> None:
     """Reject plan lines: nothing is posted."""
-    _decide(lines, Decision.REJECT, who(by), db)
+    _decide(lines, Decision.REJECT, who(by), db, at)
 
 
 @app.command()
@@ -165,3 +168,77 @@ def audit(
                 ", ".join(f"{k}={v}" for k, v in r.after.items() if v),
             )  # fmt: skip
         out.print(table)
+
+
+@app.command("feedback")
+def feedback_(
+    at: At = None,
+    location: Location = None,
+    lookback: Annotated[int, typer.Option(min=1, max=366, help="Days of lots to learn from.")] = 28,
+    threshold: Annotated[
+        float,
+        typer.Option(
+            min=0.01, max=1.0, help="Share of lots needing clearance that flags a product."
+        ),
+    ] = 0.3,
+    model: Model = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """What clearance taught: which actions cleared best, and a shrink-aware
+    daily quantity for the products that keep needing clearance."""
+    with handled():
+        database = open_db(db)
+        at_ = moment(at, database, location)
+        ranking = feedback.action_ranking(database, at_, location=location)
+        table = Table(title=f"Clearance actions by result ({len(ranking)} groups)")
+        for head in (
+            "product",
+            "action",
+            "segment",
+            "lots",
+            "offered",
+            "sold",
+            "sell-through",
+            "recovery",
+            "wasted",
+            "hours to clear",
+        ):
+            table.add_column(head)
+        for r in ranking.to_dict("records"):
+            table.add_row(
+                str(r["sku"]), str(r["action"]), str(r["segment"]), str(r["lots"]),
+                f"{r['offered']:.1f}", f"{r['sold']:.1f}", f"{r['sell_through']:.0%}",
+                f"{r['recovery']:.0%}", f"{r['wasted']:.1f}", f"{r['hours_to_clear']:.0f}",
+            )  # fmt: skip
+        out.print(table)
+        advice = feedback.production_advice(
+            database, at_, location=location, lookback_days=lookback, threshold=threshold,
+            model_path=model_path(model, db),
+        )  # fmt: skip
+        table = Table(
+            title=f"Quantities for products that keep needing clearance (last {lookback} days)"
+        )
+        for head in (
+            "location",
+            "product",
+            "lots",
+            "needed clearance",
+            "waste",
+            "recovered",
+            "received / day",
+            "demand / day",
+            "order up to (morning)",
+        ):
+            table.add_column(head)
+        for r in advice.table.to_dict("records"):
+            if "recommended_per_day" not in r:
+                continue
+            table.add_row(
+                str(r["location"]), f"{r['sku']} {r['name']}", str(r["lots"]),
+                f"{r['cleared_share']:.0%}", f"{r['waste_share']:.0%}", f"{r['salvage']:.0%} of list",
+                f"{r['received_per_day']:.1f}", f"{r['demand_per_day']:.1f}",
+                f"{r['recommended_per_day']:.1f}",
+            )  # fmt: skip
+        out.print(table)
+        for note in advice.notes:
+            out.print(f"note: {note}")

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
 
 from shelfpilot.clearance.exposure import Candidate, within_cap
 from shelfpilot.clearance.markdown import MarkdownProblem, fresher_stock, solve
+from shelfpilot.clearance.ordering import DEFAULT_SALVAGE, OrderRule
 from shelfpilot.domain.guardrails import PriceLadder
 from shelfpilot.simulation.engine import HOURS, Store
 
 Array = npt.NDArray[np.float64]
 #: share of list price an over-stocked unit is expected to recover in clearance
-SALVAGE = 0.25
+SALVAGE = DEFAULT_SALVAGE
 
 
 class NoMarkdown:
@@ -85,16 +85,9 @@ class Optimiser:
         sells the next day instead, so that cost is spread over the life."""
         if not self.ordering:
             return None
-        e = store.setting.economics
-        life = store.setting.shelf_life_days
-        under = e.list_price - e.unit_cost
-        over = max(e.waste_cost - SALVAGE * e.list_price, 1e-6) / life
-        fractile = under / (under + over)
-        mean = store.forecast(store.day)
-        sd = store.recent_sd(store.day)
-        target = np.maximum(mean + stats.norm.ppf(fractile) * sd, 0.0)
+        rule = OrderRule(store.setting.economics, store.setting.shelf_life_days, SALVAGE)
         on_hand = np.where(store.expiry >= store.day, store.qty, 0.0).sum(axis=1)
-        return np.asarray(np.maximum(target - on_hand, 0.0), dtype=np.float64)
+        return rule.order(store.forecast(store.day), store.recent_sd(store.day), on_hand)
 
     # pricing --------------------------------------------------------------------------
     def decide(self, store: Store) -> None:

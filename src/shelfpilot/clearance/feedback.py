@@ -1,0 +1,112 @@
+"""What clearance teaches: which actions clear which products best, and which
+products keep needing clearance.
+
+Outcomes are one row per decided clearance action (a markdown, a donation, a
+rejected proposal kept as the control): units on hand when it was decided
+(``offered``) and their list value, units sold after it and their revenue, units donated and wasted,
+and hours from the decision to the last unit. Rates are shrunk towards the
+action's pooled rate with ``PRIOR_UNITS`` pseudo-units, so one lucky lot does
+not top the table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from shelfpilot.domain.errors import InvalidValue
+
+OUTCOME_COLUMNS = [
+    "location", "sku", "lot", "action", "segment", "offered", "sold", "revenue",
+    "list_value", "donated", "wasted", "hours_to_clear", "closed",
+]  # fmt: skip
+#: pseudo-units of the action's pooled rate added to every group's own
+PRIOR_UNITS = 10.0
+
+
+def rank_actions(
+    outcomes: pd.DataFrame, by: Sequence[str] = ("sku", "action", "segment")
+) -> pd.DataFrame:
+    """One row per group: lots, units, shrunken sell-through (share of the
+    units offered that sold), recovery (revenue per unit of list value
+    offered) and median hours to clear; best recovery first."""
+    missing = set(OUTCOME_COLUMNS) - set(outcomes.columns)
+    if missing:
+        raise InvalidValue(f"outcomes lack the columns {sorted(missing)}")
+    keys = list(by)
+    if outcomes.empty:
+        return pd.DataFrame(columns=[*keys, "lots", "offered", "sold", "sell_through", "recovery"])
+    frame = outcomes
+    pooled = frame.groupby("action")[["sold", "offered", "revenue"]].sum()
+    pooled_rate = (pooled["sold"] / pooled["offered"].where(pooled["offered"] > 0)).fillna(0.0)
+    grouped = frame.groupby(keys, dropna=False)
+    table = grouped.agg(
+        lots=("lot", "count"),
+        offered=("offered", "sum"),
+        sold=("sold", "sum"),
+        donated=("donated", "sum"),
+        wasted=("wasted", "sum"),
+        revenue=("revenue", "sum"),
+        list_value=("list_value", "sum"),
+        hours_to_clear=("hours_to_clear", "median"),
+    ).reset_index()
+    prior = (
+        table["action"].map(pooled_rate).fillna(0.0)
+        if "action" in keys
+        else float(pooled_rate.mean())
+    )
+    table["sell_through"] = (table["sold"] + PRIOR_UNITS * prior) / (table["offered"] + PRIOR_UNITS)
+    value = table["list_value"]
+    table["recovery"] = (table["revenue"] / value.where(value > 0)).fillna(0.0)
+    table["waste_share"] = table["wasted"] / table["offered"].where(table["offered"] > 0)
+    return table.sort_values(["recovery", "sell_through"], ascending=False).reset_index(drop=True)
+
+
+def clearance_pressure(lots: pd.DataFrame, threshold: float = 0.3) -> pd.DataFrame:
+    """Per product and location, from one row per received lot (columns
+    location, sku, received, sold_full, sold_discounted, revenue_discounted,
+    list_price, donated, wasted): the share of lots that needed clearance
+    (any discounted sale, donation or waste), the waste share of units, and
+    what clearance recovered per left-over unit as a share of list (the
+    ``salvage`` a shrink-aware order uses). Products at or above ``threshold``
+    are flagged."""
+    if not 0 < threshold <= 1:
+        raise InvalidValue("the clearance threshold is a share between 0 and 1")
+    if lots.empty:
+        return pd.DataFrame(
+            columns=[
+                "location",
+                "sku",
+                "lots",
+                "cleared_share",
+                "waste_share",
+                "salvage",
+                "flagged",
+            ]
+        )
+    frame = lots.copy()
+    frame["needed"] = (frame["sold_discounted"] + frame["donated"] + frame["wasted"]) > 0
+    frame["left_over"] = frame["sold_discounted"] + frame["donated"] + frame["wasted"]
+    frame["left_list_value"] = frame["left_over"] * frame["list_price"]
+    table = (
+        frame.groupby(["location", "sku"])
+        .agg(
+            lots=("needed", "size"),
+            needing=("needed", "sum"),
+            received=("received", "sum"),
+            wasted=("wasted", "sum"),
+            recovered=("revenue_discounted", "sum"),
+            left_list_value=("left_list_value", "sum"),
+        )
+        .reset_index()
+    )
+    table["cleared_share"] = table["needing"] / table["lots"]
+    table["waste_share"] = table["wasted"] / table["received"].where(table["received"] > 0)
+    table["salvage"] = (
+        (table["recovered"] / table["left_list_value"].where(table["left_list_value"] > 0))
+        .fillna(0.0)
+        .clip(0.0, 1.0)
+    )
+    table["flagged"] = table["cleared_share"] >= threshold
+    return table.drop(columns=["needing", "recovered", "left_list_value"])

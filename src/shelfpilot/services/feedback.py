@@ -1,0 +1,237 @@
+"""Feedback from clearance into production and purchasing.
+
+``action_outcomes`` reads, for every decided plan line, what the ledger says
+happened to the lot after the decision (a rejected line is the control: the
+lot kept its price). ``production_advice`` looks back over the lots received
+lately, finds the products that keep needing clearance, and recommends a
+daily quantity from the demand forecast with a newsvendor that charges a
+left-over unit its waste cost less what clearance has actually recovered for
+that product (``clearance.ordering``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from shelfpilot.clearance.feedback import OUTCOME_COLUMNS, clearance_pressure, rank_actions
+from shelfpilot.clearance.markdown import Economics
+from shelfpilot.clearance.ordering import DEFAULT_SALVAGE, OrderRule
+from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.ledger import EntryKind, LedgerEntry
+from shelfpilot.domain.lots import LotKey, require_aware
+from shelfpilot.domain.plans import LineStatus, PlanLine
+from shelfpilot.services.forecasting import NotEnoughHistory, local_today, model_for, predict_days
+from shelfpilot.storage import Database, UnitOfWork
+
+#: lots of a product needed before its own clearance recovery replaces the default
+MIN_LOTS_FOR_SALVAGE = 5
+
+
+def _action(line: PlanLine) -> str:
+    if line.status is LineStatus.REJECTED:
+        return "hold"
+    assert line.decided_ratio is not None
+    cut = line.decided_ratio < line.current_ratio
+    if cut and line.donate > 0:
+        return "markdown+donation"
+    return "markdown" if cut else "donation"
+
+
+def _entries_by_lot(uow: UnitOfWork, keys: set[LotKey]) -> dict[LotKey, list[LedgerEntry]]:
+    found: dict[LotKey, list[LedgerEntry]] = defaultdict(list)
+    for loc, sku in sorted({(k.location_code, k.sku) for k in keys}):
+        for record in uow.stock.ledger(location_code=loc, sku=sku):
+            if record.entry.lot in keys:
+                found[record.entry.lot].append(record.entry)
+    return found
+
+
+def _removed(entries: list[LedgerEntry], kind: EntryKind) -> float:
+    return -float(sum(e.quantity for e in entries if e.kind is kind))
+
+
+def action_outcomes(db: Database, as_of: datetime, *, location: str | None = None) -> pd.DataFrame:
+    """One row per decided plan line up to ``as_of`` (columns ``OUTCOME_COLUMNS``)."""
+    at = require_aware(as_of, "as-of time")
+    rows = []
+    with db.transaction(readonly=True) as uow:
+        lines = [
+            line
+            for plan in uow.plans.plans(location_code=location)
+            for line in plan.lines
+            if not line.is_open and line.decided_at is not None and line.decided_at <= at
+        ]
+        entries = _entries_by_lot(uow, {line.lot for line in lines})
+        lots = {line.lot: uow.stock.lot(line.lot) for line in lines}
+        prices = {
+            line.lot.sku: uow.catalog.product(line.lot.sku).list_price.amount for line in lines
+        }
+    for line in lines:
+        assert line.decided_at is not None
+        decided = line.decided_at
+        own = entries[line.lot]
+        before = [e for e in own if e.occurred_at <= decided]
+        after = [e for e in own if decided < e.occurred_at <= at]
+        offered = float(sum(e.quantity for e in before))
+        sales = [e for e in after if e.kind in (EntryKind.SALE, EntryKind.RETURN)]
+        sold = -float(sum(e.quantity for e in sales))
+        revenue = -sum(
+            (e.quantity * e.unit_price.amount for e in sales if e.unit_price is not None),
+            Decimal(0),
+        )
+        left = offered + float(sum(e.quantity for e in after))
+        closed = left <= 0 or lots[line.lot].expires_at <= at
+        last = max((e.occurred_at for e in after if e.quantity < 0), default=None)
+        hours = (last - decided) / timedelta(hours=1) if left <= 0 and last else np.nan
+        rows.append(
+            {
+                "location": line.lot.location_code,
+                "sku": line.lot.sku,
+                "lot": line.lot.lot_code,
+                "action": _action(line),
+                "segment": "in store",
+                "offered": offered,
+                "sold": sold,
+                "revenue": float(revenue),
+                "list_value": offered * float(prices[line.lot.sku]),
+                "donated": _removed(after, EntryKind.DONATION),
+                "wasted": _removed(after, EntryKind.DISPOSAL),
+                "hours_to_clear": hours,
+                "closed": closed,
+            }
+        )
+    return pd.DataFrame(rows, columns=OUTCOME_COLUMNS)
+
+
+def action_ranking(db: Database, as_of: datetime, *, location: str | None = None) -> pd.DataFrame:
+    """Products × actions × segments, what clears best first (``rank_actions``)."""
+    return rank_actions(action_outcomes(db, as_of, location=location))
+
+
+@dataclass(frozen=True)
+class ProductionAdvice:
+    table: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+
+def _received_lots(
+    uow: UnitOfWork, since: datetime, at: datetime, location: str | None
+) -> pd.DataFrame:
+    """One row per lot received in [since, at] that has closed by ``at``
+    (sold out, or expired: what is still on hand then counts as waste)."""
+    views = [
+        v
+        for v in uow.stock.lots_with_totals(at, location_code=location, open_only=False)
+        if v.lot.received_at >= since and (v.on_hand <= 0 or v.lot.expires_at <= at)
+    ]
+    sales: dict[LotKey, list[LedgerEntry]] = defaultdict(list)
+    for loc, sku in sorted({(v.lot.location_code, v.lot.sku) for v in views}):
+        for record in uow.stock.ledger(location_code=loc, sku=sku, until=at):
+            if record.entry.kind in (EntryKind.SALE, EntryKind.RETURN):
+                sales[record.entry.lot].append(record.entry)
+    rows = []
+    for view in views:
+        lot = view.lot
+        price = uow.catalog.product(lot.sku).list_price.amount
+        cut = [
+            e for e in sales[lot.key] if e.unit_price is not None and e.unit_price.amount < price
+        ]
+        totals = view.totals
+        sold = -float(sum(e.quantity for e in sales[lot.key]))
+        sold_cut = -float(sum(e.quantity for e in cut))
+        revenue_cut = -sum(
+            (e.quantity * e.unit_price.amount for e in cut if e.unit_price), Decimal(0)
+        )
+        rows.append(
+            {
+                "location": lot.location_code,
+                "sku": lot.sku,
+                "received": float(totals.get(EntryKind.RECEIPT, 0)),
+                "sold_full": sold - sold_cut,
+                "sold_discounted": sold_cut,
+                "revenue_discounted": float(revenue_cut),
+                "list_price": float(price),
+                "donated": -float(totals.get(EntryKind.DONATION, 0)),
+                "wasted": -float(totals.get(EntryKind.DISPOSAL, 0)) + max(float(view.on_hand), 0.0),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def production_advice(
+    db: Database,
+    as_of: datetime,
+    *,
+    location: str | None = None,
+    lookback_days: int = 28,
+    threshold: float = 0.3,
+    disposal_cost: float = 0.0,
+    model_path: Path | None = None,
+) -> ProductionAdvice:
+    """For products whose lots needed clearance at least ``threshold`` of the
+    time in the last ``lookback_days``: a daily quantity that accounts for
+    shrink, beside what was received per day."""
+    at = require_aware(as_of, "as-of time")
+    if not 1 <= lookback_days <= 366:
+        raise InvalidValue("look back between 1 and 366 days")
+    with db.transaction(readonly=True) as uow:
+        lots = _received_lots(uow, at - timedelta(days=lookback_days), at, location)
+        products = {p.sku: p for p in uow.catalog.products()}
+    pressure = clearance_pressure(lots, threshold)
+    flagged = pressure[pressure["flagged"]] if not pressure.empty else pressure
+    if flagged.empty:
+        return ProductionAdvice(
+            flagged, ["no product needed clearance often enough to change its quantity"]
+        )
+    first, _ = local_today(db, at, location)
+    try:
+        ready = model_for(db, first - timedelta(days=1), model_path, False)
+    except NotEnoughHistory as error:
+        return ProductionAdvice(flagged, [f"no quantities: {error}"])
+    forecast = predict_days(ready.model, first - timedelta(days=1), first + timedelta(days=1), 7)
+    demand = {
+        str(uid): (float(rows["mean"].mean()), float(rows["sd"].mean()))
+        for uid, rows in forecast.groupby("unique_id")
+    }
+    received = lots.groupby(["location", "sku"])["received"].sum().to_dict()
+    rows = []
+    for row in flagged.to_dict("records"):
+        product = products[str(row["sku"])]
+        uid = f"{row['location']}/{row['sku']}"
+        if uid not in demand:
+            continue
+        lots_seen = int(row["lots"])
+        salvage = float(row["salvage"]) if lots_seen >= MIN_LOTS_FOR_SALVAGE else DEFAULT_SALVAGE
+        rule = OrderRule(
+            Economics(
+                list_price=float(product.list_price.amount),
+                unit_cost=float(product.unit_cost.amount),
+                disposal_cost=disposal_cost,
+            ),
+            shelf_life_days=product.shelf_life / timedelta(days=1),
+            salvage=salvage,
+        )
+        mean, sd = demand[uid]
+        rows.append(
+            {
+                "location": row["location"],
+                "sku": row["sku"],
+                "name": product.name,
+                "lots": lots_seen,
+                "cleared_share": row["cleared_share"],
+                "waste_share": row["waste_share"],
+                "salvage": salvage,
+                "service_level": rule.fractile,
+                "received_per_day": received[(row["location"], row["sku"])] / lookback_days,
+                "demand_per_day": mean,
+                "recommended_per_day": float(rule.target(mean, sd)),
+            }
+        )
+    return ProductionAdvice(pd.DataFrame(rows), ready.notes)

@@ -1,0 +1,80 @@
+"""Ranking clearance outcomes, clearance pressure and the shrink-aware order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from shelfpilot.clearance.feedback import OUTCOME_COLUMNS, clearance_pressure, rank_actions
+from shelfpilot.clearance.markdown import Economics
+from shelfpilot.clearance.ordering import OrderRule
+from shelfpilot.domain.errors import InvalidValue
+
+
+def outcome(
+    sku: str, action: str, offered: float, sold: float, revenue: float
+) -> dict[str, object]:
+    return {
+        "location": "S1", "sku": sku, "lot": f"{sku}-{action}-{offered}", "action": action,
+        "segment": "in store", "offered": offered, "sold": sold, "revenue": revenue,
+        "list_value": offered * 10.0, "donated": 0.0, "wasted": offered - sold,
+        "hours_to_clear": 5.0, "closed": True,
+    }  # fmt: skip
+
+
+def test_ranking_shrinks_one_lucky_lot_towards_its_action() -> None:
+    rows = [outcome("A", "markdown", 1, 1, 8)]  # one unit, sold: raw sell-through 100 %
+    rows += [outcome("B", "markdown", 10, 9, 72) for _ in range(5)]  # 45 of 50
+    rows += [outcome("C", "hold", 10, 2, 20) for _ in range(3)]
+    table = rank_actions(pd.DataFrame(rows, columns=OUTCOME_COLUMNS))
+    by = {(r["sku"], r["action"]): r for r in table.to_dict("records")}
+    pooled = 46 / 51
+    assert by[("A", "markdown")]["sell_through"] == pytest.approx((1 + 10 * pooled) / 11)
+    assert by[("B", "markdown")]["sell_through"] > by[("A", "markdown")]["sell_through"] - 0.05
+    assert by[("B", "markdown")]["recovery"] == pytest.approx(360 / 500)
+    assert by[("C", "hold")]["sell_through"] == pytest.approx(0.2)  # its own pooled rate
+    assert list(table["recovery"]) == sorted(table["recovery"], reverse=True)
+    with pytest.raises(InvalidValue, match="lack the columns"):
+        rank_actions(pd.DataFrame({"sku": ["A"]}))
+    assert rank_actions(pd.DataFrame(columns=OUTCOME_COLUMNS)).empty
+
+
+def test_clearance_pressure_and_what_clearance_recovered() -> None:
+    lots = pd.DataFrame(
+        {
+            "location": ["S1"] * 4, "sku": ["A", "A", "A", "B"],
+            "received": [10.0, 10.0, 10.0, 5.0], "sold_full": [10.0, 6.0, 7.0, 5.0],
+            "sold_discounted": [0.0, 2.0, 0.0, 0.0], "revenue_discounted": [0.0, 14.0, 0.0, 0.0],
+            "list_price": [10.0] * 4, "donated": [0.0, 1.0, 0.0, 0.0],
+            "wasted": [0.0, 1.0, 3.0, 0.0],
+        }
+    )  # fmt: skip
+    table = clearance_pressure(lots, threshold=0.5).set_index("sku")
+    assert table.loc["A", "cleared_share"] == pytest.approx(2 / 3)
+    assert table.loc["A", "waste_share"] == pytest.approx(4 / 30)
+    # 14 recovered on 7 left-over units worth 70 at list
+    assert table.loc["A", "salvage"] == pytest.approx(0.2)
+    assert bool(table.loc["A", "flagged"]) and not bool(table.loc["B", "flagged"])
+
+
+def test_the_order_is_the_critical_fractile_of_demand() -> None:
+    e = Economics(list_price=10.0, unit_cost=4.0, disposal_cost=1.0)
+    rule = OrderRule(e, shelf_life_days=1, salvage=0.2)
+    # short 6, over 4 + 1 − 2 = 3: fractile 6 / 9
+    assert rule.fractile == pytest.approx(6 / 9)
+    z = stats.norm.ppf(6 / 9)
+    assert rule.target(20.0, 5.0) == pytest.approx(20 + z * 5)
+    assert rule.order(20.0, 5.0, on_hand=8.0) == pytest.approx(20 + z * 5 - 8)
+    assert rule.order(20.0, 5.0, on_hand=100.0) == 0.0
+    # dearer waste → hold less; a longer life or more recovered → hold more
+    dearer = OrderRule(Economics(10.0, 4.0, disposal_cost=4.0), 1, 0.2)
+    assert dearer.target(20.0, 5.0) < rule.target(20.0, 5.0)
+    assert OrderRule(e, 3, 0.2).target(20.0, 5.0) > rule.target(20.0, 5.0)
+    assert OrderRule(e, 1, 0.4).target(20.0, 5.0) > rule.target(20.0, 5.0)
+    np.testing.assert_array_equal(rule.target(np.array([0.0]), np.array([0.0])), [0.0])
+    with pytest.raises(InvalidValue):
+        OrderRule(e, 0)
+    with pytest.raises(InvalidValue):
+        OrderRule(e, 1, salvage=1.5)
