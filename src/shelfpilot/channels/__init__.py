@@ -1,0 +1,54 @@
+"""Channel allocation: sending at-risk units to the outlets that recover the
+most for them (member push, corporate orders, group-buy leaders, livestream,
+partner cafés and hotels, surplus apps, the food bank), within each channel's
+capacity per time window, and learning each channel's rates from outcomes.
+
+``model`` defines a ``Channel``; ``allocation`` solves the linear programme
+(HiGHS via SciPy); ``learning`` updates sell-through and price ratio.
+"""
+
+from shelfpilot.channels.allocation import (
+    Allocation,
+    AtRiskLot,
+    ChannelPlan,
+    allocate,
+)
+from shelfpilot.channels.learning import (
+    PRIOR_STRENGTH,
+    ChannelOutcome,
+    learn,
+    learn_all,
+    outcomes_from_frame,
+)
+from shelfpilot.channels.model import (
+    DAILY,
+    MON_FRI,
+    Audience,
+    Channel,
+    ChannelKind,
+    ChannelWindow,
+    Window,
+    bakery_channels,
+    open_windows,
+)
+
+__all__ = [
+    "DAILY",
+    "MON_FRI",
+    "PRIOR_STRENGTH",
+    "Allocation",
+    "AtRiskLot",
+    "Audience",
+    "Channel",
+    "ChannelKind",
+    "ChannelOutcome",
+    "ChannelPlan",
+    "ChannelWindow",
+    "Window",
+    "allocate",
+    "bakery_channels",
+    "learn",
+    "learn_all",
+    "open_windows",
+    "outcomes_from_frame",
+]
