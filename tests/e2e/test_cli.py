@@ -231,11 +231,14 @@ def test_clearance_plan_on_the_demo_bakery(tmp_path: Path) -> None:
     assert preview.returncode == 0, preview.stderr
     assert "Markdown proposals as of 2017-04-02 15:00" in preview.stdout
     assert "of list now: at the current price about" in preview.stdout
+    setup = shelfpilot("channels", "--defaults", "--by", "ann", db=db, cwd=tmp_path)
+    assert setup.returncode == 0 and "food-bank" in setup.stdout
     daily = shelfpilot(
         "daily", "--plan", "--at", "2017-04-02 15:00", "--by", "ann", db=db, cwd=tmp_path
     )
     assert daily.returncode == 0, daily.stderr
     assert "Clearance plan BB-EDI 2017-04-02 (made by ann" in " ".join(daily.stdout.split())
+    assert "→" in daily.stdout  # channel lines: units → channel
     approved = shelfpilot("approve", "1", "--by", "ann", db=db, cwd=tmp_path)
     assert approved.returncode == 0, approved.stderr
     assert "line 1 (" in approved.stdout and "approved at" in approved.stdout
@@ -246,5 +249,5 @@ def test_clearance_plan_on_the_demo_bakery(tmp_path: Path) -> None:
     assert "plan.approve" in log.stdout and "ann" in log.stdout
     again = shelfpilot("plan", "--at", "2017-04-02 16:00", db=db, cwd=tmp_path)
     assert "approved" in again.stdout  # the stored plan, with the decision on it
-    for run in (preview, daily, approved, wild, log, again):
+    for run in (preview, setup, daily, approved, wild, log, again):
         assert "Traceback" not in run.stdout + run.stderr

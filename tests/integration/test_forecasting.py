@@ -13,7 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from shelfpilot.channels import bakery_channels
 from shelfpilot.domain import EntryKind, InvalidValue
+from shelfpilot.services import channels as channel_service
 from shelfpilot.services import clearance, expiry_risk, exports, feedback, forecasting, plans
 from shelfpilot.services.demo import ZONE, DemoSummary, build_demo, local
 from shelfpilot.storage import Database
@@ -244,7 +246,8 @@ def test_a_stored_plan_is_made_once_and_refreshed_around_decisions(
     changed = [
         p for p in clearance.propose_markdowns(db, as_of, model_path=path).proposals if p.changes
     ]
-    assert {line.lot.lot_code for line in plan.lines} == {p.lot_code for p in changed}
+    markdowns = {line.lot.lot_code for line in plan.lines if line.action.value == "markdown"}
+    assert markdowns == {p.lot_code for p in changed}
     again = plans.make_plan(db, as_of.replace(hour=16), actor="bob", model_path=path)
     assert again.made == 0 and again.plans[0] == plan  # the stored plan, as it was
     decided = plan.lines[0]
@@ -277,3 +280,29 @@ def test_products_that_keep_needing_clearance_get_a_shrink_aware_quantity(
     assert len(both) == len(table)
     assert (both["recommended_per_day_dearer"] <= both["recommended_per_day"] + 1e-9).all()
     assert (both["service_level_dearer"] < both["service_level"]).all()
+
+
+def test_the_plan_sends_what_is_left_to_channels_within_capacity(
+    demo: tuple[Database, DemoSummary], tmp_path: Path
+) -> None:
+    db, summary = demo
+    as_of = summary.default_as_of.replace(hour=15, minute=0) + timedelta(days=-1)
+    channel_service.install_defaults(db, actor="ann")
+    report = plans.make_plan(db, as_of, actor="ann", model_path=tmp_path / "m.pkl")
+    lines = report.plans[0].lines
+    sent = [line for line in lines if line.action.value == "channel"]
+    assert sent, "a bakery at 15:00 has leftovers worth sending somewhere"
+    capacity = {c.code: c.capacity for c in bakery_channels()}
+    per_window: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for line in sent:
+        per_window[(line.detail["channel"], line.detail["start"])] += line.units
+        assert line.units >= 1 and line.units == line.units.to_integral_value()  # pieces
+        assert line.left_with_plan <= line.left_if_held
+    for (code, _), units in per_window.items():
+        assert units <= Decimal(repr(capacity[code])) + Decimal("0.001")
+    # the food bank only gets lots with 48 h of life left
+    with db.transaction(readonly=True) as uow:
+        for line in sent:
+            if line.detail["kind"] == "food_bank":
+                start = datetime.fromisoformat(line.detail["start"])
+                assert uow.stock.lot(line.lot).expires_at - start >= timedelta(hours=48)

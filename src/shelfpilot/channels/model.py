@@ -62,6 +62,8 @@ class ChannelKind(StrEnum):
     PARTNER = "partner"
     SURPLUS_APP = "surplus_app"
     FOOD_BANK = "food_bank"
+    #: the store's own mystery box of near-expiry items (``clearance.blindbox``)
+    BLIND_BOX = "blind_box"
 
 
 def _number(value: float, what: str, low: float = 0.0, high: float = math.inf) -> float:
@@ -389,5 +391,17 @@ def bakery_channels(
             logistics_cost=0.05,
             min_hours_left=donation_min_hours,
             name="food bank",
+        ),
+        Channel(
+            "blind-box",
+            ChannelKind.BLIND_BOX,
+            capacity=15.0,
+            windows=(Window(DAILY, 18.0, 20.0),),
+            # the seed's last-24-hours box at 40 % of the list value inside;
+            # the box and its card cost a little per item
+            sell_through=0.7,
+            price_ratio=0.4,
+            logistics_cost=0.10,
+            name="blind box (last hours)",
         ),
     )

@@ -24,6 +24,7 @@ from shelfpilot.cli.support import (
 from shelfpilot.config import DEFAULT_DB_URL
 from shelfpilot.domain.money import show
 from shelfpilot.domain.plans import Decision, Plan
+from shelfpilot.services import channels as channel_service
 from shelfpilot.services import clearance, feedback, plans
 from shelfpilot.storage import Database
 
@@ -41,15 +42,19 @@ def print_plans(report: plans.PlanReport | list[Plan]) -> None:
             f"{show(plan.expected_left_if_held)} → {show(plan.expected_left_with_plan)}, "
             f"gain from acting today {plan.expected_gain:.2f})"
         )
-        for head in ("line", "lot", "now", "proposed", "donate", "status", "why"):
+        for head in ("line", "lot", "action", "now", "proposed", "donate", "status", "why"):
             table.add_column(head)
         for line in plan.lines:
             status = line.status.value
             if not line.is_open:
                 status += f" {line.decided_ratio:.0%} by {line.decided_by}"
+            action = line.action.value
+            if line.detail.get("channel"):
+                action = f"{show(line.units)} → {line.detail['channel']}"
             table.add_row(
                 str(line.line_id),
                 f"{line.lot.sku} {line.lot.lot_code}",
+                action,
                 f"{line.current_ratio:.0%}",
                 f"{line.proposed_ratio:.0%}",
                 show(line.donate) if line.donate else "",
@@ -242,3 +247,69 @@ def feedback_(
         out.print(table)
         for note in advice.notes:
             out.print(f"note: {note}")
+
+
+@app.command("channels")
+def channels_(
+    defaults: Annotated[
+        bool, typer.Option(help="Install the illustrative bakery channel catalogue.")
+    ] = False,
+    by: By = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Clearance channels: as set up, and the rates their outcomes taught."""
+    with handled():
+        database = open_db(db)
+        if defaults:
+            channel_service.install_defaults(database, actor=who(by))
+        found = channel_service.channel_status(database)
+        table = Table(title=f"Clearance channels ({len(found)})")
+        for head in (
+            "code",
+            "kind",
+            "when",
+            "capacity",
+            "sell-through",
+            "price",
+            "logistics",
+            "life needed",
+            "outcomes",
+        ):
+            table.add_column(head)
+        for st in found:
+            c, learned = st.configured, st.learned
+            table.add_row(
+                c.code, c.kind.value, "; ".join(str(w) for w in c.windows), f"{c.capacity:g}",
+                f"{c.sell_through:.0%} → {learned.sell_through:.0%}",
+                f"{c.price_ratio:.0%} → {learned.price_ratio:.0%}", f"{c.logistics_cost:.2f}",
+                f"{c.min_hours_left:.0f} h", f"{st.sold:g} of {st.offered:g}",
+            )  # fmt: skip
+        out.print(table)
+        if not found:
+            out.print(
+                "no channels: `shelfpilot channels --defaults` installs a bakery catalogue to edit"
+            )
+
+
+@app.command()
+def outcome(
+    line: Annotated[int, typer.Argument(help="An approved channel plan line.")],
+    sold: Annotated[str, typer.Argument(help="Units the channel sold (or took).")],
+    revenue: Annotated[
+        str | None, typer.Option(help="Money received (default: at the channel's price).")
+    ] = None,
+    at: At = None,
+    by: By = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Record what a channel sold: posted to the ledger as a sale of the lot,
+    and learned from."""
+    with handled():
+        database = open_db(db)
+        result = channel_service.record_outcome(
+            database, line, decimal(sold, "units sold"), actor=who(by),
+            revenue=None if revenue is None else decimal(revenue, "revenue"),
+            at=when(at, database),
+        )  # fmt: skip
+        verb = "already recorded" if result.replayed else "recorded"
+        out.print(f"line {line} ({result.line.lot}): {verb} {sold} sold")

@@ -9,7 +9,8 @@ so two managers working on one plan cannot silently undo each other.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -25,6 +26,13 @@ class Decision(StrEnum):
     APPROVE = "approve"
     ADJUST = "adjust"
     REJECT = "reject"
+
+
+class PlanAction(StrEnum):
+    #: a new price for the lot, and what to donate now
+    MARKDOWN = "markdown"
+    #: units of the lot offered to a channel (``detail`` names it and the window)
+    CHANNEL = "channel"
 
 
 class LineStatus(StrEnum):
@@ -65,6 +73,10 @@ class PlanLine:
     decided_at: datetime | None = None
     version: int = 1
     line_id: int | None = None
+    action: PlanAction = PlanAction.MARKDOWN
+    #: units the action takes (a channel line); 0 for a markdown
+    units: Decimal = Decimal(0)
+    detail: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -123,6 +135,11 @@ def settle(
         raise Conflict(
             f"the plan line for {line.lot} was already {line.status.value} by "
             f"{line.decided_by} ({when}); reload the plan"
+        )
+    if decision is Decision.ADJUST and line.action is not PlanAction.MARKDOWN:
+        raise InvalidValue(
+            f"a {line.action.value} line is approved or rejected as a whole; "
+            "to send fewer units, reject it and record what you send"
         )
     if decision is Decision.ADJUST:
         if ratio is None:

@@ -64,6 +64,10 @@ class Proposal:
     gain: float
     reason: str
     held_by_cap: bool = False
+    category: str = ""
+    unit: str = "pcs"
+    #: unit cost + disposal: what a wasted unit costs
+    waste_cost: float = 0.0
 
     @property
     def price_now(self) -> Money:
@@ -184,6 +188,9 @@ def propose_markdowns(
                     left_with_plan=plan.plan.left,
                     gain=0.0,
                     reason=reason(plan, problem.current),
+                    category=view.category,
+                    unit=product.unit,
+                    waste_cost=problem.economics.waste_cost,
                 )
                 if plan.ratio_now < problem.current - 1e-9:
                     hold = solve(replace(problem, may_change_now=False))

@@ -20,9 +20,19 @@ from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.money import show
-from shelfpilot.domain.plans import DECIDED, Decision, LineStatus, Plan, PlanLine, as_ratio, settle
+from shelfpilot.domain.plans import (
+    DECIDED,
+    Decision,
+    LineStatus,
+    Plan,
+    PlanAction,
+    PlanLine,
+    as_ratio,
+    settle,
+)
 from shelfpilot.services.adjustments import apply_price_change, apply_removal, audit
-from shelfpilot.services.clearance import Proposal, propose_markdowns
+from shelfpilot.services.channels import channel_lines, learned_channels, send_to_channel
+from shelfpilot.services.clearance import Proposal, ProposalReport, propose_markdowns
 from shelfpilot.services.commands import ChangePrice, RemoveStock
 from shelfpilot.storage import Database, UnitOfWork
 
@@ -71,16 +81,21 @@ def make_plan(
     if not actor.strip():
         raise InvalidValue("say who makes the plan (a user name)")
     report = propose_markdowns(db, at, location=location, **options)
+    with db.transaction(readonly=True) as uow:
+        channels = [status.learned for status in learned_channels(uow)]
+        zones = {code: uow.catalog.location(code).zone for code in _stores(report, location)}
     by_store: dict[str, list[PlanLine]] = defaultdict(list)
     for proposal in report.proposals:
         if proposal.changes:
             by_store[proposal.location].append(_line(proposal))
+    for code, zone in zones.items():
+        mine = [p for p in report.proposals if p.location == code]
+        by_store[code] += channel_lines(mine, channels, at, zone)
     plans: list[Plan] = []
     made = 0
     with db.transaction() as uow:
-        stores = [location] if location else sorted({p.location for p in report.proposals})
-        for code in stores:
-            day = at.astimezone(uow.catalog.location(code).zone).date()
+        for code, zone in zones.items():
+            day = at.astimezone(zone).date()
             found = uow.plans.find_plan(code, day)
             lines = by_store.get(code, [])
             if found is not None and not refresh:
@@ -89,7 +104,7 @@ def make_plan(
             if found is not None and found.plan_id is not None:
                 kept = uow.plans.drop_open_lines(found.plan_id)
                 for line in lines:
-                    if line.lot not in kept:
+                    if (line.lot, line.action, line.detail.get("channel", "")) not in kept:
                         uow.plans.add_line(found.plan_id, line)
                 action = "plan.refresh"
             else:
@@ -108,6 +123,10 @@ def make_plan(
             )
             plans.append(stored)
     return PlanReport(plans, made, report.notes)
+
+
+def _stores(report: ProposalReport, location: str | None) -> list[str]:
+    return [location] if location else sorted({p.location for p in report.proposals})
 
 
 def plans(db: Database, *, day: Any = None, location: str | None = None) -> list[Plan]:
@@ -138,7 +157,9 @@ def decide(
         uow.plans.save_decision(done)
         entries: list[LedgerEntry] = []
         notes: list[str] = []
-        if done.status is not LineStatus.REJECTED:
+        if done.status is not LineStatus.REJECTED and done.action is PlanAction.CHANNEL:
+            entries, notes = send_to_channel(uow, done, actor, when)
+        elif done.status is not LineStatus.REJECTED:
             entries, notes = _apply(uow, done, product.list_price.amount, actor, when)
         audit(
             uow,

@@ -64,15 +64,16 @@ class Tally:
     wasted: Array
     lost: Array
     demand: Array
+    #: units sold through channels (also in ``sold``) and what the channels cost
+    channel_sold: Array
+    channel_costs: Array
     exposure: list[float] = field(default_factory=list)
     orders: dict[int, Array] = field(default_factory=dict)  # day -> units received
 
     @classmethod
     def zeros(cls, n: int) -> Tally:
-        z = np.zeros(n)
-        return cls(
-            z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z
-        )
+        z = [np.zeros(n) for _ in range(11)]
+        return cls(z[0], z[1], z[2], z[3], z[4], z[5], z[6], z[7], z[8], z[9], z[10])
 
 
 class Store:

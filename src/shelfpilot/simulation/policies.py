@@ -71,6 +71,9 @@ class Optimiser:
     ladder: PriceLadder = field(default_factory=PriceLadder)
     ordering: bool = False
     name: str = "our optimiser"
+    #: units each (series, slot) lot is expected to have left at its end, by the
+    #: last decision (what channels may take)
+    expected_left: dict[tuple[int, int], float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.ordering:
@@ -98,8 +101,8 @@ class Optimiser:
         daily_sd = store.recent_sd(store.day)
         left = store.hours_left()
         loss = _displaced_loss(store, daily_mean)
-        # ratio, donation, gain over holding, donation if held
-        plans: dict[tuple[int, int], tuple[float, float, float, float]] = {}
+        # ratio, donation, gain over holding, donation if held, units left: plan, held
+        plans: dict[tuple[int, int], tuple[float, float, float, float, float, float]] = {}
         for i in np.flatnonzero((store.qty > 1e-9).any(axis=1)):
             periods = _periods(store.day, store.hour, hours, int(store.expiry[i].max()))
             shares = np.array([profile[i, a:b].sum() for _, a, b in periods])
@@ -129,21 +132,26 @@ class Optimiser:
                     displaced_loss=float(loss[i]),
                 )
                 plan = solve(problem, compare=False)
-                gain, donate_if_held = 0.0, plan.donate_now
+                gain, donate_if_held, left_if_held = 0.0, plan.donate_now, plan.plan.left
                 if plan.ratio_now < problem.current - 1e-9:
                     held = solve(_replace_now(problem), compare=False)
                     gain = plan.plan.objective - held.plan.objective
-                    donate_if_held = held.donate_now
-                plans[(i, slot)] = (plan.ratio_now, plan.donate_now, gain, donate_if_held)
+                    donate_if_held, left_if_held = held.donate_now, held.plan.left
+                plans[(i, slot)] = (
+                    plan.ratio_now, plan.donate_now, gain, donate_if_held, plan.plan.left,
+                    left_if_held,
+                )  # fmt: skip
         self._apply(store, plans)
 
     def _apply(
-        self, store: Store, plans: dict[tuple[int, int], tuple[float, float, float, float]]
+        self,
+        store: Store,
+        plans: dict[tuple[int, int], tuple[float, float, float, float, float, float]],
     ) -> None:
         live = np.asarray(store.qty > 1e-9)
         on_clearance = np.asarray((live & (store.ratio < 1.0 - 1e-9)).any(axis=1))
         wants: dict[int, float] = defaultdict(float)
-        for (i, slot), (ratio, _, gain, _) in plans.items():
+        for (i, slot), (ratio, _, gain, *_) in plans.items():
             if ratio < store.ratio[i, slot] - 1e-9:
                 wants[i] += gain
         by_store: dict[int, list[Candidate]] = defaultdict(list)
@@ -158,12 +166,15 @@ class Optimiser:
         for st, cands in by_store.items():
             allowed |= within_cap(cands, shown[st], store.setting.guardrails.exposure_cap)
         donations = np.zeros_like(store.qty)
-        for (i, slot), (ratio, donate, _, donate_if_held) in plans.items():
+        self.expected_left = {}
+        for (i, slot), (ratio, donate, _, donate_if_held, left, left_held) in plans.items():
             if on_clearance[i] or i in allowed:
                 store.ratio[i, slot] = min(store.ratio[i, slot], ratio)
                 donations[i, slot] = donate
+                self.expected_left[(i, slot)] = left
             else:  # the cap holds the price: donate as the held plan would
                 donations[i, slot] = donate_if_held
+                self.expected_left[(i, slot)] = left_held
         store.donate(donations)
 
 

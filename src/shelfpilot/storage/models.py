@@ -154,10 +154,19 @@ class PlanLineRow(Base):
     against two managers deciding the same line at once."""
 
     __tablename__ = "plan_lines"
-    __table_args__ = (UniqueConstraint("plan_id", "lot_id", name="uq_plan_lines_plan_lot"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "plan_id", "lot_id", "action", "channel", name="uq_plan_lines_plan_lot_action"
+        ),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("clearance_plans.id"), index=True)
     lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id"))
+    #: markdown (price and donation) or channel (units sent to a channel)
+    action: Mapped[str] = mapped_column(String(24), server_default="markdown")
+    channel: Mapped[str] = mapped_column(String(64), server_default="")
+    units: Mapped[Decimal] = mapped_column(Quantity, server_default="0")
+    detail: Mapped[str] = mapped_column(Text, server_default="{}")
     current_ratio: Mapped[Decimal] = mapped_column(Amount)
     proposed_ratio: Mapped[Decimal] = mapped_column(Amount)
     donate: Mapped[Decimal] = mapped_column(Quantity)
@@ -184,3 +193,29 @@ class AuditRow(Base):
     subject: Mapped[str] = mapped_column(String(200))
     before: Mapped[str] = mapped_column(Text)
     after: Mapped[str] = mapped_column(Text)
+
+
+class ChannelRow(Base):
+    """A clearance channel as the shop set it up (``channels.Channel`` as JSON);
+    the rates it is planned with are learned from its outcomes on read."""
+
+    __tablename__ = "channels"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    spec: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean)
+
+
+class ChannelOutcomeRow(Base):
+    __tablename__ = "channel_outcomes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), index=True)
+    plan_line_id: Mapped[int | None] = mapped_column(ForeignKey("plan_lines.id"), unique=True)
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id"))
+    offered: Mapped[Decimal] = mapped_column(Quantity)
+    sold: Mapped[Decimal] = mapped_column(Quantity)
+    revenue: Mapped[Decimal] = mapped_column(Amount)
+    list_value: Mapped[Decimal] = mapped_column(Amount)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by: Mapped[str] = mapped_column(String(100))

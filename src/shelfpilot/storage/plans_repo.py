@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from sqlalchemy import Select, delete, select, update
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from shelfpilot.domain.errors import Conflict, NotFound
 from shelfpilot.domain.lots import LotKey
-from shelfpilot.domain.plans import LineStatus, Plan, PlanLine
+from shelfpilot.domain.plans import LineStatus, Plan, PlanAction, PlanLine
 from shelfpilot.storage.catalog_repo import CatalogRepository
 from shelfpilot.storage.models import (
     ClearancePlanRow,
@@ -38,6 +39,9 @@ def _line(row: PlanLineRow, key: LotKey) -> PlanLine:
         decided_at=row.decided_at,
         version=row.version,
         line_id=row.id,
+        action=PlanAction(row.action),
+        units=row.units,
+        detail=json.loads(row.detail),
     )
 
 
@@ -116,20 +120,27 @@ class PlanRepository:
                 decided_by=line.decided_by,
                 decided_at=line.decided_at,
                 version=line.version,
+                action=line.action.value,
+                channel=line.detail.get("channel", ""),
+                units=line.units,
+                detail=json.dumps(dict(line.detail), ensure_ascii=False, sort_keys=True),
             )
         )
         self.session.flush()
 
-    def drop_open_lines(self, plan_id: int) -> set[LotKey]:
+    def drop_open_lines(self, plan_id: int) -> set[tuple[LotKey, PlanAction, str]]:
         """Remove the undecided lines of a plan being remade; returns the lots
-        that keep a decided line (they are not proposed again)."""
+        and actions that keep a decided line (they are not proposed again)."""
         self.session.execute(
             delete(PlanLineRow).where(
                 PlanLineRow.plan_id == plan_id, PlanLineRow.status == LineStatus.PROPOSED.value
             )
         )
         query = self._lines_query().where(PlanLineRow.plan_id == plan_id)
-        return {LotKey(loc, sku, lot) for _, lot, sku, loc in self.session.execute(query)}
+        return {
+            (LotKey(loc, sku, lot), PlanAction(row.action), row.channel)
+            for row, lot, sku, loc in self.session.execute(query)
+        }
 
     def line(self, line_id: int) -> tuple[PlanLine, str, date]:
         """A line with its plan's store and business day."""

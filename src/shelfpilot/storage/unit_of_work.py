@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shelfpilot.storage.audit_repo import AuditRepository
 from shelfpilot.storage.catalog_repo import CatalogRepository
+from shelfpilot.storage.channels_repo import ChannelRepository
 from shelfpilot.storage.errors import translate, translate_dbapi
 from shelfpilot.storage.plans_repo import PlanRepository
 from shelfpilot.storage.stock_repo import StockRepository
@@ -22,6 +23,7 @@ class UnitOfWork:
     stock: StockRepository
     plans: PlanRepository
     audit: AuditRepository
+    channels: ChannelRepository
 
     def __init__(self, factory: sessionmaker[Session], dialect: str) -> None:
         self._factory = factory
@@ -39,6 +41,7 @@ class UnitOfWork:
         self.stock = StockRepository(self.session, self.catalog, lock=self.dialect != "sqlite")
         self.plans = PlanRepository(self.session, self.catalog, self.stock)
         self.audit = AuditRepository(self.session)
+        self.channels = ChannelRepository(self.session)
         return self
 
     def __exit__(

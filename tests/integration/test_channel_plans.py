@@ -1,0 +1,95 @@
+"""Channel lines of a clearance plan on a real SQLite file and PostgreSQL:
+approval, the outcome posted as a sale, and what the channel learns."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from shelfpilot.channels import bakery_channels
+from shelfpilot.domain import Conflict, EntryKind, InvalidValue, LotKey
+from shelfpilot.domain.plans import Plan, PlanAction, PlanLine
+from shelfpilot.services import channels as channel_service
+from shelfpilot.services import inventory as inv
+from shelfpilot.services import plans
+from shelfpilot.storage import Database
+from tests.conftest import T0
+
+LOT = LotKey("SZ-01", "CAKE", "L1")
+
+
+def _channel_line(shop: Database, channel: str, kind: str, ratio: str, units: str = "5") -> int:
+    inv.receive_lot(shop, inv.ReceiveLot("SZ-01", "CAKE", "L1", Decimal(12), T0))
+    channel_service.set_up_channels(shop, bakery_channels(), actor="admin")
+    line = PlanLine(
+        LOT, Decimal(1), Decimal(ratio), Decimal(0), Decimal(6), Decimal(2), Decimal("9.5"),
+        f"send {units} to {channel}", action=PlanAction.CHANNEL, units=Decimal(units),
+        detail={"channel": channel, "kind": kind, "price_ratio": ratio},
+    )  # fmt: skip
+    with shop.transaction() as uow:
+        uow.plans.add_plan(Plan("SZ-01", date(2026, 11, 20), T0, "planner", (line,)))
+        found = uow.plans.find_plan("SZ-01", date(2026, 11, 20))
+    assert found is not None and found.lines[0].line_id is not None
+    return found.lines[0].line_id
+
+
+def test_a_channel_outcome_is_posted_as_a_sale_and_learned(shop: Database) -> None:
+    line_id = _channel_line(shop, "group-buy", "group_buy", "0.55")
+    with pytest.raises(InvalidValue, match="approve it before"):
+        channel_service.record_outcome(shop, line_id, Decimal(3), actor="ann")
+    with pytest.raises(InvalidValue, match="approved or rejected as a whole"):
+        plans.decide(shop, line_id, "adjust", actor="ann", ratio=Decimal("0.5"))
+    approved = plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
+    assert approved.entries == [] and "shelfpilot outcome" in approved.notes[0]
+    with pytest.raises(InvalidValue, match="between 0 and that"):
+        channel_service.record_outcome(shop, line_id, Decimal(6), actor="ann")
+    at = T0 + timedelta(hours=13)
+    done = channel_service.record_outcome(shop, line_id, Decimal(2), actor="ann", at=at)
+    assert [e.kind for e in done.entries] == [EntryKind.SALE]
+    sale = done.entries[0]
+    assert sale.quantity == Decimal(-2) and sale.unit_price is not None
+    assert sale.unit_price.amount == Decimal("15.40")  # 28 × 0.55
+    with shop.transaction(readonly=True) as uow:
+        assert uow.stock.on_hand(LOT) == Decimal(10)
+    # the same outcome again is a no-op; a different one a conflict
+    assert channel_service.record_outcome(shop, line_id, Decimal(2), actor="ann", at=at).replayed
+    with pytest.raises(Conflict, match="already has an outcome"):
+        channel_service.record_outcome(shop, line_id, Decimal(4), actor="ann")
+    # 2 of 5 sold against an expected 80 %: the planned sell-through falls
+    status = {s.configured.code: s for s in channel_service.channel_status(shop)}["group-buy"]
+    assert (status.offered, status.sold) == (5.0, 2.0)
+    assert status.learned.sell_through == pytest.approx((0.8 * 20 + 2) / 25)
+    assert status.learned.price_ratio == pytest.approx(0.55)
+    assert ("ann", "channel.outcome") in [(r.actor, r.action) for r in plans.audit_log(shop)]
+
+
+def test_a_food_bank_line_donates_on_approval(shop: Database) -> None:
+    line_id = _channel_line(shop, "food-bank", "food_bank", "0", units="4")
+    result = plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=2))
+    assert [e.kind for e in result.entries] == [EntryKind.DONATION]
+    with shop.transaction(readonly=True) as uow:
+        assert uow.stock.on_hand(LOT) == Decimal(8)
+    status = {s.configured.code: s for s in channel_service.channel_status(shop)}["food-bank"]
+    assert (status.offered, status.sold) == (4.0, 4.0)
+    # a rejected channel line posts nothing
+    other = _second_line(shop)
+    assert plans.decide(shop, other, "reject", actor="ann").entries == []
+
+
+def _second_line(shop: Database) -> int:
+    line = PlanLine(
+        LOT, Decimal(1), Decimal("0.3"), Decimal(0), Decimal(6), Decimal(2), Decimal("1"),
+        "send 2 to surplus-app", action=PlanAction.CHANNEL, units=Decimal(2),
+        detail={"channel": "surplus-app", "kind": "surplus_app", "price_ratio": "0.3"},
+    )  # fmt: skip
+    with shop.transaction() as uow:
+        found = uow.plans.find_plan("SZ-01", date(2026, 11, 20))
+        assert found is not None and found.plan_id is not None
+        uow.plans.add_line(found.plan_id, line)
+        again = uow.plans.find_plan("SZ-01", date(2026, 11, 20))
+    assert again is not None
+    line_id = again.lines[-1].line_id
+    assert line_id is not None
+    return line_id
