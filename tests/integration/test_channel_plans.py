@@ -93,3 +93,21 @@ def _second_line(shop: Database) -> int:
     line_id = again.lines[-1].line_id
     assert line_id is not None
     return line_id
+
+
+def test_an_approved_bundle_posts_nothing_until_the_till_sells_it(shop: Database) -> None:
+    inv.receive_lot(shop, inv.ReceiveLot("SZ-01", "CAKE", "L1", Decimal(12), T0))
+    line = PlanLine(
+        LOT, Decimal(1), Decimal("0.8"), Decimal(0), Decimal(6), Decimal(3), Decimal("4.2"),
+        "Pair the cake with cherries", action=PlanAction.BUNDLE, units=Decimal("3.5"),
+        detail={"partner": "CHERRY", "bundle_price": "90.40"},
+    )  # fmt: skip
+    with shop.transaction() as uow:
+        uow.plans.add_plan(Plan("SZ-01", date(2026, 11, 20), T0, "planner", (line,)))
+        found = uow.plans.find_plan("SZ-01", date(2026, 11, 20))
+    assert found is not None and found.lines[0].line_id is not None
+    result = plans.decide(shop, found.lines[0].line_id, "approve", actor="ann")
+    assert result.entries == [] and "CHERRY at 90.40" in result.notes[0]
+    with shop.transaction(readonly=True) as uow:
+        assert uow.stock.on_hand(LOT) == Decimal(12)
+        assert uow.stock.price_at(LOT, T0 + timedelta(days=1)) is None

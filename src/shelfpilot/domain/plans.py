@@ -33,6 +33,8 @@ class PlanAction(StrEnum):
     MARKDOWN = "markdown"
     #: units of the lot offered to a channel (``detail`` names it and the window)
     CHANNEL = "channel"
+    #: the lot sold with a complementary item as one offer (``detail`` names it)
+    BUNDLE = "bundle"
 
 
 class LineStatus(StrEnum):

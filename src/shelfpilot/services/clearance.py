@@ -68,6 +68,8 @@ class Proposal:
     unit: str = "pcs"
     #: unit cost + disposal: what a wasted unit costs
     waste_cost: float = 0.0
+    #: the whole plan's expected gain over holding today's price to the end
+    plan_gain: float = 0.0
 
     @property
     def price_now(self) -> Money:
@@ -85,6 +87,8 @@ class ProposalReport:
     as_of: datetime
     proposals: list[Proposal]
     notes: list[str] = field(default_factory=list)
+    #: mean daily demand forecast per (location, sku) over the horizon
+    daily_demand: dict[tuple[str, str], float] = field(default_factory=dict)
 
 
 def propose_markdowns(
@@ -191,6 +195,7 @@ def propose_markdowns(
                     category=view.category,
                     unit=product.unit,
                     waste_cost=problem.economics.waste_cost,
+                    plan_gain=plan.gain,
                 )
                 if plan.ratio_now < problem.current - 1e-9:
                     hold = solve(replace(problem, may_change_now=False))
@@ -209,7 +214,12 @@ def propose_markdowns(
                     )
                 proposals.append(base)
     out = _cap(proposals, held, gains, shown, cleared, guard.exposure_cap)
-    return ProposalReport(at, out, ready.notes)
+    demand = {
+        (loc, sku): float(rows["mean"].mean())
+        for uid, rows in by_series.items()
+        for loc, _, sku in [uid.partition("/")]
+    }
+    return ProposalReport(at, out, ready.notes, demand)
 
 
 def _units(value: float) -> Decimal:

@@ -31,6 +31,7 @@ from shelfpilot.domain.plans import (
     settle,
 )
 from shelfpilot.services.adjustments import apply_price_change, apply_removal, audit
+from shelfpilot.services.bundling import bundle_line, choose_bundles, shop_pairs, with_bundles
 from shelfpilot.services.channels import channel_lines, learned_channels, send_to_channel
 from shelfpilot.services.clearance import Proposal, ProposalReport, propose_markdowns
 from shelfpilot.services.commands import ChangePrice, RemoveStock
@@ -84,12 +85,21 @@ def make_plan(
     with db.transaction(readonly=True) as uow:
         channels = [status.learned for status in learned_channels(uow)]
         zones = {code: uow.catalog.location(code).zone for code in _stores(report, location)}
+        products = {p.sku: p for p in uow.catalog.products()}
+        pairs = {code: shop_pairs(uow, code, at) for code in zones}
+    bundles = {code: choose_bundles(report, pairs[code], products, code) for code in zones}
+    bundled = {
+        (c.proposal.location, c.proposal.lot_code, c.proposal.sku)
+        for b in bundles.values()
+        for c in b
+    }
     by_store: dict[str, list[PlanLine]] = defaultdict(list)
     for proposal in report.proposals:
-        if proposal.changes:
+        if proposal.changes and (proposal.location, proposal.lot_code, proposal.sku) not in bundled:
             by_store[proposal.location].append(_line(proposal))
     for code, zone in zones.items():
-        mine = [p for p in report.proposals if p.location == code]
+        by_store[code] += [bundle_line(choice) for choice in bundles[code]]
+        mine = with_bundles([p for p in report.proposals if p.location == code], bundles[code])
         by_store[code] += channel_lines(mine, channels, at, zone)
     plans: list[Plan] = []
     made = 0
@@ -157,9 +167,16 @@ def decide(
         uow.plans.save_decision(done)
         entries: list[LedgerEntry] = []
         notes: list[str] = []
-        if done.status is not LineStatus.REJECTED and done.action is PlanAction.CHANNEL:
+        if done.status is LineStatus.REJECTED:
+            pass
+        elif done.action is PlanAction.CHANNEL:
             entries, notes = send_to_channel(uow, done, actor, when)
-        elif done.status is not LineStatus.REJECTED:
+        elif done.action is PlanAction.BUNDLE:
+            notes = [
+                f"{done.lot}: offer it with {done.detail.get('partner')} at "
+                f"{done.detail.get('bundle_price')} the pair; the sales post at the till"
+            ]
+        else:
             entries, notes = _apply(uow, done, product.list_price.amount, actor, when)
         audit(
             uow,
