@@ -4,13 +4,20 @@
   in the working directory. ``postgresql://user@host/db`` for PostgreSQL.
 - ``SHELFPILOT_DATA``: folder of the public data sets used by the demo and the
   benchmarks; default ``../shared/data`` when it exists.
+- ``SHELFPILOT_DISPOSAL_COST`` and ``SHELFPILOT_DONATION_VALUE``: money per
+  unit binned (haulage, fees) and per unit given to a food bank (a tax
+  receipt, goodwill), in the store's currency; both 0 by default. The
+  clearance plan weighs them.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shelfpilot.domain.errors import InvalidValue
 
 DEFAULT_DB_URL = "sqlite:///shelfpilot.db"
 
@@ -20,10 +27,19 @@ class Settings(BaseSettings):
 
     db_url: str = DEFAULT_DB_URL
     data: Path | None = None
+    disposal_cost: float = Field(default=0.0, ge=0)
+    donation_value: float = Field(default=0.0, ge=0)
 
 
 def settings() -> Settings:
-    return Settings()
+    """The settings, or an ``InvalidValue`` naming the variable that is wrong."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"SHELFPILOT_{str(e['loc'][0]).upper()}: {e['msg'].lower()}" for e in error.errors()
+        )
+        raise InvalidValue(f"bad setting: {problems}") from None
 
 
 def data_dir(explicit: Path | None = None) -> Path | None:

@@ -14,9 +14,18 @@ import pandas as pd
 import pytest
 
 from shelfpilot.channels import bakery_channels
-from shelfpilot.domain import EntryKind, InvalidValue
+from shelfpilot.clearance.blindbox import BoxSpec, violations
+from shelfpilot.domain import EntryKind, InvalidValue, NotFound
+from shelfpilot.services import (
+    blindboxes,
+    clearance,
+    expiry_risk,
+    exports,
+    feedback,
+    forecasting,
+    plans,
+)
 from shelfpilot.services import channels as channel_service
-from shelfpilot.services import clearance, expiry_risk, exports, feedback, forecasting, plans
 from shelfpilot.services.demo import ZONE, DemoSummary, build_demo, local
 from shelfpilot.storage import Database
 
@@ -306,3 +315,36 @@ def test_the_plan_sends_what_is_left_to_channels_within_capacity(
             if line.detail["kind"] == "food_bank":
                 start = datetime.fromisoformat(line.detail["start"])
                 assert uow.stock.lot(line.lot).expires_at - start >= timedelta(hours=48)
+
+
+def test_blind_boxes_from_last_hours_stock_are_fair(
+    demo: tuple[Database, DemoSummary], tmp_path: Path
+) -> None:
+    db, summary = demo
+    as_of = summary.default_as_of.replace(hour=15, minute=0)
+    spec = BoxSpec(boxes=4, price=2.5, max_items=6)
+    found = blindboxes.propose_blind_boxes(db, as_of, "BB-EDI", spec, model_path=tmp_path / "m.pkl")
+    assert found.items, "a bakery at 15:00 has stock leaving sale within 24 h"
+    assert all(item.hours_left is not None and item.hours_left <= 24 for item in found.items)
+    assert violations(found.plan, found.items) == []
+    assert found.plan.describe()
+
+
+def test_the_cost_benefit_table_of_a_lot(
+    demo: tuple[Database, DemoSummary], tmp_path: Path
+) -> None:
+    db, summary = demo
+    as_of = summary.default_as_of.replace(hour=15, minute=0)
+    path = tmp_path / "m.pkl"
+    cut = next(
+        p for p in clearance.propose_markdowns(db, as_of, model_path=path).proposals if p.changes
+    )
+    proposal, rows = clearance.cost_benefit_for(
+        db, as_of, cut.location, cut.sku, cut.lot_code, model_path=path, promotion_cost=0.5
+    )
+    assert proposal.lot_code == cut.lot_code
+    assert rows[0].ratio == pytest.approx(cut.current_ratio) and rows[0].net == 0.0
+    assert all(r.promotion_cost == 0.5 for r in rows[1:])
+    assert min(r.ratio for r in rows) >= 0.5 - 1e-9
+    with pytest.raises(NotFound, match="no open lot"):
+        clearance.cost_benefit_for(db, as_of, cut.location, cut.sku, "NO-SUCH-LOT", model_path=path)

@@ -331,11 +331,12 @@ def price(
 
 
 # register `demo` and the read-only views on the app
+from shelfpilot.cli import actions as _actions  # noqa: E402
 from shelfpilot.cli import demo as _demo  # noqa: E402
 from shelfpilot.cli import plans as _plans  # noqa: E402
 from shelfpilot.cli import views as _views  # noqa: E402
 
-__all__ = ["_demo", "_plans", "_views", "app"]
+__all__ = ["_actions", "_demo", "_plans", "_views", "app"]
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -12,9 +12,9 @@ from rich.table import Table
 from shelfpilot.cli.app import At, By, Db, Location, app, who
 from shelfpilot.cli.support import (
     Model,
+    clearance_options,
     decimal,
     handled,
-    model_path,
     moment,
     open_db,
     out,
@@ -24,7 +24,6 @@ from shelfpilot.cli.support import (
 from shelfpilot.config import DEFAULT_DB_URL
 from shelfpilot.domain.money import show
 from shelfpilot.domain.plans import Decision, Plan
-from shelfpilot.services import channels as channel_service
 from shelfpilot.services import clearance, feedback, plans
 from shelfpilot.storage import Database
 
@@ -73,7 +72,7 @@ def make_and_print(
 ) -> None:  # fmt: skip
     report = plans.make_plan(
         database, at, actor=by, location=location, refresh=refresh,
-        model_path=model_path(model, db),
+        **clearance_options(model, db),
     )  # fmt: skip
     print_plans(report)
 
@@ -100,7 +99,7 @@ def plan(
         at_ = moment(at, database, location)
         if preview:
             report = clearance.propose_markdowns(
-                database, at_, location=location, model_path=model_path(model, db)
+                database, at_, location=location, **clearance_options(model, db)
             )
             print_proposals(report, all_lots=all_lots)
             return
@@ -218,7 +217,7 @@ def feedback_(
         out.print(table)
         advice = feedback.production_advice(
             database, at_, location=location, lookback_days=lookback, threshold=threshold,
-            model_path=model_path(model, db),
+            **clearance_options(model, db),
         )  # fmt: skip
         table = Table(
             title=f"Quantities for products that keep needing clearance (last {lookback} days)"
@@ -247,69 +246,3 @@ def feedback_(
         out.print(table)
         for note in advice.notes:
             out.print(f"note: {note}")
-
-
-@app.command("channels")
-def channels_(
-    defaults: Annotated[
-        bool, typer.Option(help="Install the illustrative bakery channel catalogue.")
-    ] = False,
-    by: By = None,
-    db: Db = DEFAULT_DB_URL,
-) -> None:
-    """Clearance channels: as set up, and the rates their outcomes taught."""
-    with handled():
-        database = open_db(db)
-        if defaults:
-            channel_service.install_defaults(database, actor=who(by))
-        found = channel_service.channel_status(database)
-        table = Table(title=f"Clearance channels ({len(found)})")
-        for head in (
-            "code",
-            "kind",
-            "when",
-            "capacity",
-            "sell-through",
-            "price",
-            "logistics",
-            "life needed",
-            "outcomes",
-        ):
-            table.add_column(head)
-        for st in found:
-            c, learned = st.configured, st.learned
-            table.add_row(
-                c.code, c.kind.value, "; ".join(str(w) for w in c.windows), f"{c.capacity:g}",
-                f"{c.sell_through:.0%} → {learned.sell_through:.0%}",
-                f"{c.price_ratio:.0%} → {learned.price_ratio:.0%}", f"{c.logistics_cost:.2f}",
-                f"{c.min_hours_left:.0f} h", f"{st.sold:g} of {st.offered:g}",
-            )  # fmt: skip
-        out.print(table)
-        if not found:
-            out.print(
-                "no channels: `shelfpilot channels --defaults` installs a bakery catalogue to edit"
-            )
-
-
-@app.command()
-def outcome(
-    line: Annotated[int, typer.Argument(help="An approved channel plan line.")],
-    sold: Annotated[str, typer.Argument(help="Units the channel sold (or took).")],
-    revenue: Annotated[
-        str | None, typer.Option(help="Money received (default: at the channel's price).")
-    ] = None,
-    at: At = None,
-    by: By = None,
-    db: Db = DEFAULT_DB_URL,
-) -> None:
-    """Record what a channel sold: posted to the ledger as a sale of the lot,
-    and learned from."""
-    with handled():
-        database = open_db(db)
-        result = channel_service.record_outcome(
-            database, line, decimal(sold, "units sold"), actor=who(by),
-            revenue=None if revenue is None else decimal(revenue, "revenue"),
-            at=when(at, database),
-        )  # fmt: skip
-        verb = "already recorded" if result.replayed else "recorded"
-        out.print(f"line {line} ({result.line.lot}): {verb} {sold} sold")

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 from zoneinfo import ZoneInfo
 
 import typer
@@ -24,6 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from shelfpilot import config
 from shelfpilot.domain.errors import DomainError
 from shelfpilot.domain.lifecycle import LifecycleRow
 from shelfpilot.domain.money import show
@@ -192,6 +193,17 @@ def model_path(option: Path | None, db_url: str) -> Path:
     if db_url.startswith(prefix) and db_url[len(prefix) :] not in ("", ":memory:"):
         return Path(db_url[len(prefix) :]).with_suffix(".demand.pkl")
     return Path("shelfpilot-demand.pkl")
+
+
+def clearance_options(model: Path | None, db_url: str) -> dict[str, Any]:
+    """What every clearance command passes on: the model file, and the
+    disposal cost and donation value from the settings."""
+    found = config.settings()
+    return {
+        "model_path": model_path(model, db_url),
+        "disposal_cost": found.disposal_cost,
+        "donation_value": found.donation_value,
+    }
 
 
 def _risk_cells(row: expiry_risk.LotRiskRow) -> list[str]:

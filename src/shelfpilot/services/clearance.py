@@ -20,8 +20,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from shelfpilot.clearance.costbenefit import CostBenefitRow, cost_benefit
 from shelfpilot.clearance.exposure import Candidate, within_cap
 from shelfpilot.clearance.markdown import (
     Economics,
@@ -31,7 +33,7 @@ from shelfpilot.clearance.markdown import (
     solve,
 )
 from shelfpilot.domain.catalog import Product
-from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.errors import InvalidValue, NotFound
 from shelfpilot.domain.guardrails import Guardrails, PriceLadder
 from shelfpilot.domain.lots import require_aware
 from shelfpilot.domain.money import Money
@@ -70,6 +72,8 @@ class Proposal:
     waste_cost: float = 0.0
     #: the whole plan's expected gain over holding today's price to the end
     plan_gain: float = 0.0
+    #: the optimiser's problem for this lot (for the cost–benefit table)
+    problem: MarkdownProblem | None = field(default=None, compare=False, repr=False)
 
     @property
     def price_now(self) -> Money:
@@ -196,6 +200,7 @@ def propose_markdowns(
                     unit=product.unit,
                     waste_cost=problem.economics.waste_cost,
                     plan_gain=plan.gain,
+                    problem=problem,
                 )
                 if plan.ratio_now < problem.current - 1e-9:
                     hold = solve(replace(problem, may_change_now=False))
@@ -271,3 +276,28 @@ def _cap(
         refused = key in gains and p.sku not in cleared[p.location] and key not in allowed
         out.append(held.get((p.location, p.sku, p.lot_code), p) if refused else p)
     return out
+
+
+def cost_benefit_for(
+    db: Database,
+    as_of: datetime,
+    location: str,
+    sku: str,
+    lot_code: str,
+    *,
+    promotion_cost: float = 0.0,
+    handling_cost: float = 0.0,
+    **options: Any,
+) -> tuple[Proposal, list[CostBenefitRow]]:
+    """The seed's cost–benefit table for one open lot, price level by price level."""
+    report = propose_markdowns(db, as_of, location=location, **options)
+    for p in report.proposals:
+        if (p.sku, p.lot_code) == (sku, lot_code) and p.problem is not None:
+            rows = cost_benefit(
+                p.problem, promotion_cost=promotion_cost, handling_cost=handling_cost
+            )
+            return p, rows
+    raise NotFound(
+        f"no open lot {lot_code} of {sku} at {location} with a forecast as of "
+        f"{as_of:%Y-%m-%d %H:%M}; see `shelfpilot plan --preview`"
+    )

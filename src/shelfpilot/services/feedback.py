@@ -173,6 +173,7 @@ def production_advice(
     lookback_days: int = 28,
     threshold: float = 0.3,
     disposal_cost: float = 0.0,
+    donation_value: float = 0.0,
     model_path: Path | None = None,
 ) -> ProductionAdvice:
     """For products whose lots needed clearance at least ``threshold`` of the
@@ -214,6 +215,7 @@ def production_advice(
                 list_price=float(product.list_price.amount),
                 unit_cost=float(product.unit_cost.amount),
                 disposal_cost=disposal_cost,
+                donation_value=donation_value,
             ),
             shelf_life_days=product.shelf_life / timedelta(days=1),
             salvage=salvage,
