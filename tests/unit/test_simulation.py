@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from shelfpilot.simulation.clairvoyant import clairvoyant
 from shelfpilot.simulation.engine import Setting, Store, run
+from shelfpilot.simulation.outlets import CANNIBALISED, WithChannels, _cannibalise
 from shelfpilot.simulation.policies import (
     NoMarkdown,
     Optimiser,
@@ -53,7 +54,10 @@ class Watch:
         self.inner.decide(store)  # type: ignore[attr-defined]
 
 
-POLICIES = [NoMarkdown, last_day_sticker, seed_tiers, Optimiser, lambda: Optimiser(ordering=True)]
+POLICIES = [
+    NoMarkdown, last_day_sticker, seed_tiers, Optimiser, lambda: Optimiser(ordering=True),
+    WithChannels,
+]  # fmt: skip
 
 
 @settings(max_examples=15, deadline=None)
@@ -74,7 +78,9 @@ def test_every_unit_received_is_sold_donated_or_wasted(
     assert (tally.sold >= 0).all() and (tally.wasted >= -1e-12).all()
     # nobody buys what nobody wanted: sales never exceed demand at the deepest price
     wanted = rep.hourly[:, setting.first_day :].sum(axis=(1, 2))
-    assert (tally.sold <= wanted * 0.4**-2.0 + 1e-9).all()
+    in_store = tally.sold - tally.channel_sold
+    assert (in_store <= wanted * 0.4**-2.0 + 1e-9).all()
+    assert (tally.channel_sold <= tally.sold + 1e-9).all() and (tally.channel_costs >= 0).all()
 
 
 def _two_lots(ratio_old: float) -> Store:
@@ -142,3 +148,25 @@ def test_the_clairvoyant_bound_is_above_every_policy() -> None:
             t.revenue + e.donation_value * t.donated - e.disposal_cost * t.wasted
         ) - e.unit_cost * t.ordered
         assert (profit <= bound.profit + 1e-6).all(), make
+
+
+def test_channel_buyers_partly_come_from_the_store() -> None:
+    hourly = np.zeros((1, 3, 24))
+    hourly[0, 1, 18:] = 1.0  # 6 customers left today from 18 h
+    hourly[0, 2, :] = 0.5  # 12 tomorrow
+    store = Store(replay(hourly), Setting(shelf_life_days=2, first_day=1, days=2))
+    store.day, store.hour = 1, 17
+    _cannibalise(store, 0, 10.0)  # more than today's rest: the remainder comes off tomorrow
+    assert store.demand[0, 1].sum() == pytest.approx(0.0)
+    assert store.demand[0, 2].sum() == pytest.approx(12.0 - 4.0)
+    assert store.tally.demand[0] == pytest.approx(10.0)  # served by the channel, not lost
+    assert 0 < CANNIBALISED < 1
+
+
+def test_channels_sell_what_the_plan_expects_to_be_left() -> None:
+    rep = random_replay(3, n=6, days=20)
+    setting = Setting(shelf_life_days=2, cover_days=2.0, first_day=8, days=6)
+    plain, sent = run(rep, setting, Optimiser()), run(rep, setting, WithChannels())
+    assert sent.channel_sold.sum() > 0 and sent.channel_costs.sum() > 0
+    assert sent.wasted.sum() < plain.wasted.sum()
+    np.testing.assert_allclose(sent.sold + sent.donated + sent.wasted, sent.ordered, atol=1e-6)

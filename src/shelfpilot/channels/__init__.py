@@ -1,9 +1,10 @@
 """Channel allocation: sending at-risk units to the outlets that recover the
 most for them (member push, corporate orders, group-buy leaders, livestream,
-partner cafés and hotels, surplus apps, the food bank), within each channel's
+partner cafés and hotels, surplus apps, the store's blind box, workshops,
+pre-sale, the food bank), within each channel's
 capacity per time window, and learning each channel's rates from outcomes.
 
-``model`` defines a ``Channel``; ``allocation`` solves the linear programme
+``model`` defines a ``Channel``; ``catalogue`` an illustrative bakery set; ``allocation`` solves the linear programme
 (HiGHS via SciPy); ``learning`` updates sell-through and price ratio.
 """
 
@@ -13,6 +14,7 @@ from shelfpilot.channels.allocation import (
     ChannelPlan,
     allocate,
 )
+from shelfpilot.channels.catalogue import bakery_channels
 from shelfpilot.channels.learning import (
     PRIOR_STRENGTH,
     ChannelOutcome,
@@ -28,7 +30,6 @@ from shelfpilot.channels.model import (
     ChannelKind,
     ChannelWindow,
     Window,
-    bakery_channels,
     open_windows,
 )
 

@@ -11,8 +11,8 @@ sent (a donation, needs ``Guardrails.donation_min_hours`` of life).
 
 **Nothing from nothing.** Channel buyers are other customers, but some of
 them would have come to the shop anyway: a share ``CANNIBALISED`` of every
-unit a channel sells is taken from the same product's demand in the store
-over the rest of the day. Capacities are shares of the store's daily unit
+unit a channel sells is taken from the same product's demand in the store,
+from the hour of the decision on (the rest of the day, then the next days). Capacities are shares of the store's daily unit
 sales (``OUTLETS``) so a small store gets small channels. Every figure is an
 assumption (FreshRetailNet has no channel data), written here and in the
 results; the policy is reported beside the others, never in their place.
@@ -146,10 +146,7 @@ def _send(store: Store, i: int, slot: int, row: Allocation) -> None:
         return
     sold = units * row.expected_sold / row.units
     store.qty[i, slot] -= sold
-    rest = store.demand[i, store.day, store.hour + 1 :]
-    total = float(rest.sum())
-    if total > 1e-12:  # some channel buyers would have bought here today
-        rest *= max(1.0 - CANNIBALISED * sold / total, 0.0)
+    _cannibalise(store, i, CANNIBALISED * sold)
     if counted:
         t.sold[i] += sold
         t.channel_sold[i] += sold
@@ -157,3 +154,21 @@ def _send(store: Store, i: int, slot: int, row: Allocation) -> None:
         t.sold_discounted[i] += sold if row.price_ratio < 1.0 - 1e-9 else 0.0
         t.discount_given[i] += sold * (1.0 - row.price_ratio)
         t.channel_costs[i] += cost
+
+
+def _cannibalise(store: Store, i: int, units: float) -> None:
+    """Take ``units`` of the series' store demand, from this hour on (the rest
+    of today first, then the next days): those customers bought through the
+    channel instead. They count as demand served, not lost."""
+    days = store.demand.shape[1]
+    day, hour, left = store.day, store.hour, units
+    while left > 1e-12 and day < days:
+        rest = store.demand[i, day, hour:]
+        total = float(rest.sum())
+        if total > 1e-12:
+            taken = min(left, total)
+            rest *= 1.0 - taken / total
+            left -= taken
+        day, hour = day + 1, 0
+    if store.in_window:
+        store.tally.demand[i] += units - left
