@@ -12,8 +12,8 @@ from shelfpilot.channels import bakery_channels
 from shelfpilot.domain import Conflict, EntryKind, InvalidValue, LotKey
 from shelfpilot.domain.plans import Plan, PlanAction, PlanLine
 from shelfpilot.services import channels as channel_service
+from shelfpilot.services import feedback, plans
 from shelfpilot.services import inventory as inv
-from shelfpilot.services import plans
 from shelfpilot.storage import Database
 from tests.conftest import T0
 
@@ -42,13 +42,19 @@ def test_a_channel_outcome_is_posted_as_a_sale_and_learned(shop: Database) -> No
     with pytest.raises(InvalidValue, match="approved or rejected as a whole"):
         plans.decide(shop, line_id, "adjust", actor="ann", ratio=Decimal("0.5"))
     approved = plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
-    assert approved.entries == [] and "shelfpilot outcome" in approved.notes[0]
+    assert [e.kind for e in approved.entries] == [EntryKind.TRANSFER_OUT]
+    assert "shelfpilot outcome" in approved.notes[0]
+    with shop.transaction(readonly=True) as uow:  # the till cannot sell what was sent
+        assert uow.stock.on_hand(LOT) == Decimal(7)
     with pytest.raises(InvalidValue, match="between 0 and that"):
         channel_service.record_outcome(shop, line_id, Decimal(6), actor="ann")
+    with pytest.raises(InvalidValue, match="between 0 and the list value"):
+        channel_service.record_outcome(shop, line_id, Decimal(0), actor="ann", revenue=Decimal(9))
     at = T0 + timedelta(hours=13)
     done = channel_service.record_outcome(shop, line_id, Decimal(2), actor="ann", at=at)
-    assert [e.kind for e in done.entries] == [EntryKind.SALE]
-    sale = done.entries[0]
+    assert [e.kind for e in done.entries] == [EntryKind.TRANSFER_IN, EntryKind.SALE]
+    assert done.entries[0].quantity == Decimal(5)
+    sale = done.entries[1]
     assert sale.quantity == Decimal(-2) and sale.unit_price is not None
     assert sale.unit_price.amount == Decimal("15.40")  # 28 × 0.55
     with shop.transaction(readonly=True) as uow:
@@ -111,3 +117,24 @@ def test_an_approved_bundle_posts_nothing_until_the_till_sells_it(shop: Database
     with shop.transaction(readonly=True) as uow:
         assert uow.stock.on_hand(LOT) == Decimal(12)
         assert uow.stock.price_at(LOT, T0 + timedelta(days=1)) is None
+
+
+def test_the_food_bank_needs_48_hours_at_approval(shop: Database) -> None:
+    line_id = _channel_line(shop, "food-bank", "food_bank", "0", units="4")
+    late = T0 + timedelta(days=11)  # the lot (12 days) has a day left
+    result = plans.decide(shop, line_id, "approve", actor="ann", at=late)
+    assert result.entries == [] and "a food bank needs 48 h" in result.notes[0]
+    with shop.transaction(readonly=True) as uow:
+        assert uow.stock.on_hand(LOT) == Decimal(12)
+
+
+def test_feedback_reads_a_channel_line_from_its_own_entries(shop: Database) -> None:
+    line_id = _channel_line(shop, "group-buy", "group_buy", "0.55")
+    plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
+    channel_service.record_outcome(
+        shop, line_id, Decimal(4), actor="ann", at=T0 + timedelta(hours=5)
+    )
+    table = feedback.action_outcomes(shop, T0 + timedelta(days=1))
+    row = table[table["action"] == "channel"].iloc[0]
+    assert (row["segment"], row["offered"], row["sold"]) == ("group-buy", 5, 4)
+    assert row["revenue"] == pytest.approx(4 * 15.40) and row["hours_to_clear"] == pytest.approx(4)

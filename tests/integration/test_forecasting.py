@@ -278,9 +278,11 @@ def test_products_that_keep_needing_clearance_get_a_shrink_aware_quantity(
     advice = feedback.production_advice(db, summary.default_as_of, model_path=path)
     table = advice.table
     assert not table.empty, advice.notes
-    assert (table["cleared_share"] >= 0.3).all()
-    assert (table["recommended_per_day"] >= 0).all()
-    assert table["service_level"].between(0, 1).all()
+    # sandwiches are made every morning and their lots often end discounted,
+    # donated or binned in the demo: the rule must flag them
+    assert "BB-SANDWICH" in set(table["sku"])
+    row = table.set_index("sku").loc["BB-SANDWICH"]
+    assert row["recommended_per_day"] > 0 and 0.5 < row["service_level"] < 1
     # binning a left-over unit costs more → never hold more
     dearer = feedback.production_advice(
         db, summary.default_as_of, model_path=path, disposal_cost=5.0
@@ -301,14 +303,16 @@ def test_the_plan_sends_what_is_left_to_channels_within_capacity(
     lines = report.plans[0].lines
     sent = [line for line in lines if line.action.value == "channel"]
     assert sent, "a bakery at 15:00 has leftovers worth sending somewhere"
-    capacity = {c.code: c.capacity for c in bakery_channels()}
-    per_window: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    capacity = {c.code: c.window_capacity(c.windows[0]) for c in bakery_channels()}
+    per_channel: dict[str, Decimal] = defaultdict(Decimal)
+    runs: dict[str, int] = {}
     for line in sent:
-        per_window[(line.detail["channel"], line.detail["start"])] += line.units
+        per_channel[line.detail["channel"]] += line.units
+        start, end = (datetime.fromisoformat(line.detail[k]) for k in ("start", "end"))
+        runs[line.detail["channel"]] = 1 if start.date() == end.date() else 2  # today, tomorrow
         assert line.units >= 1 and line.units == line.units.to_integral_value()  # pieces
-        assert line.left_with_plan <= line.left_if_held
-    for (code, _), units in per_window.items():
-        assert units <= Decimal(repr(capacity[code])) + Decimal("0.001")
+    for code, units in per_channel.items():  # a member push: consenting reach, not 60
+        assert units <= runs[code] * Decimal(repr(capacity[code])) + Decimal("0.001")
     # the food bank only gets lots with 48 h of life left
     with db.transaction(readonly=True) as uow:
         for line in sent:

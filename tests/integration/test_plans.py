@@ -11,21 +11,29 @@ from decimal import Decimal
 
 import pytest
 
-from shelfpilot.domain import Conflict, DomainError, EntryKind, InvalidValue, LotKey
-from shelfpilot.domain.plans import LineStatus, Plan, PlanLine
-from shelfpilot.services import feedback, plans
+from shelfpilot.domain import (
+    Conflict,
+    DomainError,
+    EntryKind,
+    InvalidValue,
+    LotKey,
+    LotNotSellable,
+    Money,
+)
+from shelfpilot.domain.plans import LineStatus, Plan, PlanAction, PlanLine
+from shelfpilot.services import catalog, feedback, plans
 from shelfpilot.services import inventory as inv
 from shelfpilot.storage import Database
-from tests.conftest import T0
+from tests.conftest import T0, cake
 
 LOT = LotKey("SZ-01", "CAKE", "L1")
 
 
-def _plan(shop: Database, donate: str = "0") -> int:
+def _plan(shop: Database, donate: str = "0", now: str = "1", proposed: str = "0.8") -> int:
     """A stored plan with one line for lot L1 (12 cakes at list price 28)."""
     inv.receive_lot(shop, inv.ReceiveLot("SZ-01", "CAKE", "L1", Decimal(12), T0))
     line = PlanLine(
-        LOT, Decimal(1), Decimal("0.8"), Decimal(donate), Decimal(6), Decimal(2),
+        LOT, Decimal(now), Decimal(proposed), Decimal(donate), Decimal(6), Decimal(2),
         Decimal("20.5"), "80% of list now: at the current price about 6 of 12 would be left",
     )  # fmt: skip
     with shop.transaction() as uow:
@@ -139,3 +147,40 @@ def test_the_outcome_of_an_approved_markdown_comes_from_the_ledger(shop: Databas
     assert ranking.loc[0, "recovery"] == pytest.approx(0.8)
     # before the decision there is nothing to learn from
     assert feedback.action_outcomes(shop, T0 + timedelta(minutes=30)).empty
+
+
+def test_a_stale_or_expired_line_is_refused(shop: Database) -> None:
+    line_id = _plan(shop)
+    # the price was changed by hand after the plan: approving would raise it again
+    inv.change_price(shop, inv.ChangePrice("SZ-01", "CAKE", "L1", Decimal("16.80"), T0))
+    with pytest.raises(Conflict, match="changed since the plan was made"):
+        plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
+    assert _price(shop) == Decimal("16.80")
+    with pytest.raises(LotNotSellable, match="can only be rejected"):
+        plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(days=30))
+    assert plans.decide(shop, line_id, "reject", actor="ann").line.status is LineStatus.REJECTED
+
+
+def test_the_floor_price_is_never_rounded_below_the_floor(shop: Database) -> None:
+    catalog.save_products(shop, [cake(list_price=Money.of("28.01"))])
+    line_id = _plan(shop, now="0.6", proposed="0.5")
+    inv.change_price(shop, inv.ChangePrice("SZ-01", "CAKE", "L1", Decimal("16.81"), T0))
+    plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
+    assert _price(shop) == Decimal("14.01")  # 28.01 × 0.5 = 14.005: not 14.00, under the floor
+
+
+def test_a_plan_with_nothing_to_propose_is_not_stored(shop: Database) -> None:
+    inv.receive_lot(shop, inv.ReceiveLot("SZ-01", "CAKE", "L1", Decimal(12), T0))
+    report = plans.make_plan(shop, T0 + timedelta(hours=1), actor="ann")
+    assert report.plans == [] and report.made == 0 and report.notes  # no history, no forecast
+    assert plans.plans(shop) == [] and plans.audit_log(shop) == []
+
+
+def test_totals_count_each_lot_once() -> None:
+    lot = LotKey("S1", "CAKE", "L1")
+    mark = PlanLine(lot, Decimal(1), Decimal("0.8"), Decimal(0), Decimal(6), Decimal(2),
+                    Decimal(3), "markdown")  # fmt: skip
+    sent = PlanLine(lot, Decimal(1), Decimal("0.6"), Decimal(0), Decimal(2), Decimal("0.5"),
+                    Decimal(1), "channel", action=PlanAction.CHANNEL)  # fmt: skip
+    plan = Plan("S1", date(2026, 11, 20), T0, "p", (mark, sent))
+    assert (plan.expected_left_if_held, plan.expected_left_with_plan) == (6, Decimal("0.5"))

@@ -100,13 +100,23 @@ class Plan:
     lines: tuple[PlanLine, ...]
     plan_id: int | None = None
 
+    def _per_lot(self, pick: str) -> Decimal:
+        """A lot's lines are steps (markdown, then what channels take of what
+        is left), so per lot the first step's start and the last step's end."""
+        by_lot: dict[LotKey, list[PlanLine]] = {}
+        for line in self.lines:
+            by_lot.setdefault(line.lot, []).append(line)
+        if pick == "held":
+            return sum((max(x.left_if_held for x in ls) for ls in by_lot.values()), Decimal(0))
+        return sum((min(x.left_with_plan for x in ls) for ls in by_lot.values()), Decimal(0))
+
     @property
     def expected_left_if_held(self) -> Decimal:
-        return sum((line.left_if_held for line in self.lines), Decimal(0))
+        return self._per_lot("held")
 
     @property
     def expected_left_with_plan(self) -> Decimal:
-        return sum((line.left_with_plan for line in self.lines), Decimal(0))
+        return self._per_lot("plan")
 
     @property
     def expected_gain(self) -> Decimal:

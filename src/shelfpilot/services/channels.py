@@ -10,16 +10,26 @@ one place stock is counted.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from functools import partial
 from zoneinfo import ZoneInfo
 
-from shelfpilot.channels import AtRiskLot, Channel, ChannelKind, allocate, bakery_channels
+from shelfpilot.channels import (
+    Allocation,
+    AtRiskLot,
+    Channel,
+    ChannelKind,
+    allocate,
+    bakery_channels,
+)
 from shelfpilot.channels.codec import from_spec, to_spec
 from shelfpilot.channels.learning import ChannelOutcome, learn
 from shelfpilot.domain.errors import Conflict, InvalidValue
+from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.money import quantity, show
@@ -28,10 +38,12 @@ from shelfpilot.services.adjustments import apply_removal, audit
 from shelfpilot.services.clearance import Proposal
 from shelfpilot.services.commands import RecordSale, RemoveStock, SaleLine
 from shelfpilot.services.inventory import apply_sale
+from shelfpilot.services.operations import execute
 from shelfpilot.storage import Database, UnitOfWork
 
 #: fewer units than this are not worth a channel line
 MIN_UNITS = 0.5
+DONATION_HOURS = Guardrails().donation_min_hours
 
 
 @dataclass(frozen=True)
@@ -59,12 +71,24 @@ def install_defaults(db: Database, *, actor: str) -> None:
 
 
 def _outcomes(uow: UnitOfWork) -> list[ChannelOutcome]:
-    return [
-        ChannelOutcome(
-            r.channel, float(r.offered), float(r.sold), float(r.revenue), float(r.list_value), r.at
-        )
-        for r in uow.channels.outcomes()
-    ]
+    """Recorded outcomes; a row the learning cannot use (revenue above list,
+    say, from before that was checked) is left out rather than stop planning."""
+    out = []
+    for r in uow.channels.outcomes():
+        try:
+            out.append(
+                ChannelOutcome(
+                    r.channel,
+                    float(r.offered),
+                    float(r.sold),
+                    float(r.revenue),
+                    float(r.list_value),
+                    r.at,
+                )
+            )
+        except InvalidValue:
+            continue
+    return out
 
 
 def learned_channels(uow: UnitOfWork) -> list[ChannelStatus]:
@@ -92,57 +116,66 @@ def channel_lines(
     proposals: Sequence[Proposal], channels: Sequence[Channel], at: datetime, zone: ZoneInfo
 ) -> list[PlanLine]:
     """Plan lines sending what each lot is still expected to have left (after
-    its markdown plan) to the channels that pay most, over the next day."""
+    its markdown plan, donations included) to the channels that pay most over
+    the next day: one line per lot and channel (a window running now and the
+    same window tomorrow become one line)."""
     by_key = {f"{p.sku}|{p.lot_code}": p for p in proposals}
     lots = [
         AtRiskLot(
             key,
             p.sku,
             p.category,
-            max(p.left_with_plan - float(p.donate_now), 0.0),
+            p.left_with_plan,
             float(p.list_price.amount),
             p.waste_cost,
             p.sellable_until,
             p.product_name,
         )
         for key, p in by_key.items()
-        if p.left_with_plan - float(p.donate_now) >= MIN_UNITS
+        if p.left_with_plan >= MIN_UNITS
     ]
     if not lots or not channels:
         return []
-    plan = allocate(lots, channels, at, days=1, zone=zone)
+    merged: dict[tuple[str, str], list[Allocation]] = defaultdict(list)
+    for row in allocate(lots, channels, at, days=1, zone=zone).rows:
+        merged[(row.lot, row.channel)].append(row)
     lines = []
-    for row in plan.rows:
-        p = by_key[row.lot]
-        units = Decimal(repr(round(row.units, 3)))
+    left = {key: p.left_with_plan for key, p in by_key.items()}
+    for (key, _), rows in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[1][0].start)):
+        p = by_key[key]
+        total = sum(r.units for r in rows)
+        units = Decimal(repr(round(total, 3)))
         if p.unit == "pcs":
             units = units.to_integral_value(rounding=ROUND_FLOOR)
         if units < Decimal(repr(MIN_UNITS)):
             continue
-        share = float(units) / row.units
-        sold = row.expected_sold * share
+        share = float(units) / total
+        sold = sum(r.expected_sold for r in rows) * share
+        gain = sum(r.gain for r in rows) * share
+        first, last, row = rows[0].start, max(r.end for r in rows), rows[0]
+        before, left[key] = left[key], max(left[key] - sold, 0.0)
         lines.append(
             PlanLine(
                 lot=LotKey(p.location, p.sku, p.lot_code),
                 current_ratio=as_ratio(p.current_ratio),
                 proposed_ratio=as_ratio(row.price_ratio),
                 donate=Decimal(0),
-                left_if_held=Decimal(repr(round(p.left_with_plan, 3))),
-                left_with_plan=Decimal(repr(round(max(p.left_with_plan - sold, 0.0), 3))),
-                gain=Decimal(repr(round(row.gain * share, 4))),
+                left_if_held=Decimal(repr(round(before, 3))),
+                left_with_plan=Decimal(repr(round(left[key], 3))),
+                gain=Decimal(repr(round(gain, 4))),
                 reason=(
                     f"send {show(units)} to {row.channel_label} "
-                    f"{row.start.astimezone(zone):%a %H:%M}–{row.end.astimezone(zone):%H:%M}: "
+                    f"{first.astimezone(zone):%a %H:%M}–{last.astimezone(zone):%a %H:%M}: "
                     f"expect {sold:.1f} taken at {row.price_ratio:.0%} of list, "
-                    f"net {row.gain * share:+.2f} against keeping them"
+                    f"net {gain:+.2f} against keeping them"
                 ),
                 action=PlanAction.CHANNEL,
                 units=units,
                 detail={
                     "channel": row.channel,
                     "kind": row.kind.value,
-                    "start": row.start.isoformat(),
-                    "end": row.end.isoformat(),
+                    "start": first.isoformat(),
+                    "end": last.isoformat(),
                     "expected_sold": f"{sold:.3f}",
                     "price_ratio": f"{row.price_ratio:.4f}",
                 },
@@ -151,25 +184,40 @@ def channel_lines(
     return lines
 
 
+def _sent_key(line_id: int | None) -> str:
+    return f"plan-line-{line_id}-sent"
+
+
 def send_to_channel(
     uow: UnitOfWork, line: PlanLine, actor: str, at: datetime
 ) -> tuple[list[LedgerEntry], list[str]]:
-    """What approving a channel line posts now: a food bank takes its units
-    (a donation); other channels post their sales when the outcome is recorded."""
-    if line.detail.get("kind") != ChannelKind.FOOD_BANK.value:
-        return [], [
-            f"{line.lot}: record what {line.detail.get('channel')} sold with `shelfpilot outcome {line.line_id}`"
-        ]
+    """What approving a channel line posts now. The units leave the shelf (a
+    transfer out, so the till cannot sell them meanwhile); a food bank takes
+    them for good (a donation, only with 48 h of life left); for the other
+    channels the outcome brings back what did not sell and posts the sales."""
     have = uow.stock.balance_at(line.lot, at)
     units = min(line.units, have)
     if units <= 0:
-        return [], [f"{line.lot}: nothing left to donate"]
+        return [], [f"{line.lot}: nothing left to send to {line.detail.get('channel')}"]
+    food_bank = line.detail.get("kind") == ChannelKind.FOOD_BANK.value
+    if food_bank:
+        lot = uow.stock.lot(line.lot)
+        hours = (lot.expires_at - at) / timedelta(hours=1)
+        if hours < DONATION_HOURS:
+            return [], [
+                f"{line.lot}: not donated, only {hours:.0f} h of life left (a food bank needs "
+                f"{DONATION_HOURS:.0f} h); sell or dispose of it"
+            ]
     removal = RemoveStock(
-        line.lot.location_code, line.lot.sku, line.lot.lot_code, EntryKind.DONATION, units, at,
-        note=f"food bank, plan line {line.line_id}",
-        idempotency_key=f"plan-line-{line.line_id}-donation", actor=actor,
+        line.lot.location_code, line.lot.sku, line.lot.lot_code,
+        EntryKind.DONATION if food_bank else EntryKind.TRANSFER_OUT, units, at,
+        note=f"to {line.detail.get('channel')}, plan line {line.line_id}",
+        idempotency_key=_sent_key(line.line_id), actor=actor,
     )  # fmt: skip
     entries = apply_removal(uow, removal).entries
+    if not food_bank:
+        note = f"{line.lot}: {show(units)} sent; record what {line.detail.get('channel')} sold "
+        return entries, [note + f"with `shelfpilot outcome {line.line_id}`"]
     list_price = uow.catalog.product(line.lot.sku).list_price.amount
     uow.channels.add_outcome(
         line.detail["channel"], plan_line_id=line.line_id, lot_id=uow.stock.lot_id(line.lot),
@@ -186,6 +234,16 @@ class OutcomeResult:
     replayed: bool = False
 
 
+@dataclass(frozen=True)
+class _Return:
+    """The units a channel brings back to the lot when its outcome is settled."""
+
+    line_id: int
+    units: Decimal
+    at: datetime
+    idempotency_key: str
+
+
 def record_outcome(
     db: Database,
     line_id: int,
@@ -195,10 +253,12 @@ def record_outcome(
     revenue: Decimal | None = None,
     at: datetime | None = None,
 ) -> OutcomeResult:
-    """What an approved channel line sold: the sale is posted to the lot, the
-    outcome kept for learning. Recording the same outcome again is a no-op."""
+    """What an approved channel line sold. The units sent come back to the lot
+    and the ones sold leave it as a sale at the channel's price (so the ledger
+    shows sent, returned and sold); the outcome is kept for learning. The
+    default time is the end of the channel's window (or now, if earlier).
+    Recording the same outcome again is a no-op."""
     sold = quantity(sold, "units sold")
-    when = datetime.now(UTC) if at is None else require_aware(at, "outcome time")
     with db.transaction() as uow:
         line, _, _ = uow.plans.line(line_id)
         if line.action is not PlanAction.CHANNEL:
@@ -207,13 +267,21 @@ def record_outcome(
             raise InvalidValue(
                 f"plan line {line_id} is {line.status.value}; approve it before its outcome"
             )
-        if not 0 <= sold <= line.units:
+        if line.detail.get("kind") == ChannelKind.FOOD_BANK.value:
+            raise InvalidValue(f"plan line {line_id} went to the food bank; nothing to record")
+        sent_op = uow.stock.find_operation(_sent_key(line_id))
+        if sent_op is None:
+            raise InvalidValue(f"plan line {line_id} sent nothing (no stock was left to send)")
+        sent = -sum(
+            (r.entry.quantity for r in uow.stock.ledger(operation_id=sent_op.id)), Decimal(0)
+        )
+        if not 0 <= sold <= sent:
             raise InvalidValue(
-                f"plan line {line_id} sent {show(line.units)}; units sold must be between 0 and that"
+                f"plan line {line_id} sent {show(sent)}; units sold must be between 0 and that"
             )
         found = uow.channels.outcome_for_line(line_id)
         if found is not None:
-            if found != (line.units, sold):
+            if found != (sent, sold):
                 raise Conflict(
                     f"plan line {line_id} already has an outcome ({show(found[1])} sold)"
                 )
@@ -221,9 +289,14 @@ def record_outcome(
         list_price = uow.catalog.product(line.lot.sku).list_price.amount
         ratio = Decimal(line.detail.get("price_ratio", "1"))
         money = (sold * list_price * ratio) if revenue is None else revenue
-        if money < 0:
-            raise InvalidValue("revenue cannot be negative")
-        entries: list[LedgerEntry] = []
+        if money < 0 or money > sold * list_price:
+            raise InvalidValue(
+                f"revenue {money:.2f} must be between 0 and the list value of the units sold "
+                f"({sold * list_price:.2f})"
+            )
+        when = _outcome_time(line, at)
+        back = _Return(line_id, sent, when, f"plan-line-{line_id}-returned")
+        entries = execute(uow, "channel_return", back, partial(_bring_back, line, back)).entries
         if sold > 0:
             price = (money / sold).quantize(Decimal("0.01"))
             cmd = RecordSale(
@@ -232,17 +305,32 @@ def record_outcome(
                 when, reference=f"channel {line.detail['channel']}, plan line {line_id}",
                 idempotency_key=f"plan-line-{line_id}-sold",
             )  # fmt: skip
-            entries = apply_sale(uow, cmd).entries
+            entries += apply_sale(uow, cmd).entries
         uow.channels.add_outcome(
             line.detail["channel"], plan_line_id=line_id, lot_id=uow.stock.lot_id(line.lot),
-            offered=line.units, sold=sold, revenue=money, list_value=sold * list_price, at=when,
+            offered=sent, sold=sold, revenue=money, list_value=sold * list_price, at=when,
             by=actor,
         )  # fmt: skip
-        audit(uow, actor, "channel.outcome", line.lot, {"sent": show(line.units)},
+        audit(uow, actor, "channel.outcome", line.lot, {"sent": show(sent)},
               {"sold": show(sold), "revenue": f"{money:.2f}", "channel": line.detail["channel"]})  # fmt: skip
         return OutcomeResult(line, entries)
 
 
-def window_end(line: PlanLine) -> datetime | None:
+def _outcome_time(line: PlanLine, at: datetime | None) -> datetime:
+    if at is not None:
+        return require_aware(at, "outcome time")
+    now = datetime.now(UTC)
     end = line.detail.get("end")
-    return datetime.fromisoformat(end) + timedelta(0) if end else None
+    return min(now, datetime.fromisoformat(end)) if end else now
+
+
+def _bring_back(
+    line: PlanLine, back: _Return, uow: UnitOfWork, operation_id: int
+) -> list[LedgerEntry]:
+    entry = LedgerEntry(
+        line.lot, EntryKind.TRANSFER_IN, back.units, back.at,
+        reference=f"channel {line.detail['channel']}, plan line {back.line_id}",
+        note="back from the channel",
+    )  # fmt: skip
+    uow.stock.add_entries(operation_id, [entry])
+    return [entry]

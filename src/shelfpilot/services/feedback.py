@@ -26,7 +26,7 @@ from shelfpilot.clearance.ordering import DEFAULT_SALVAGE, OrderRule
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
-from shelfpilot.domain.plans import LineStatus, PlanLine
+from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine
 from shelfpilot.services.forecasting import NotEnoughHistory, local_today, model_for, predict_days
 from shelfpilot.storage import Database, UnitOfWork
 
@@ -57,10 +57,34 @@ def _removed(entries: list[LedgerEntry], kind: EntryKind) -> float:
     return -float(sum(e.quantity for e in entries if e.kind is kind))
 
 
+def _via_channel(entry: LedgerEntry) -> bool:
+    return (entry.reference or "").startswith("channel ")
+
+
+def _sales(entries: list[LedgerEntry]) -> tuple[float, float]:
+    sales = [e for e in entries if e.kind in (EntryKind.SALE, EntryKind.RETURN)]
+    revenue = -sum(
+        (e.quantity * e.unit_price.amount for e in sales if e.unit_price is not None), Decimal(0)
+    )
+    return -float(sum(e.quantity for e in sales)), float(revenue)
+
+
+def _row(line: PlanLine, action: str, segment: str, **figures: object) -> dict[str, object]:
+    return {
+        "location": line.lot.location_code, "sku": line.lot.sku, "lot": line.lot.lot_code,
+        "action": action, "segment": segment, **figures,
+    }  # fmt: skip
+
+
 def action_outcomes(db: Database, as_of: datetime, *, location: str | None = None) -> pd.DataFrame:
-    """One row per decided plan line up to ``as_of`` (columns ``OUTCOME_COLUMNS``)."""
+    """One row per decided plan line up to ``as_of`` (columns ``OUTCOME_COLUMNS``).
+
+    A markdown (or a rejected line, the control) counts the lot's store sales
+    from its decision to the lot's next markdown decision; a channel line
+    counts what was sent and what that channel sold (its sales carry the
+    line in their reference). Bundles sell at the till with everything else
+    and are not told apart here."""
     at = require_aware(as_of, "as-of time")
-    rows = []
     with db.transaction(readonly=True) as uow:
         lines = [
             line
@@ -71,43 +95,67 @@ def action_outcomes(db: Database, as_of: datetime, *, location: str | None = Non
         entries = _entries_by_lot(uow, {line.lot for line in lines})
         lots = {line.lot: uow.stock.lot(line.lot) for line in lines}
         prices = {
-            line.lot.sku: uow.catalog.product(line.lot.sku).list_price.amount for line in lines
+            line.lot.sku: float(uow.catalog.product(line.lot.sku).list_price.amount)
+            for line in lines
         }
+    rows = []
+    markdowns: dict[LotKey, list[PlanLine]] = defaultdict(list)
     for line in lines:
-        assert line.decided_at is not None
-        decided = line.decided_at
-        own = entries[line.lot]
-        before = [e for e in own if e.occurred_at <= decided]
-        after = [e for e in own if decided < e.occurred_at <= at]
-        offered = float(sum(e.quantity for e in before))
-        sales = [e for e in after if e.kind in (EntryKind.SALE, EntryKind.RETURN)]
-        sold = -float(sum(e.quantity for e in sales))
-        revenue = -sum(
-            (e.quantity * e.unit_price.amount for e in sales if e.unit_price is not None),
-            Decimal(0),
-        )
-        left = offered + float(sum(e.quantity for e in after))
-        closed = left <= 0 or lots[line.lot].expires_at <= at
-        last = max((e.occurred_at for e in after if e.quantity < 0), default=None)
-        hours = (last - decided) / timedelta(hours=1) if left <= 0 and last else np.nan
-        rows.append(
-            {
-                "location": line.lot.location_code,
-                "sku": line.lot.sku,
-                "lot": line.lot.lot_code,
-                "action": _action(line),
-                "segment": "in store",
-                "offered": offered,
-                "sold": sold,
-                "revenue": float(revenue),
-                "list_value": offered * float(prices[line.lot.sku]),
-                "donated": _removed(after, EntryKind.DONATION),
-                "wasted": _removed(after, EntryKind.DISPOSAL),
-                "hours_to_clear": hours,
-                "closed": closed,
-            }
-        )
+        if line.action is PlanAction.MARKDOWN:
+            markdowns[line.lot].append(line)
+        elif line.action is PlanAction.CHANNEL and line.status is not LineStatus.REJECTED:
+            rows.append(_channel_row(line, entries[line.lot], prices[line.lot.sku]))
+    for lot, decided in markdowns.items():
+        decided.sort(key=lambda x: x.decided_at or at)
+        for k, line in enumerate(decided):
+            assert line.decided_at is not None
+            start = line.decided_at
+            end = decided[k + 1].decided_at if k + 1 < len(decided) else at
+            assert end is not None
+            own = entries[lot]
+            before = [e for e in own if e.occurred_at < start]
+            after = [e for e in own if start <= e.occurred_at <= end]
+            offered = float(sum(e.quantity for e in before))
+            sold, revenue = _sales([e for e in after if not _via_channel(e)])
+            left = offered + float(sum(e.quantity for e in after))
+            last = max((e.occurred_at for e in after if e.quantity < 0), default=None)
+            rows.append(
+                _row(
+                    line,
+                    _action(line),
+                    "in store",
+                    offered=offered,
+                    sold=sold,
+                    revenue=revenue,
+                    list_value=offered * prices[lot.sku],
+                    donated=_removed(after, EntryKind.DONATION),
+                    wasted=_removed(after, EntryKind.DISPOSAL),
+                    hours_to_clear=(last - start) / timedelta(hours=1)
+                    if left <= 0 and last
+                    else np.nan,
+                    closed=left <= 0 or lots[lot].expires_at <= at,
+                )
+            )
     return pd.DataFrame(rows, columns=OUTCOME_COLUMNS)
+
+
+def _channel_row(line: PlanLine, own: list[LedgerEntry], list_price: float) -> dict[str, object]:
+    channel = line.detail.get("channel", "")
+    tag = f"plan line {line.line_id}"
+    sent = [e for e in own if e.note and e.note.endswith(tag) and e.quantity < 0]
+    mine = [e for e in own if (e.reference or "").endswith(tag) and _via_channel(e)]
+    offered = -float(sum(e.quantity for e in sent))
+    sold, revenue = _sales(mine)
+    donated = _removed(sent, EntryKind.DONATION)
+    last = max((e.occurred_at for e in mine if e.kind is EntryKind.SALE), default=None)
+    start = line.decided_at
+    settled = donated > 0 or any(e.kind is EntryKind.TRANSFER_IN for e in mine)
+    return _row(
+        line, "channel", channel, offered=offered, sold=sold, revenue=revenue,
+        list_value=offered * list_price, donated=donated, wasted=0.0,
+        hours_to_clear=(last - start) / timedelta(hours=1) if last and start else np.nan,
+        closed=settled,
+    )  # fmt: skip
 
 
 def action_ranking(db: Database, as_of: datetime, *, location: str | None = None) -> pd.DataFrame:

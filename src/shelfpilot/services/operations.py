@@ -61,10 +61,21 @@ def _canonical(value: object) -> object:
     return str(value)
 
 
+#: fields that are not the request's content (who sent it), or that were added
+#: later and count only when set, so a key recorded before still matches
+_NOT_CONTENT = frozenset({"idempotency_key", "actor"})
+_ONLY_WHEN_SET = frozenset({("ChangePrice", "reference")})
+
+
 def fingerprint(kind: str, command: Any) -> str:
     """A digest of the request's content. An omitted time ("now") is left out,
     so retrying a request that did not name its time still matches."""
-    payload = {k: v for k, v in dataclasses.asdict(command).items() if k != "idempotency_key"}
+    name = type(command).__name__
+    payload = {
+        k: v
+        for k, v in dataclasses.asdict(command).items()
+        if k not in _NOT_CONTENT and not ((name, k) in _ONLY_WHEN_SET and v is None)
+    }
     text = json.dumps({"kind": kind, **payload}, sort_keys=True, default=_canonical)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.errors import Conflict, InvalidValue, LotNotSellable
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
@@ -36,6 +36,8 @@ from shelfpilot.services.channels import channel_lines, learned_channels, send_t
 from shelfpilot.services.clearance import Proposal, ProposalReport, propose_markdowns
 from shelfpilot.services.commands import ChangePrice, RemoveStock
 from shelfpilot.storage import Database, UnitOfWork
+
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ def make_plan(
     report = propose_markdowns(db, at, location=location, **options)
     with db.transaction(readonly=True) as uow:
         channels = [status.learned for status in learned_channels(uow)]
-        zones = {code: uow.catalog.location(code).zone for code in _stores(report, location)}
+        zones = {code: uow.catalog.location(code).zone for code in _stores(report)}
         products = {p.sku: p for p in uow.catalog.products()}
         pairs = {code: shop_pairs(uow, code, at) for code in zones}
     bundles = {code: choose_bundles(report, pairs[code], products, code) for code in zones}
@@ -108,9 +110,11 @@ def make_plan(
             day = at.astimezone(zone).date()
             found = uow.plans.find_plan(code, day)
             lines = by_store.get(code, [])
-            if found is not None and not refresh:
+            if found is not None and found.lines and not refresh:
                 plans.append(found)
                 continue
+            if found is None and not lines:
+                continue  # nothing to propose: no plan is stored
             if found is not None and found.plan_id is not None:
                 kept = uow.plans.drop_open_lines(found.plan_id)
                 for line in lines:
@@ -135,8 +139,9 @@ def make_plan(
     return PlanReport(plans, made, report.notes)
 
 
-def _stores(report: ProposalReport, location: str | None) -> list[str]:
-    return [location] if location else sorted({p.location for p in report.proposals})
+def _stores(report: ProposalReport) -> list[str]:
+    """Stores with open lots that have a forecast (never a brand or an empty store)."""
+    return sorted({p.location for p in report.proposals})
 
 
 def plans(db: Database, *, day: Any = None, location: str | None = None) -> list[Plan]:
@@ -162,6 +167,8 @@ def decide(
         if _repeats(line, decision, actor, ratio):
             return DecisionResult(line, [], replayed=True)
         product = uow.catalog.product(line.lot.sku)
+        if decision is not Decision.REJECT:
+            _still_as_planned(uow, line, product.list_price.amount, when)
         rules = Guardrails(floor=float(product.price_floor_ratio))
         done = settle(line, decision, rules, by=actor, at=when, ratio=ratio)
         uow.plans.save_decision(done)
@@ -177,7 +184,9 @@ def decide(
                 f"{done.detail.get('bundle_price')} the pair; the sales post at the till"
             ]
         else:
-            entries, notes = _apply(uow, done, product.list_price.amount, actor, when)
+            entries, notes = _apply(
+                uow, done, product.list_price.amount, product.price_floor.amount, actor, when
+            )
         audit(
             uow,
             actor,
@@ -186,11 +195,30 @@ def decide(
             {"ratio": str(line.current_ratio), "proposed": str(line.proposed_ratio)},
             {
                 "ratio": str(done.decided_ratio),
-                "donate": show(line.donate) if done.status is not LineStatus.REJECTED else "0",
+                "donated": show(
+                    -sum((e.quantity for e in entries if e.kind is EntryKind.DONATION), Decimal(0))
+                ),
                 "line": str(line_id),
             },
         )
         return DecisionResult(done, entries, notes=notes)
+
+
+def _still_as_planned(uow: UnitOfWork, line: PlanLine, list_price: Decimal, at: datetime) -> None:
+    """A line is decided on the lot as the plan saw it: not expired, and at the
+    price it had then (a price changed by hand since makes the line stale)."""
+    lot = uow.stock.lot(line.lot)
+    if lot.is_expired(at):
+        raise LotNotSellable(f"{line.lot} has expired; its plan line can only be rejected")
+    if line.action is not PlanAction.MARKDOWN:
+        return  # a channel or a bundle has its own price
+    price = uow.stock.price_at(line.lot, at)
+    now = Decimal(1) if price is None else price / list_price
+    if abs(now - line.current_ratio) > Decimal("0.005"):
+        raise Conflict(
+            f"the price of {line.lot} changed since the plan was made ({float(now):.0%} of list "
+            f"now, {float(line.current_ratio):.0%} then); make the plan again with --refresh"
+        )
 
 
 def _repeats(line: PlanLine, decision: Decision, actor: str, ratio: Decimal | float | None) -> bool:
@@ -203,7 +231,7 @@ def _repeats(line: PlanLine, decision: Decision, actor: str, ratio: Decimal | fl
 
 
 def _apply(
-    uow: UnitOfWork, line: PlanLine, list_price: Decimal, actor: str, at: datetime
+    uow: UnitOfWork, line: PlanLine, list_price: Decimal, floor: Decimal, actor: str, at: datetime
 ) -> tuple[list[LedgerEntry], list[str]]:
     """Post the decided price and the donation, each as its own operation
     keyed by the line so it can never be posted twice."""
@@ -212,7 +240,10 @@ def _apply(
     assert line.decided_ratio is not None and line.line_id is not None
     lot = line.lot
     if line.decided_ratio < line.current_ratio:
-        price = (list_price * line.decided_ratio).quantize(Decimal("0.01"))
+        price = max(
+            (list_price * line.decided_ratio).quantize(CENT, rounding=ROUND_HALF_UP),
+            floor.quantize(CENT, rounding=ROUND_CEILING),
+        )
         cmd = ChangePrice(
             lot.location_code, lot.sku, lot.lot_code, price, at,
             reference=f"plan line {line.line_id}",
