@@ -27,8 +27,8 @@ class Settings(BaseSettings):
 
     db_url: str = DEFAULT_DB_URL
     data: Path | None = None
-    disposal_cost: float = Field(default=0.0, ge=0)
-    donation_value: float = Field(default=0.0, ge=0)
+    disposal_cost: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    donation_value: float = Field(default=0.0, ge=0, allow_inf_nan=False)
 
 
 def settings() -> Settings:

@@ -240,11 +240,15 @@ def test_clearance_plan_on_the_demo_bakery(tmp_path: Path) -> None:
     assert daily.returncode == 0, daily.stderr
     assert "Clearance plan BB-EDI 2017-04-02 (made by ann" in " ".join(daily.stdout.split())
     assert re.search(r"\d → [a-z]", daily.stdout), daily.stdout  # a line "4 → member-push"
-    approved = shelfpilot("approve", "1", "--by", "ann", db=db, cwd=tmp_path)
+    approved = shelfpilot(
+        "approve", "1", "--at", "2017-04-02 15:05", "--by", "ann", db=db, cwd=tmp_path
+    )
     assert approved.returncode == 0, approved.stderr
     assert "line 1 (" in approved.stdout and "approved at" in approved.stdout
     assert "posted price_change" in approved.stdout
-    wild = shelfpilot("adjust", "2", "0.3", "--by", "ann", db=db, cwd=tmp_path)
+    wild = shelfpilot(
+        "adjust", "2", "0.3", "--at", "2017-04-02 15:05", "--by", "ann", db=db, cwd=tmp_path
+    )
     assert wild.returncode == 1 and "below the floor" in " ".join(wild.stderr.split())
     log = shelfpilot("audit", "--action", "plan.approve", db=db, cwd=tmp_path)
     assert "plan.approve" in log.stdout and "ann" in log.stdout

@@ -20,13 +20,15 @@ from tests.conftest import T0
 LOT = LotKey("SZ-01", "CAKE", "L1")
 
 
-def _channel_line(shop: Database, channel: str, kind: str, ratio: str, units: str = "5") -> int:
+def _channel_line(
+    shop: Database, channel: str, kind: str, ratio: str, units: str = "5", **detail: str
+) -> int:
     inv.receive_lot(shop, inv.ReceiveLot("SZ-01", "CAKE", "L1", Decimal(12), T0))
     channel_service.set_up_channels(shop, bakery_channels(), actor="admin")
     line = PlanLine(
         LOT, Decimal(1), Decimal(ratio), Decimal(0), Decimal(6), Decimal(2), Decimal("9.5"),
         f"send {units} to {channel}", action=PlanAction.CHANNEL, units=Decimal(units),
-        detail={"channel": channel, "kind": kind, "price_ratio": ratio},
+        detail={"channel": channel, "kind": kind, "price_ratio": ratio, **detail},
     )  # fmt: skip
     with shop.transaction() as uow:
         uow.plans.add_plan(Plan("SZ-01", date(2026, 11, 20), T0, "planner", (line,)))
@@ -138,3 +140,29 @@ def test_feedback_reads_a_channel_line_from_its_own_entries(shop: Database) -> N
     row = table[table["action"] == "channel"].iloc[0]
     assert (row["segment"], row["offered"], row["sold"]) == ("group-buy", 5, 4)
     assert row["revenue"] == pytest.approx(4 * 15.40) and row["hours_to_clear"] == pytest.approx(4)
+
+
+def test_an_outcome_is_booked_while_the_lot_may_still_be_sold(shop: Database) -> None:
+    # the lot (12 days from T0) leaves sale 2 h before it expires; the window ends after that
+    end = T0 + timedelta(days=12, hours=1)
+    line_id = _channel_line(shop, "surplus-app", "surplus_app", "0.3", end=end.isoformat())
+    plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(days=11))
+    with pytest.raises(InvalidValue, match="before its units were sent"):
+        channel_service.record_outcome(shop, line_id, Decimal(3), actor="ann", at=T0)
+    done = channel_service.record_outcome(shop, line_id, Decimal(3), actor="ann")
+    sale = done.entries[-1]
+    assert sale.kind is EntryKind.SALE and sale.occurred_at < T0 + timedelta(days=12, hours=-2)
+    with shop.transaction(readonly=True) as uow:
+        assert uow.stock.on_hand(LOT) == Decimal(9)
+
+
+def test_a_channel_line_whose_window_passed_is_stale(shop: Database) -> None:
+    end = T0 + timedelta(hours=3)
+    line_id = _channel_line(shop, "group-buy", "group_buy", "0.55", end=end.isoformat())
+    with pytest.raises(Conflict, match=r"window for .* has passed"):
+        plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=4))
+    plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
+    with pytest.raises(InvalidValue, match="revenue"):
+        channel_service.record_outcome(
+            shop, line_id, Decimal(2), actor="ann", revenue=Decimal("NaN"), at=end
+        )

@@ -162,16 +162,25 @@ def test_a_stale_or_expired_line_is_refused(shop: Database) -> None:
 
 
 def test_the_floor_price_is_never_rounded_below_the_floor(shop: Database) -> None:
-    catalog.save_products(shop, [cake(list_price=Money.of("28.01"))])
-    line_id = _plan(shop, now="0.6", proposed="0.5")
-    inv.change_price(shop, inv.ChangePrice("SZ-01", "CAKE", "L1", Decimal("16.81"), T0))
+    third = Decimal("0.3333")
+    catalog.save_products(shop, [cake(list_price=Money.of("10.03"), price_floor_ratio=third)])
+    line_id = _plan(shop, now="0.5", proposed=str(third))
+    inv.change_price(shop, inv.ChangePrice("SZ-01", "CAKE", "L1", Decimal("5.02"), T0))
     plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
-    assert _price(shop) == Decimal("14.01")  # 28.01 × 0.5 = 14.005: not 14.00, under the floor
+    # 10.03 × 0.3333 = 3.342999 rounds to 3.34, under the floor of 3.343: 3.35 it is
+    assert _price(shop) == Decimal("3.35")
+
+
+def test_a_lot_priced_above_list_can_still_be_marked_down(shop: Database) -> None:
+    line_id = _plan(shop)
+    inv.change_price(shop, inv.ChangePrice("SZ-01", "CAKE", "L1", Decimal("30"), T0))
+    plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
+    assert _price(shop) == Decimal("22.40")
 
 
 def test_a_plan_with_nothing_to_propose_is_not_stored(shop: Database) -> None:
     inv.receive_lot(shop, inv.ReceiveLot("SZ-01", "CAKE", "L1", Decimal(12), T0))
-    report = plans.make_plan(shop, T0 + timedelta(hours=1), actor="ann")
+    report = plans.make_plan(shop, T0 + timedelta(hours=1), actor="ann", location="SZ-01")
     assert report.plans == [] and report.made == 0 and report.notes  # no history, no forecast
     assert plans.plans(shop) == [] and plans.audit_log(shop) == []
 

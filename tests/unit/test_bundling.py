@@ -83,3 +83,14 @@ def test_one_bundle_per_partner_and_the_oldest_lot_first() -> None:
     assert (
         choose_bundles(report(proposal("CROISSANT", "L1", 0.5, 0, 10)), pairs, PRODUCTS, "S1") == []
     )
+
+
+def test_a_bundle_keeps_the_anchors_own_floor() -> None:
+    proud = {**PRODUCTS, "CROISSANT": Product(
+        "CROISSANT", "Croissant", "CROISSANT", "pastry", "pcs", Money.of("10"), Money.of("4"),
+        timedelta(days=2), price_floor_ratio=Decimal("0.9"),
+    )}  # fmt: skip
+    chosen = choose_bundles(
+        report(proposal("CROISSANT", "L1", 8, 0.0, 20)), mine_pairs(baskets()), proud, "S1"
+    )
+    assert all(c.value.offer.anchor_ratio >= 0.9 for c in chosen)

@@ -107,9 +107,12 @@ def expiry_value(text: str | None) -> date | datetime | None:
 
 def decimal(text: str, what: str) -> Decimal:
     try:
-        return Decimal(text)
+        value = Decimal(text)
     except ArithmeticError:
         fail(f"{what} {text!r} is not a number")
+    if not value.is_finite():
+        fail(f"{what} {text!r} is not a number")
+    return value
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from shelfpilot.clearance.bundles import BundleOffer, BundleValue, best_bundle, 
 from shelfpilot.clearance.markdown import Economics
 from shelfpilot.domain.catalog import Product
 from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind
 from shelfpilot.domain.lots import LotKey
 from shelfpilot.domain.plans import PlanAction, PlanLine, as_ratio
@@ -91,7 +92,8 @@ def choose_bundles(
                     partner_cost=float(other.unit_cost.amount),
                     lift=float(partner["lift"]),
                 )  # fmt: skip
-                value = best_bundle(offer)
+                floor = float(products[p.sku].price_floor_ratio)
+                value = best_bundle(offer, guardrails=Guardrails(floor=floor))
             except InvalidValue:
                 continue
             if best is None or value.gain > best[0].gain:

@@ -32,7 +32,7 @@ from shelfpilot.domain.errors import Conflict, InvalidValue
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
-from shelfpilot.domain.money import quantity, show
+from shelfpilot.domain.money import quantity, show, to_decimal
 from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine, as_ratio
 from shelfpilot.services.adjustments import apply_removal, audit
 from shelfpilot.services.clearance import Proposal
@@ -272,9 +272,8 @@ def record_outcome(
         sent_op = uow.stock.find_operation(_sent_key(line_id))
         if sent_op is None:
             raise InvalidValue(f"plan line {line_id} sent nothing (no stock was left to send)")
-        sent = -sum(
-            (r.entry.quantity for r in uow.stock.ledger(operation_id=sent_op.id)), Decimal(0)
-        )
+        sent_entries = [r.entry for r in uow.stock.ledger(operation_id=sent_op.id)]
+        sent = -sum((e.quantity for e in sent_entries), Decimal(0))
         if not 0 <= sold <= sent:
             raise InvalidValue(
                 f"plan line {line_id} sent {show(sent)}; units sold must be between 0 and that"
@@ -288,13 +287,13 @@ def record_outcome(
             return OutcomeResult(line, [], replayed=True)
         list_price = uow.catalog.product(line.lot.sku).list_price.amount
         ratio = Decimal(line.detail.get("price_ratio", "1"))
-        money = (sold * list_price * ratio) if revenue is None else revenue
+        money = (sold * list_price * ratio) if revenue is None else to_decimal(revenue, "revenue")
         if money < 0 or money > sold * list_price:
             raise InvalidValue(
                 f"revenue {money:.2f} must be between 0 and the list value of the units sold "
                 f"({sold * list_price:.2f})"
             )
-        when = _outcome_time(line, at)
+        when = _outcome_time(uow, line, at, min(e.occurred_at for e in sent_entries))
         back = _Return(line_id, sent, when, f"plan-line-{line_id}-returned")
         entries = execute(uow, "channel_return", back, partial(_bring_back, line, back)).entries
         if sold > 0:
@@ -316,12 +315,26 @@ def record_outcome(
         return OutcomeResult(line, entries)
 
 
-def _outcome_time(line: PlanLine, at: datetime | None) -> datetime:
+def _outcome_time(uow: UnitOfWork, line: PlanLine, at: datetime | None, sent: datetime) -> datetime:
+    """When the channel's sales are booked: as given (not before the units
+    were sent), else the end of its window or now if earlier, and never after
+    the lot left sale (a channel sells a lot while it may still be sold)."""
     if at is not None:
-        return require_aware(at, "outcome time")
-    now = datetime.now(UTC)
+        when = require_aware(at, "outcome time")
+        if when < sent:
+            raise InvalidValue(
+                f"the outcome of plan line {line.line_id} cannot be before its units were sent "
+                f"({sent:%Y-%m-%d %H:%M} UTC)"
+            )
+        return when
     end = line.detail.get("end")
-    return min(now, datetime.fromisoformat(end)) if end else now
+    when = min(datetime.now(UTC), datetime.fromisoformat(end)) if end else datetime.now(UTC)
+    lot = uow.stock.lot(line.lot)
+    category = uow.catalog.product(line.lot.sku).category
+    until = (
+        uow.catalog.ladder_policy().for_sku(line.lot.sku, category).sellable_until(lot.expires_at)
+    )
+    return max(min(when, until - timedelta(seconds=1)), sent)
 
 
 def _bring_back(

@@ -213,6 +213,7 @@ def propose_markdowns(
                         donate_now=_units(hold.donate_now),
                         left_with_plan=hold.plan.left,
                         gain=hold.gain,
+                        plan_gain=hold.gain,
                         held_by_cap=True,
                         reason="the store's clearance cap is full: "
                         + reason(hold, problem.current),

@@ -11,6 +11,7 @@ that product (``clearance.ordering``).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -55,6 +56,14 @@ def _entries_by_lot(uow: UnitOfWork, keys: set[LotKey]) -> dict[LotKey, list[Led
 
 def _removed(entries: list[LedgerEntry], kind: EntryKind) -> float:
     return -float(sum(e.quantity for e in entries if e.kind is kind))
+
+
+def _other_line(entry: LedgerEntry, line_id: int | None) -> bool:
+    """An entry another plan line posted (a channel's dispatch, return or
+    sales, another line's donation): not this line's doing."""
+    tags = f"{entry.reference or ''} {entry.note or ''}"
+    found = re.findall(r"plan line (\d+)", tags)
+    return bool(found) and str(line_id) not in found
 
 
 def _via_channel(entry: LedgerEntry) -> bool:
@@ -104,17 +113,20 @@ def action_outcomes(db: Database, as_of: datetime, *, location: str | None = Non
         if line.action is PlanAction.MARKDOWN:
             markdowns[line.lot].append(line)
         elif line.action is PlanAction.CHANNEL and line.status is not LineStatus.REJECTED:
-            rows.append(_channel_row(line, entries[line.lot], prices[line.lot.sku]))
+            own = [e for e in entries[line.lot] if e.occurred_at <= at]
+            rows.append(_channel_row(line, own, prices[line.lot.sku]))
     for lot, decided in markdowns.items():
         decided.sort(key=lambda x: x.decided_at or at)
         for k, line in enumerate(decided):
             assert line.decided_at is not None
             start = line.decided_at
-            end = decided[k + 1].decided_at if k + 1 < len(decided) else at
-            assert end is not None
-            own = entries[lot]
-            before = [e for e in own if e.occurred_at < start]
-            after = [e for e in own if start <= e.occurred_at <= end]
+            nxt = decided[k + 1].decided_at if k + 1 < len(decided) else None
+            own = [e for e in entries[lot] if not _other_line(e, line.line_id)]
+            before = [e for e in entries[lot] if e.occurred_at < start]
+            after = [
+                e for e in own
+                if start <= e.occurred_at <= at and (nxt is None or e.occurred_at < nxt)
+            ]  # fmt: skip
             offered = float(sum(e.quantity for e in before))
             sold, revenue = _sales([e for e in after if not _via_channel(e)])
             left = offered + float(sum(e.quantity for e in after))

@@ -86,7 +86,10 @@ def make_plan(
     report = propose_markdowns(db, at, location=location, **options)
     with db.transaction(readonly=True) as uow:
         channels = [status.learned for status in learned_channels(uow)]
-        zones = {code: uow.catalog.location(code).zone for code in _stores(report)}
+        stores = set(_stores(report))
+        if refresh:  # a store whose lots need nothing now still has its open lines dropped
+            stores |= {p.location_code for p in uow.plans.plans(location_code=location)}
+        zones = {code: uow.catalog.location(code).zone for code in sorted(stores)}
         products = {p.sku: p for p in uow.catalog.products()}
         pairs = {code: shop_pairs(uow, code, at) for code in zones}
     bundles = {code: choose_bundles(report, pairs[code], products, code) for code in zones}
@@ -117,9 +120,13 @@ def make_plan(
                 continue  # nothing to propose: no plan is stored
             if found is not None and found.plan_id is not None:
                 kept = uow.plans.drop_open_lines(found.plan_id)
+                priced = {lot for lot, action, _ in kept if action is not PlanAction.CHANNEL}
                 for line in lines:
-                    if (line.lot, line.action, line.detail.get("channel", "")) not in kept:
-                        uow.plans.add_line(found.plan_id, line)
+                    if (line.lot, line.action, line.detail.get("channel", "")) in kept:
+                        continue
+                    if line.action is not PlanAction.CHANNEL and line.lot in priced:
+                        continue  # a lot's markdown or bundle was decided already
+                    uow.plans.add_line(found.plan_id, line)
                 action = "plan.refresh"
             else:
                 uow.plans.add_plan(Plan(code, day, datetime.now(UTC), actor.strip(), tuple(lines)))
@@ -210,10 +217,16 @@ def _still_as_planned(uow: UnitOfWork, line: PlanLine, list_price: Decimal, at: 
     lot = uow.stock.lot(line.lot)
     if lot.is_expired(at):
         raise LotNotSellable(f"{line.lot} has expired; its plan line can only be rejected")
+    end = line.detail.get("end")
+    if line.action is PlanAction.CHANNEL and end and datetime.fromisoformat(end) <= at:
+        raise Conflict(
+            f"the {line.detail.get('channel')} window for {line.lot} has passed; "
+            "make the plan again with --refresh"
+        )
     if line.action is not PlanAction.MARKDOWN:
         return  # a channel or a bundle has its own price
     price = uow.stock.price_at(line.lot, at)
-    now = Decimal(1) if price is None else price / list_price
+    now = Decimal(1) if price is None else min(price / list_price, Decimal(1))
     if abs(now - line.current_ratio) > Decimal("0.005"):
         raise Conflict(
             f"the price of {line.lot} changed since the plan was made ({float(now):.0%} of list "
