@@ -21,7 +21,8 @@ offered to a store's member push, corporate tea-break orders, group-buy
 leaders, a Friday livestream, partner cafés, a surplus app, an evening blind
 box at 40 % and the food bank, each sized as a share of the store's daily
 unit sales, with an assumed sell-through, price ratio and logistics cost; a
-share of channel sales is taken from the store's own demand that day. The
+share of channel sales is taken from the store's own demand from the hour of
+the decision on (served, not lost). The
 data has no channel history, so these are assumptions (listed in the results
 file); the clairvoyant bound knows no channels, so that policy's share of it
 is for reference only.
