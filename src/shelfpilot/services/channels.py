@@ -188,6 +188,18 @@ def _sent_key(line_id: int | None) -> str:
     return f"plan-line-{line_id}-sent"
 
 
+def too_late_to_donate(uow: UnitOfWork, key: LotKey, at: datetime) -> str | None:
+    """Why a lot can no longer go to a food bank (less than the guardrail's
+    hours of life left), or None."""
+    hours = (uow.stock.lot(key).expires_at - at) / timedelta(hours=1)
+    if hours >= DONATION_HOURS:
+        return None
+    return (
+        f"{key}: not donated, only {hours:.0f} h of life left (a food bank needs "
+        f"{DONATION_HOURS:.0f} h); sell or dispose of it"
+    )
+
+
 def send_to_channel(
     uow: UnitOfWork, line: PlanLine, actor: str, at: datetime
 ) -> tuple[list[LedgerEntry], list[str]]:
@@ -200,14 +212,8 @@ def send_to_channel(
     if units <= 0:
         return [], [f"{line.lot}: nothing left to send to {line.detail.get('channel')}"]
     food_bank = line.detail.get("kind") == ChannelKind.FOOD_BANK.value
-    if food_bank:
-        lot = uow.stock.lot(line.lot)
-        hours = (lot.expires_at - at) / timedelta(hours=1)
-        if hours < DONATION_HOURS:
-            return [], [
-                f"{line.lot}: not donated, only {hours:.0f} h of life left (a food bank needs "
-                f"{DONATION_HOURS:.0f} h); sell or dispose of it"
-            ]
+    if food_bank and (late := too_late_to_donate(uow, line.lot, at)):
+        return [], [late]
     removal = RemoveStock(
         line.lot.location_code, line.lot.sku, line.lot.lot_code,
         EntryKind.DONATION if food_bank else EntryKind.TRANSFER_OUT, units, at,

@@ -32,7 +32,12 @@ from shelfpilot.domain.plans import (
 )
 from shelfpilot.services.adjustments import apply_price_change, apply_removal, audit
 from shelfpilot.services.bundling import bundle_line, choose_bundles, shop_pairs, with_bundles
-from shelfpilot.services.channels import channel_lines, learned_channels, send_to_channel
+from shelfpilot.services.channels import (
+    channel_lines,
+    learned_channels,
+    send_to_channel,
+    too_late_to_donate,
+)
 from shelfpilot.services.clearance import Proposal, ProposalReport, propose_markdowns
 from shelfpilot.services.commands import ChangePrice, RemoveStock
 from shelfpilot.storage import Database, UnitOfWork
@@ -88,7 +93,12 @@ def make_plan(
         channels = [status.learned for status in learned_channels(uow)]
         stores = set(_stores(report))
         if refresh:  # a store whose lots need nothing now still has its open lines dropped
-            stores |= {p.location_code for p in uow.plans.plans(location_code=location)}
+            days = {(at + timedelta(days=d)).date() for d in (-1, 0, 1)}  # "today" in any zone
+            stores |= {
+                p.location_code
+                for day in days
+                for p in uow.plans.plans(day, location_code=location)
+            }
         zones = {code: uow.catalog.location(code).zone for code in sorted(stores)}
         products = {p.sku: p for p in uow.catalog.products()}
         pairs = {code: shop_pairs(uow, code, at) for code in zones}
@@ -265,13 +275,8 @@ def _apply(
         entries += apply_price_change(uow, cmd).entries
     if line.donate > 0:
         have = uow.stock.balance_at(lot, at)
-        found = uow.stock.lot(lot)
-        hours = (found.expires_at - at) / timedelta(hours=1)
-        if hours < Guardrails().donation_min_hours:
-            notes.append(
-                f"{lot}: not donated, only {hours:.0f} h of life left (a food bank needs "
-                f"{Guardrails().donation_min_hours:.0f} h); sell or dispose of it"
-            )
+        if late := too_late_to_donate(uow, lot, at):
+            notes.append(late)
         elif have > 0:
             qty = min(line.donate, have)
             removal = RemoveStock(
