@@ -43,6 +43,13 @@ def quantity(value: Number, what: str = "quantity") -> Decimal:
     return rounded + Decimal(0)  # normalises -0.000 to 0.000
 
 
+def estimate(value: float | Decimal, places: int) -> Decimal:
+    """A model's float figure (units expected left, a gain) as a Decimal of
+    ``places`` decimals, for plans and reports; never a price or a quantity
+    posted to the ledger, which come from ``to_decimal``."""
+    return Decimal(repr(round(float(value), places)))
+
+
 def show(amount: Decimal) -> str:
     """A quantity as people write it: 5 not 5.000, 1.25 not 1.250."""
     text = format(amount.normalize(), "f")

@@ -18,8 +18,7 @@ from enum import StrEnum
 from shelfpilot.domain.errors import Conflict, InvalidValue
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.lots import LotKey, require_aware
-
-RATIO_PLACES = Decimal("0.0001")
+from shelfpilot.domain.money import RATIO_PLACES, estimate
 
 
 class Decision(StrEnum):
@@ -53,7 +52,7 @@ DECIDED = {
 
 def as_ratio(value: float | Decimal) -> Decimal:
     """A price ratio kept to four places (0.7 = 7折)."""
-    return Decimal(repr(round(float(value), 4))).quantize(RATIO_PLACES)
+    return estimate(value, 4).quantize(RATIO_PLACES)
 
 
 @dataclass(frozen=True, slots=True)

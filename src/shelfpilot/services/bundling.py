@@ -25,6 +25,7 @@ from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind
 from shelfpilot.domain.lots import LotKey
+from shelfpilot.domain.money import estimate
 from shelfpilot.domain.plans import PlanAction, PlanLine, as_ratio
 from shelfpilot.services.clearance import Proposal, ProposalReport
 from shelfpilot.storage import UnitOfWork
@@ -115,12 +116,12 @@ def bundle_line(choice: BundleChoice) -> PlanLine:
         current_ratio=as_ratio(p.current_ratio),
         proposed_ratio=as_ratio(v.offer.anchor_ratio),
         donate=Decimal(0),
-        left_if_held=Decimal(repr(round(p.left_if_held, 3))),
-        left_with_plan=Decimal(repr(round(v.units_left, 3))),
-        gain=Decimal(repr(round(v.gain, 4))),
+        left_if_held=estimate(p.left_if_held, 3),
+        left_with_plan=estimate(v.units_left, 3),
+        gain=estimate(v.gain, 4),
         reason=v.describe(),
         action=PlanAction.BUNDLE,
-        units=Decimal(repr(round(v.bundles, 3))),
+        units=estimate(v.bundles, 3),
         detail={
             "partner": choice.partner_sku,
             "bundle_price": f"{v.offer.price:.2f}",

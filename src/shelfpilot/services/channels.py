@@ -32,7 +32,7 @@ from shelfpilot.domain.errors import Conflict, InvalidValue
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
-from shelfpilot.domain.money import quantity, show, to_decimal
+from shelfpilot.domain.money import estimate, quantity, show, to_decimal
 from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine, as_ratio
 from shelfpilot.services.adjustments import apply_removal, audit
 from shelfpilot.services.clearance import Proposal
@@ -144,7 +144,7 @@ def channel_lines(
     for (key, _), rows in sorted(merged.items(), key=lambda kv: (kv[0][0], kv[1][0].start)):
         p = by_key[key]
         total = sum(r.units for r in rows)
-        units = Decimal(repr(round(total, 3)))
+        units = estimate(total, 3)
         if p.unit == "pcs":
             units = units.to_integral_value(rounding=ROUND_FLOOR)
         if units < Decimal(repr(MIN_UNITS)):
@@ -160,9 +160,9 @@ def channel_lines(
                 current_ratio=as_ratio(p.current_ratio),
                 proposed_ratio=as_ratio(row.price_ratio),
                 donate=Decimal(0),
-                left_if_held=Decimal(repr(round(before, 3))),
-                left_with_plan=Decimal(repr(round(left[key], 3))),
-                gain=Decimal(repr(round(gain, 4))),
+                left_if_held=estimate(before, 3),
+                left_with_plan=estimate(left[key], 3),
+                gain=estimate(gain, 4),
                 reason=(
                     f"send {show(units)} to {row.channel_label} "
                     f"{first.astimezone(zone):%a %H:%M}–{last.astimezone(zone):%a %H:%M}: "

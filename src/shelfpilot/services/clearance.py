@@ -36,7 +36,7 @@ from shelfpilot.domain.catalog import Product
 from shelfpilot.domain.errors import InvalidValue, NotFound
 from shelfpilot.domain.guardrails import Guardrails, PriceLadder
 from shelfpilot.domain.lots import require_aware
-from shelfpilot.domain.money import Money
+from shelfpilot.domain.money import Money, estimate
 from shelfpilot.forecast.lot_risk import demand_position
 from shelfpilot.pricing.response import DEFAULT_ELASTICITY
 from shelfpilot.services.expiry_risk import demand_from_now
@@ -78,7 +78,7 @@ class Proposal:
     @property
     def price_now(self) -> Money:
         """The proposed price, to the cent (ratios are kept to two places)."""
-        ratio = Decimal(repr(round(self.ratio_now, 4)))
+        ratio = estimate(self.ratio_now, 4)
         return Money(self.list_price.rounded() * ratio, self.list_price.currency)
 
     @property

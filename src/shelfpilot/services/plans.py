@@ -19,7 +19,7 @@ from shelfpilot.domain.errors import Conflict, InvalidValue, LotNotSellable
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
-from shelfpilot.domain.money import show
+from shelfpilot.domain.money import estimate, show
 from shelfpilot.domain.plans import (
     DECIDED,
     Decision,
@@ -66,9 +66,9 @@ def _line(p: Proposal) -> PlanLine:
         current_ratio=as_ratio(p.current_ratio),
         proposed_ratio=as_ratio(p.ratio_now),
         donate=p.donate_now,
-        left_if_held=Decimal(repr(round(p.left_if_held, 3))),
-        left_with_plan=Decimal(repr(round(p.left_with_plan, 3))),
-        gain=Decimal(repr(round(p.gain, 4))),
+        left_if_held=estimate(p.left_if_held, 3),
+        left_with_plan=estimate(p.left_with_plan, 3),
+        gain=estimate(p.gain, 4),
         reason=p.reason,
         held_by_cap=p.held_by_cap,
     )
