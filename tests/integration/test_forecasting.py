@@ -4,6 +4,7 @@ real SQLite file: the sales history, the model file and expiry risk."""
 from __future__ import annotations
 
 import csv
+import pickle
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -178,6 +179,10 @@ def test_too_little_history_is_a_message(tmp_path: Path) -> None:
     bad.write_bytes(b"not a model")
     with pytest.raises(InvalidValue, match="not a ShelfPilot demand model"):
         forecasting.demand_forecast(db, as_of, model_path=bad)
+    older = tmp_path / "older.pkl"
+    older.write_bytes(pickle.dumps({"format": "shelfpilot-demand-model/1", "model": None}))
+    with pytest.raises(InvalidValue, match=r"another version of ShelfPilot.*--retrain"):
+        forecasting.demand_forecast(db, as_of, model_path=older)
     db.close()
 
 

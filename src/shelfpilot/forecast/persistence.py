@@ -19,7 +19,14 @@ def save_tagged(model: object, path: Path, fmt: str) -> None:
 def load_tagged(path: Path, fmt: str, kind: type[T], what: str) -> T:
     with open(path, "rb") as fh:
         payload = pickle.load(fh)
-    if not isinstance(payload, dict) or payload.get("format") != fmt:
+    if not isinstance(payload, dict) or not isinstance(payload.get("format"), str):
+        raise ValueError(f"{path} is not a ShelfPilot {what}")
+    if payload["format"] != fmt:
+        if payload["format"].split("/")[0] == fmt.split("/")[0]:
+            raise ValueError(
+                f"{path} is a {what} saved by another version of ShelfPilot "
+                f"(format {payload['format']}; this version reads {fmt})"
+            )
         raise ValueError(f"{path} is not a ShelfPilot {what}")
     model = payload["model"]
     if not isinstance(model, kind):

@@ -126,7 +126,9 @@ def _load(path: Path) -> GlobalDemandModel:
 
     try:
         return GlobalDemandModel.load(path)
-    except (ValueError, AssertionError, pickle.UnpicklingError, EOFError, AttributeError) as error:
+    except ValueError as error:  # readable, but not a model this version can use
+        raise InvalidValue(f"{error}; train a new one with --retrain") from None
+    except (AssertionError, pickle.UnpicklingError, EOFError, AttributeError) as error:
         raise InvalidValue(
             f"{path} is not a ShelfPilot demand model ({error}); train a new one with --retrain"
         ) from None
