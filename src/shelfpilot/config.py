@@ -8,6 +8,8 @@
   unit binned (haulage, fees) and per unit given to a food bank (a tax
   receipt, goodwill), in the store's currency; both 0 by default. The
   clearance plan weighs them.
+- ``SHELFPILOT_HOLIDAYS``: whose public holidays the demand forecast knows,
+  an ISO country code (CN by default, GB, US ...) or ``none``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Settings(BaseSettings):
     data: Path | None = None
     disposal_cost: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     donation_value: float = Field(default=0.0, ge=0, allow_inf_nan=False)
+    holidays: str = "CN"
 
 
 def settings() -> Settings:

@@ -34,6 +34,7 @@ class ImportKind(StrEnum):
     lots = "lots"
     sales = "sales"
     counts = "counts"
+    calendar = "calendar"
 
 
 class ExportKind(StrEnum):

@@ -105,6 +105,15 @@ def expiry_value(text: str | None) -> date | datetime | None:
         fail(f"expiry {text!r} must be a date (2026-11-25) or a date-time (2026-11-25 18:00)")
 
 
+def day_option(text: str | None, what: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        fail(f"{what} {text!r} must be a date such as 2026-11-25")
+
+
 def decimal(text: str, what: str) -> Decimal:
     try:
         value = Decimal(text)

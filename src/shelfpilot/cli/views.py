@@ -1,11 +1,12 @@
 """Commands that read the state of the shop: the expiry ladder, the lifecycle
-table, the daily run and the demand forecast."""
+table, the daily run, the demand forecast and the demand calendar."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from shelfpilot.cli.app import At, By, Db, Location, app, who
 from shelfpilot.cli.options import Language
@@ -15,6 +16,7 @@ from shelfpilot.cli.support import (
     LifecycleRisk,
     Model,
     daily_risk,
+    day_option,
     handled,
     lifecycle_table,
     lot_risks,
@@ -26,7 +28,7 @@ from shelfpilot.cli.support import (
     print_forecast,
 )
 from shelfpilot.config import DEFAULT_DB_URL
-from shelfpilot.services import catalog, forecasting, stock_views
+from shelfpilot.services import catalog, demand_drivers, forecasting, stock_views
 
 
 @app.command()
@@ -136,3 +138,27 @@ def forecast(
             model_path=model_path(model, db), retrain=retrain,
         )  # fmt: skip
         print_forecast(report, days, by_day=sku is not None)
+
+
+@app.command()
+def calendar(
+    since: Annotated[
+        str | None, typer.Option(help="First day to show (YYYY-MM-DD); default all.")
+    ] = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """The shop's demand calendar (holidays, events, promotions, planned discounts,
+    weather) as imported with `shelfpilot import calendar FILE`."""
+    with handled():
+        database = open_db(db)
+        rows = demand_drivers.calendar_rows(database, since=day_option(since, "since"))
+        if not rows:
+            out.print("the calendar is empty: import one with `shelfpilot import calendar FILE`")
+            return
+        table = Table("day", "location", "SKU", "driver", "value", "note", title="demand calendar")
+        for r in rows:
+            table.add_row(
+                r.day.isoformat(), r.location or "all", r.sku or "all", r.driver, f"{r.value:g}",
+                r.note,
+            )  # fmt: skip
+        out.print(table)

@@ -1,8 +1,10 @@
-"""Holidays and local events as day flags.
+"""Holidays, local events and the other drivers a shop knows in advance.
 
 Chinese public holidays (with the adjusted days off) come from the
-``holidays`` package by default; a shop can pass its own dates instead, and
-add events (markets, exhibitions, festivals) that move demand.
+``holidays`` package by default (another country, or none, by setting); the
+shop's own calendar (``shelfpilot import calendar``) adds or cancels
+holidays, events (markets, exhibitions, festivals), planned promotions and
+discounts, and weather, per day, store and product.
 """
 
 from __future__ import annotations
@@ -35,16 +37,55 @@ class HolidayCalendar:
         )
 
 
-def event_frame(events: pd.DataFrame, ids: Iterable[str]) -> pd.DataFrame:
-    """Expand an events table (``start``, ``end``, optional ``unique_id`` prefix
-    such as a store code) into ``unique_id, ds, event=1`` rows for the panel."""
-    rows: list[dict[str, object]] = []
-    ids = list(ids)
-    for event in events.itertuples(index=False):
-        scope = str(getattr(event, "scope", "") or "")
-        targets = [u for u in ids if not scope or u.startswith(scope)]
-        for day in pd.date_range(
-            pd.Timestamp(str(event.start)), pd.Timestamp(str(event.end)), freq="D"
-        ):
-            rows.extend({"unique_id": u, "ds": day, "event": 1.0} for u in targets)
-    return pd.DataFrame(rows, columns=["unique_id", "ds", "event"])
+#: Drivers that are yes/no: a day without a record is a "no".
+FLAGS = ("holiday", "event", "promo")
+#: Which records apply to a series, least specific first: a record for the
+#: product in that store beats one for the store, which beats one for everyone.
+_LEVELS: tuple[tuple[str, ...], ...] = ((), ("location",), ("sku",), ("location", "sku"))
+
+
+def driver_frame(
+    records: pd.DataFrame,
+    series: pd.DataFrame,
+    dates: pd.DatetimeIndex,
+    calendar: HolidayCalendar | None = None,
+) -> pd.DataFrame:
+    """Drivers per series and day from the shop's calendar: ``unique_id, ds,
+    holiday`` and a column per driver the records name.
+
+    ``records``: ``day, location, sku, driver, value`` ("" = every location or
+    product). ``series``: ``unique_id, location, sku``. The holiday flag starts
+    from ``calendar`` (Chinese public holidays by default; None for none) and a
+    record overrides it (value 0 cancels a public holiday). Flags are 0 on days
+    without a record; other drivers (discount, weather) are missing there."""
+    calendar = calendar if calendar is not None else HolidayCalendar(country=None)
+    grid = series[["unique_id", "location", "sku"]].merge(
+        pd.DataFrame({"ds": pd.DatetimeIndex(dates).normalize()}), how="cross"
+    )
+    grid["holiday"] = np.tile(calendar.flags(pd.DatetimeIndex(dates)), len(series))
+    if records.empty:
+        return grid[["unique_id", "ds", "holiday"]]
+    records = records.assign(ds=pd.to_datetime(records["day"]).dt.normalize())
+    names = sorted(set(records["driver"]))
+    for name in names:
+        if name not in grid:
+            grid[name] = np.nan
+    for keys in _LEVELS:
+        chosen = ((records["location"] != "") == ("location" in keys)) & (
+            (records["sku"] != "") == ("sku" in keys)
+        )
+        level = records[chosen]
+        if level.empty:
+            continue
+        wide = level.pivot_table(
+            index=[*keys, "ds"], columns="driver", values="value", aggfunc="max"
+        ).reset_index()
+        joined = grid[[*keys, "ds"]].merge(wide, on=[*keys, "ds"], how="left")
+        for name in names:
+            if name in joined:
+                found = joined[name].to_numpy()
+                grid[name] = np.where(np.isnan(found), grid[name].to_numpy(), found)
+    for name in FLAGS:
+        if name in grid:
+            grid[name] = grid[name].fillna(0.0)
+    return grid[["unique_id", "ds", "holiday", *[n for n in names if n != "holiday"]]]

@@ -5,6 +5,7 @@ services apply what these readers return (see ``services.imports``); the
 column schema is documented in docs/import-format.md.
 """
 
+from shelfpilot.importing.calendar_sheet import CalendarEntry, read_calendar
 from shelfpilot.importing.catalog_sheets import read_locations, read_products, read_suppliers
 from shelfpilot.importing.errors import ImportFailed, RowError
 from shelfpilot.importing.schema import KINDS, SCHEMAS, Column
@@ -23,6 +24,7 @@ __all__ = [
     "KINDS",
     "SCHEMAS",
     "SUFFIXES",
+    "CalendarEntry",
     "Column",
     "ImportFailed",
     "LotReceipt",
@@ -32,6 +34,7 @@ __all__ = [
     "Sheet",
     "StockCount",
     "Table",
+    "read_calendar",
     "read_counts",
     "read_locations",
     "read_lots",

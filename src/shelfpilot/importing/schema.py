@@ -102,6 +102,15 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         _c("counted", "counted_quantity", "count", "盘点数量", "实盘数量", "实盘数"),
         _c("counted_at", "count_time", "盘点时间", "盘点日期"),
     ),
+    "calendar": (
+        _c("start", "date", "day", "from", "日期", "开始日期", "开始"),
+        _c("end", "to", "until", "end_date", "结束日期", "结束", required=False),
+        _c("location", *_LOCATION, required=False),
+        _c("sku", *_SKU, required=False),
+        _c("driver", "kind", "type", "因素", "类型"),
+        _c("value", "值", "数值", required=False),
+        _c("note", "name", "description", "备注", "名称", "说明", required=False),
+    ),
 }
 
 #: Column groups of which at least one must be present.

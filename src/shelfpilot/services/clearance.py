@@ -119,7 +119,7 @@ def propose_markdowns(
         ready = model_for(db, first - timedelta(days=1), model_path, False)
     except NotEnoughHistory as error:
         return ProposalReport(at, [], [f"no markdown proposals: {error}"])
-    forecast = predict_days(ready.model, first - timedelta(days=1), first, horizon + 1)
+    forecast = predict_days(ready, first, horizon + 1)
     by_series = {str(uid): rows for uid, rows in forecast.groupby("unique_id")}
     proposals: list[Proposal] = []
     held: dict[tuple[str, str, str], Proposal] = {}  # what to propose if the cap says no

@@ -102,7 +102,7 @@ def expiry_risk(
         ready = model_for(db, first - timedelta(days=1), model_path, retrain)
     except NotEnoughHistory as error:
         return RiskReport(at, [], [], [f"no expiry risk: {error}"])
-    forecast = predict_days(ready.model, first - timedelta(days=1), first, horizon + 1)
+    forecast = predict_days(ready, first, horizon + 1)
     by_series = {str(uid): rows for uid, rows in forecast.groupby("unique_id")}
     with db.transaction(readonly=True) as uow:
         lots = _lots(uow, at, location, horizon if include_planned else 0)

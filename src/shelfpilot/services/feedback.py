@@ -256,7 +256,7 @@ def production_advice(
         ready = model_for(db, first - timedelta(days=1), model_path, False)
     except NotEnoughHistory as error:
         return ProductionAdvice(flagged, [f"no quantities: {error}"])
-    forecast = predict_days(ready.model, first - timedelta(days=1), first + timedelta(days=1), 7)
+    forecast = predict_days(ready, first + timedelta(days=1), 7)
     demand = {
         str(uid): (float(rows["mean"].mean()), float(rows["sd"].mean()))
         for uid, rows in forecast.groupby("unique_id")

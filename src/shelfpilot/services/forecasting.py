@@ -25,6 +25,7 @@ import pandas as pd
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.lots import require_aware
 from shelfpilot.forecast.risk import demand_samples
+from shelfpilot.services.demand_drivers import Drivers, load_drivers
 from shelfpilot.services.sales_history import History, load_history, sales_history
 from shelfpilot.storage import Database
 
@@ -115,7 +116,8 @@ def train_forecaster(
 ) -> Forecaster:
     """Fit the demand model on every location's sales (up to ``until``) and
     save it to ``path`` (when given). Raises ``NotEnoughHistory``."""
-    model = _fit(load_history(db, location=None, until=until).frame, seed=seed)
+    drivers = load_drivers(db)
+    model = _fit(drivers.for_history(load_history(db, location=None, until=until).frame), seed=seed)
     if path is not None:
         model.save(path)
     return _describe(model, path)
@@ -139,40 +141,57 @@ class _Ready:
     model: GlobalDemandModel
     history: History
     notes: list[str]
+    drivers: Drivers
 
 
 def model_for(db: Database, until: date, model_path: Path | None, retrain: bool) -> _Ready:
     """A model whose history ends on ``until``: loaded and brought up to date
     with the days since it was trained, or trained now (and saved)."""
     history = load_history(db, location=None, until=until)
+    drivers = load_drivers(db)
+    frame = drivers.for_history(history.frame)
     notes: list[str] = []
     if model_path is not None and model_path.exists() and not retrain:
         model = _load(model_path)
         last = model.panel_.dates[-1].date()
         if last < until:
-            newer = history.frame[history.frame["ds"] > pd.Timestamp(last)]
+            newer = frame[frame["ds"] > pd.Timestamp(last)]
             if not newer.empty:
                 model.update(newer.drop(columns=["location", "sku"]))
                 notes.append(f"model updated with the sales of {(until - last).days} day(s)")
         elif last > until:
-            model = _fit(history.frame)
+            model = _fit(frame)
             notes.append(
                 f"the saved model has sales up to {last}, after the as-of day; "
                 "a model up to the day before was trained for this run (not saved)"
             )
-        return _Ready(model, history, notes)
-    model = _fit(history.frame)
+        unused = drivers.unknown_to(set(model.panel_.drivers))
+        if unused:
+            notes.append(
+                f"the saved model was trained without {', '.join(unused)}; "
+                "retrain it (--retrain) to use the calendar's"
+            )
+        return _Ready(model, history, notes, drivers)
+    model = _fit(frame)
     if model_path is not None:
         model.save(model_path)
         notes.append(f"model trained and saved to {model_path}")
-    return _Ready(model, history, notes)
+    return _Ready(model, history, notes, drivers)
 
 
-def predict_days(model: GlobalDemandModel, until: date, first: date, days: int) -> pd.DataFrame:
-    """Forecast rows for the ``days`` days from ``first`` (history ends on ``until``)."""
+def predict_days(ready: _Ready, first: date, days: int) -> pd.DataFrame:
+    """Forecast rows for the ``days`` days from ``first``, with the calendar's
+    drivers (holidays, events, planned discounts, weather) for those days."""
+    model = ready.model
     last_known = model.panel_.dates[-1].date()
-    ahead = (first - last_known).days - 1 + days
-    result = model.predict(max(ahead, 1))
+    ahead = max((first - last_known).days - 1 + days, 1)
+    future = ready.drivers.for_days(
+        [str(i) for i in model.panel_.ids],
+        last_known + timedelta(days=1),
+        ahead,
+        set(model.panel_.drivers),
+    )
+    result = model.predict(ahead, future=future)
     keep = (result["ds"] >= pd.Timestamp(first)) & (
         result["ds"] < pd.Timestamp(first + timedelta(days=days))
     )
@@ -237,7 +256,7 @@ def demand_forecast(
         raise InvalidValue("forecast at least one day")
     first, _ = local_today(db, at, location)
     ready = model_for(db, first - timedelta(days=1), model_path, retrain)
-    forecast = predict_days(ready.model, first - timedelta(days=1), first, days)
+    forecast = predict_days(ready, first, days)
     names = _names(db)
     places = _series_places(ready.history.frame)
     out: list[SeriesForecast] = []

@@ -1,5 +1,5 @@
-"""Importing a spreadsheet of products, locations, suppliers, receipts, sales
-or stock counts: all of it or none of it.
+"""Importing a spreadsheet of products, locations, suppliers, receipts, sales,
+stock counts or the demand calendar: all of it or none of it.
 
 The file is read and checked first (``shelfpilot.importing``, no database).
 Then every row that read cleanly is applied, in file order, inside ONE
@@ -45,6 +45,7 @@ from shelfpilot.domain.errors import (
 from shelfpilot.domain.lots import localize
 from shelfpilot.importing import (
     KINDS,
+    CalendarEntry,
     ImportFailed,
     LotReceipt,
     Parsed,
@@ -53,6 +54,7 @@ from shelfpilot.importing import (
     Sheet,
     StockCount,
     Table,
+    read_calendar,
     read_counts,
     read_locations,
     read_lots,
@@ -71,7 +73,7 @@ from shelfpilot.services.inventory import (
     apply_receive,
     apply_sale,
 )
-from shelfpilot.storage import Database, UnitOfWork
+from shelfpilot.storage import Database, DriverRecord, UnitOfWork
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
@@ -303,6 +305,26 @@ def _apply_count(run: _Run[StockCount], parsed: Parsed[StockCount]) -> bool:
         return not apply_count(run.uow, command).replayed
 
 
+def _apply_calendar(run: _Run[CalendarEntry], parsed: Parsed[CalendarEntry]) -> bool:
+    """Every day of the row, recorded or replaced (the same file again changes
+    nothing; a later file with new values for those days replaces them)."""
+    entry, row = parsed.value, parsed.row
+    problems = []
+    if entry.location and run.location(entry.location) is None:
+        message = f"unknown location {entry.location!r}: import it in a locations file first"
+        problems.append(run.error(row, "location", message))
+    if entry.sku and not run.uow.catalog.has_product(entry.sku):
+        message = f"unknown SKU {entry.sku!r}: import it in a products file first"
+        problems.append(run.error(row, "sku", message))
+    if problems:
+        raise _RowProblem(problems)
+    changed = False
+    for day in entry.days():
+        record = DriverRecord(day, entry.location, entry.sku, entry.driver, entry.value, entry.note)
+        changed |= run.uow.drivers.put(record)
+    return changed
+
+
 Importer = Callable[[Database, Table, Progress | None], int]
 
 _IMPORTERS: dict[str, Importer] = {
@@ -312,4 +334,5 @@ _IMPORTERS: dict[str, Importer] = {
     "lots": lambda db, t, p: _apply_all(db, read_lots(t), _apply_receipt, p),
     "sales": lambda db, t, p: _apply_all(db, read_sales(t), _apply_sale, p),
     "counts": lambda db, t, p: _apply_all(db, read_counts(t), _apply_count, p),
+    "calendar": lambda db, t, p: _apply_all(db, read_calendar(t), _apply_calendar, p),
 }

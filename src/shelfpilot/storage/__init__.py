@@ -2,12 +2,14 @@
 The only package that knows SQL."""
 
 from shelfpilot.storage.database import Database
+from shelfpilot.storage.drivers_repo import DriverRecord
 from shelfpilot.storage.errors import DuplicateOperation, StorageUnavailable, TransientConflict
 from shelfpilot.storage.stock_reports import LedgerRecord, LotView
 from shelfpilot.storage.unit_of_work import UnitOfWork
 
 __all__ = [
     "Database",
+    "DriverRecord",
     "DuplicateOperation",
     "LedgerRecord",
     "LotView",

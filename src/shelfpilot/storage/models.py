@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import (
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -219,3 +220,19 @@ class ChannelOutcomeRow(Base):
     list_value: Mapped[Decimal] = mapped_column(Amount)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(100))
+
+
+class DemandDriverRow(Base):
+    """What the shop knows about a day that moves demand: a holiday, a local
+    event, a planned promotion or discount, the weather (forecast or
+    observed). ``location_code`` and ``sku`` are "" for "every"."""
+
+    __tablename__ = "demand_drivers"
+    __table_args__ = (UniqueConstraint("day", "location_code", "sku", "driver"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    location_code: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(64))
+    driver: Mapped[str] = mapped_column(String(24))
+    value: Mapped[float] = mapped_column(Float)
+    note: Mapped[str] = mapped_column(String(200))

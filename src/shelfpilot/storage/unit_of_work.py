@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from shelfpilot.storage.audit_repo import AuditRepository
 from shelfpilot.storage.catalog_repo import CatalogRepository
 from shelfpilot.storage.channels_repo import ChannelRepository
+from shelfpilot.storage.drivers_repo import DriverRepository
 from shelfpilot.storage.errors import translate, translate_dbapi
 from shelfpilot.storage.plans_repo import PlanRepository
 from shelfpilot.storage.stock_repo import StockRepository
@@ -24,6 +25,7 @@ class UnitOfWork:
     plans: PlanRepository
     audit: AuditRepository
     channels: ChannelRepository
+    drivers: DriverRepository
 
     def __init__(self, factory: sessionmaker[Session], dialect: str) -> None:
         self._factory = factory
@@ -42,6 +44,7 @@ class UnitOfWork:
         self.plans = PlanRepository(self.session, self.catalog, self.stock)
         self.audit = AuditRepository(self.session)
         self.channels = ChannelRepository(self.session)
+        self.drivers = DriverRepository(self.session)
         return self
 
     def __exit__(

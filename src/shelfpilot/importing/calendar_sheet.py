@@ -1,0 +1,91 @@
+"""The demand calendar file: holidays, local events, planned promotions and
+discounts, weather, one driver per row over a range of days.
+
+``value`` is 1 for a flag when blank (holiday, event, promo); 0 cancels a
+flag (a public holiday the shop treats as a normal day). ``discount`` is the
+planned price as a share of list (0.8 = 8折); weather is in °C, mm, % and
+the wind level of the weather service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.importing import cells
+from shelfpilot.importing.sheet import RowReader, Sheet, code, limited, read_rows
+from shelfpilot.importing.tables import Table
+
+#: driver → (lowest, highest) value; flags are 0 or 1.
+RANGES: dict[str, tuple[float, float]] = {
+    "holiday": (0, 1),
+    "event": (0, 1),
+    "promo": (0, 1),
+    "discount": (0.01, 2.0),
+    "temperature": (-60, 60),
+    "precipitation": (0, 1000),
+    "humidity": (0, 100),
+    "wind": (0, 20),
+}
+FLAGS = frozenset({"holiday", "event", "promo"})
+#: A row may cover at most this many days.
+LONGEST = 366
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarEntry:
+    start: date
+    end: date
+    location: str  # "" = every location
+    sku: str  # "" = every product
+    driver: str
+    value: float
+    note: str
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+
+def _day(value: object) -> date:
+    found = cells.day_or_moment(value)
+    return found.date() if isinstance(found, datetime) else found
+
+
+def _driver(value: object) -> str:
+    name = cells.text(value).casefold()
+    if name not in RANGES:
+        raise InvalidValue(f"unknown driver {name!r}; use one of {', '.join(RANGES)}")
+    return name
+
+
+def read_calendar(table: Table) -> Sheet[CalendarEntry]:
+    return read_rows("calendar", table, _entry)
+
+
+def _entry(r: RowReader) -> CalendarEntry | None:
+    start = r.required("start", _day, "first day")
+    end = r.optional("end", _day)
+    location = r.optional("location", code("location")) or ""
+    sku = r.optional("sku", code("SKU")) or ""
+    driver = r.required("driver", _driver, "driver (holiday, event, promo, discount, weather)")
+    value = r.optional("value", cells.decimal)
+    note = r.optional("note", limited("note", 200)) or ""
+    if r.failed or start is None or driver is None:
+        return None
+    end = end or start
+    if end < start:
+        r.fail("end", f"the last day {end} is before the first day {start}")
+    elif (end - start).days >= LONGEST:
+        r.fail("end", f"a row covers at most {LONGEST} days; split it")
+    if value is None and driver not in FLAGS:
+        r.fail("value", f"missing value: give the {driver} for these days")
+    number = float(value) if value is not None else 1.0
+    low, high = RANGES[driver]
+    if value is not None and not low <= number <= high:
+        r.fail("value", f"{driver} must be between {low:g} and {high:g}, not {value}")
+    elif driver in FLAGS and number not in (0.0, 1.0):
+        r.fail("value", f"{driver} is 1 (yes) or 0 (no), not {value}")
+    if r.failed:
+        return None
+    return CalendarEntry(start, end, location, sku, driver, number, note)
