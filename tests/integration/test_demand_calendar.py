@@ -51,6 +51,9 @@ def test_a_bad_calendar_names_file_row_and_column_and_writes_nothing(
             ["2016-12-17", "", "", "", "temperature", "", ""],
             ["2016-12-17", "", "", "", "event", "0.5", ""],
             ["2016-12-18", "", "", "", "event", "", "this row is fine"],
+            ["3016-12-18", "", "", "", "promo", "", "a typo in the year"],
+            ["2016-12-19", "", "BB", "", "promo", "", "the brand, not a store"],
+            ["2016-12-17", "2016-12-19", "", "", "event", "", "overlaps row 9"],
         ],
     )
     with pytest.raises(ImportFailed) as caught:
@@ -64,6 +67,9 @@ def test_a_bad_calendar_names_file_row_and_column_and_writes_nothing(
         ("bad.csv", 6, "value"),
         ("bad.csv", 7, "value"),
         ("bad.csv", 8, "value"),
+        ("bad.csv", 10, "date"),
+        ("bad.csv", 11, "location"),
+        ("bad.csv", 12, "date"),
     ]
     assert demand_drivers.calendar_rows(db) == []
 

@@ -34,10 +34,19 @@ def test_public_holidays_by_default_and_a_record_cancels_one() -> None:
     plain = driver_frame(records(), SERIES, DAYS, HolidayCalendar())
     assert set(plain.columns) == {"unique_id", "ds", "holiday"}
     assert (plain["holiday"] == 1.0).all()  # 1-3 October
-    cancelled = driver_frame(records(("2024-10-02", "S2", "", "holiday", 0)), SERIES, DAYS)
+    cancelled = driver_frame(
+        records(("2024-10-02", "S2", "", "holiday", 0)), SERIES, DAYS, HolidayCalendar()
+    )
     assert value(cancelled, "S2/CAKE", "2024-10-02", "holiday") == 0.0
+    assert value(cancelled, "S1/CAKE", "2024-10-02", "holiday") == 1.0
+    assert value(cancelled, "S2/CAKE", "2024-10-03", "holiday") == 1.0
     none = driver_frame(records(), SERIES, DAYS, HolidayCalendar(country=None))
     assert (none["holiday"] == 0.0).all()
+
+
+def test_records_outside_the_days_are_left_out_but_their_drivers_kept() -> None:
+    frame = driver_frame(records(("2199-12-31", "", "", "event", 1)), SERIES, DAYS)
+    assert (frame["event"] == 0.0).all()
 
 
 def test_the_most_specific_record_wins() -> None:
@@ -61,3 +70,13 @@ def test_the_most_specific_record_wins() -> None:
     assert value(frame, "S1/BREAD", "2024-10-02", "event") == 1.0
     assert value(frame, "S2/CAKE", "2024-10-02", "event") == 0.0
     assert value(frame, "S1/BREAD", "2024-10-03", "event") == 0.0
+    # a product's planned price beats the store's
+    both = driver_frame(
+        records(
+            ("2024-10-01", "S1", "", "discount", 0.5), ("2024-10-01", "", "CAKE", "discount", 0.9)
+        ),
+        SERIES,
+        DAYS,
+    )
+    assert value(both, "S1/CAKE", "2024-10-01", "discount") == 0.9
+    assert value(both, "S1/BREAD", "2024-10-01", "discount") == 0.5

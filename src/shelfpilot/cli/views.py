@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from shelfpilot.cli.app import At, By, Db, Location, app, who
@@ -157,8 +158,6 @@ def calendar(
             return
         table = Table("day", "location", "SKU", "driver", "value", "note", title="demand calendar")
         for r in rows:
-            table.add_row(
-                r.day.isoformat(), r.location or "all", r.sku or "all", r.driver, f"{r.value:g}",
-                r.note,
-            )  # fmt: skip
+            cells = (r.day.isoformat(), r.location or "all", r.sku or "all", r.driver)
+            table.add_row(*(escape(c) for c in (*cells, f"{r.value:g}", r.note)))
         out.print(table)

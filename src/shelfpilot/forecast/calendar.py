@@ -39,8 +39,9 @@ class HolidayCalendar:
 
 #: Drivers that are yes/no: a day without a record is a "no".
 FLAGS = ("holiday", "event", "promo")
-#: Which records apply to a series, least specific first: a record for the
-#: product in that store beats one for the store, which beats one for everyone.
+#: Which records apply to a series, least specific first: everyone, the store,
+#: the product in every store, the product in that store. (A product-wide
+#: record beats a store-wide one: a planned price is set per product.)
 _LEVELS: tuple[tuple[str, ...], ...] = ((), ("location",), ("sku",), ("location", "sku"))
 
 
@@ -65,11 +66,13 @@ def driver_frame(
     grid["holiday"] = np.tile(calendar.flags(pd.DatetimeIndex(dates)), len(series))
     if records.empty:
         return grid[["unique_id", "ds", "holiday"]]
-    records = records.assign(ds=pd.to_datetime(records["day"]).dt.normalize())
     names = sorted(set(records["driver"]))
     for name in names:
         if name not in grid:
             grid[name] = np.nan
+    first, last = pd.Timestamp(dates.min()).date(), pd.Timestamp(dates.max()).date()
+    records = records[(records["day"] >= first) & (records["day"] <= last)]
+    records = records.assign(ds=pd.to_datetime(records["day"]).dt.normalize())
     for keys in _LEVELS:
         chosen = ((records["location"] != "") == ("location" in keys)) & (
             (records["sku"] != "") == ("sku" in keys)

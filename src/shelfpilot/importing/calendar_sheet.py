@@ -31,6 +31,8 @@ RANGES: dict[str, tuple[float, float]] = {
 FLAGS = frozenset({"holiday", "event", "promo"})
 #: A row may cover at most this many days.
 LONGEST = 366
+#: Days outside these are typing mistakes (3026 for 2026).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +51,10 @@ class CalendarEntry:
 
 def _day(value: object) -> date:
     found = cells.day_or_moment(value)
-    return found.date() if isinstance(found, datetime) else found
+    day = found.date() if isinstance(found, datetime) else found
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise InvalidValue(f"{day} is not a plausible day; check the year")
+    return day
 
 
 def _driver(value: object) -> str:
@@ -60,7 +65,24 @@ def _driver(value: object) -> str:
 
 
 def read_calendar(table: Table) -> Sheet[CalendarEntry]:
-    return read_rows("calendar", table, _entry)
+    """Rows that overlap (the same driver for the same day, place and product in
+    two rows) are refused: which one was meant cannot be told."""
+    sheet = read_rows("calendar", table, _entry)
+    seen: dict[tuple[date, str, str, str], int] = {}
+    kept = []
+    for parsed in sheet.rows:
+        e = parsed.value
+        clash = next(
+            (seen[k] for d in e.days() if (k := (d, e.location, e.sku, e.driver)) in seen), None
+        )
+        if clash is not None:
+            message = f"{e.driver} for these days and this place is already given in row {clash}"
+            sheet.errors.append(sheet.error(parsed.row, "start", message))
+            continue
+        seen.update({(d, e.location, e.sku, e.driver): parsed.row for d in e.days()})
+        kept.append(parsed)
+    sheet.rows = kept
+    return sheet
 
 
 def _entry(r: RowReader) -> CalendarEntry | None:

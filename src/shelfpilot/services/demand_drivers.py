@@ -37,12 +37,16 @@ class Drivers:
         drivers = drivers.drop(columns=[c for c in ("discount",) if c in drivers])
         return frame.merge(drivers, on=["unique_id", "ds"], how="left")
 
-    def for_days(self, ids: list[str], first: date, days: int, known: set[str]) -> pd.DataFrame:
-        """The ``days`` days from ``first`` for the series ``ids`` ("LOC/SKU"),
-        with only the drivers in ``known`` (those the model was trained with)."""
-        series = pd.DataFrame({"unique_id": ids})
-        parts = series["unique_id"].str.partition("/")
-        series["location"], series["sku"] = parts[0], parts[2]
+    def for_days(
+        self, places: dict[str, tuple[str, str]], first: date, days: int, known: set[str]
+    ) -> pd.DataFrame:
+        """The ``days`` days from ``first`` for the series in ``places``
+        (``unique_id`` → location, SKU), with only the drivers in ``known``
+        (those the model was trained with)."""
+        series = pd.DataFrame(
+            [(uid, loc, sku) for uid, (loc, sku) in places.items()],
+            columns=["unique_id", "location", "sku"],
+        )
         dates = pd.date_range(pd.Timestamp(first), periods=days, freq="D")
         drivers = driver_frame(self.records, series, dates, self.calendar)
         return drivers[["unique_id", "ds", *[c for c in drivers.columns[2:] if c in known]]]

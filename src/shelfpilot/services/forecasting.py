@@ -185,8 +185,9 @@ def predict_days(ready: _Ready, first: date, days: int) -> pd.DataFrame:
     model = ready.model
     last_known = model.panel_.dates[-1].date()
     ahead = max((first - last_known).days - 1 + days, 1)
+    places = _series_places(ready.history.frame)
     future = ready.drivers.for_days(
-        [str(i) for i in model.panel_.ids],
+        {str(i): places.get(str(i), _split(str(i))) for i in model.panel_.ids},
         last_known + timedelta(days=1),
         ahead,
         set(model.panel_.drivers),

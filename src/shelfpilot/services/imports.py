@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from shelfpilot.domain.catalog import Location, Product, Supplier
+from shelfpilot.domain.catalog import Location, LocationKind, Product, Supplier
 from shelfpilot.domain.errors import (
     Conflict,
     DomainError,
@@ -310,8 +310,15 @@ def _apply_calendar(run: _Run[CalendarEntry], parsed: Parsed[CalendarEntry]) -> 
     nothing; a later file with new values for those days replaces them)."""
     entry, row = parsed.value, parsed.row
     problems = []
-    if entry.location and run.location(entry.location) is None:
+    place = run.location(entry.location) if entry.location else None
+    if entry.location and place is None:
         message = f"unknown location {entry.location!r}: import it in a locations file first"
+        problems.append(run.error(row, "location", message))
+    elif place is not None and place.kind is not LocationKind.STORE:
+        message = (
+            f"{entry.location} is a {place.kind.value}, and demand is forecast per store: "
+            "name a store, or leave the location blank for every store"
+        )
         problems.append(run.error(row, "location", message))
     if entry.sku and not run.uow.catalog.has_product(entry.sku):
         message = f"unknown SKU {entry.sku!r}: import it in a products file first"

@@ -55,7 +55,10 @@ class DriverRepository:
 
     def all(self, since: date | None = None) -> list[DriverRecord]:
         query = select(DemandDriverRow).order_by(
-            DemandDriverRow.day, DemandDriverRow.location_code, DemandDriverRow.sku
+            DemandDriverRow.day,
+            DemandDriverRow.location_code,
+            DemandDriverRow.sku,
+            DemandDriverRow.driver,
         )
         if since is not None:
             query = query.where(DemandDriverRow.day >= since)
