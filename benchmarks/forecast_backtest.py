@@ -40,9 +40,9 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+import forecast_slowmover as slowmover
 from shelfpilot import config
 from shelfpilot.forecast.frames import FRESHRETAIL, FRESHRETAIL_SAMPLE, HIERARCHY, RENAMES
-from shelfpilot.forecast.risk import demand_samples, sellout_probability
 
 DRIVERS = ["discount", "promo", "holiday", "precipitation", "temperature", "humidity", "wind"]
 OURS = {"ours": "sold_out_days", "ours_censoring_none": "none", "ours_censoring_full": "full"}
@@ -70,24 +70,6 @@ PAPER = [
     ("paper: SSA / TFT / DLinear on raw sales (range)", "31.56-31.97", "n/a"),
     ("paper: TFT on recovered latent demand", "29.02", "+2.58"),
 ]
-SLOW_K = (0.8, 1.0, 1.2)
-SLOW_L = (5, 6, 7)
-SLOW_DEFINITION = (
-    "Defined before looking at any result. At each cut-off, for each series whose "
-    "mean daily sales over the 14 days up to and including the cut-off (m14) is > 0: "
-    "a hypothetical lot of k x L x m14 units with L days of shelf life left "
-    "(k in {0.8, 1.0, 1.2}, L in {5, 6, 7}). Truth ('slow', positive class) = actual "
-    "sales over the L days after the cut-off < lot size (the lot would not sell out in "
-    "time). Ours: P(sells out) = shelfpilot.forecast.risk sell-out probability (gamma "
-    "daily demand from the forecast's mean and sd, days independent, 2,000 draws, "
-    "seed 0) over the first L forecast days of the 14-day forecast from that cut-off; "
-    "warn when P(sells out) < 0.5; Brier = mean((1 - P(sells out)) - truth)^2. Naive "
-    "rule: warn when (mean sales of the last 7 days up to the cut-off) x L < lot size; "
-    "its Brier is that of its 0/1 warning. Series with m14 = 0 are left out (lot of 0). "
-    "Added after the first results, to show where the errors are: 'confident' = the "
-    "series where ours is sure either way (P(sells out) <= 0.2 or >= 0.8), their share "
-    "and ours' accuracy on them; the rest are lots whose fate turns on a few days' noise."
-)
 RSS_NOTE = (
     "Peak RSS = the method's process high-water mark (VmHWM), reset with "
     "/proc/self/clear_refs just before each cut-off's fit, read after predict; max over "
@@ -191,6 +173,7 @@ def _fit_predict(
             censoring=OURS[method],
             train_days=opts["train_days"],
             n_estimators=opts["n_estimators"],
+            learning_rate=opts["learning_rate"],
             seed=0,
         )
         model.fit(train)
@@ -286,72 +269,6 @@ def point_metrics(rows: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def slow_mover(
-    core: pd.DataFrame, forecast: pd.DataFrame, cutoff: pd.Timestamp, seed: int = 0
-) -> dict[str, dict[str, float]]:
-    """The slow-mover warning test at one cut-off (see SLOW_DEFINITION)."""
-    sales = core.pivot(index="unique_id", columns="ds", values="y")
-    dates = sales.columns
-    pos = dates.get_loc(cutoff)
-    m14 = sales.iloc[:, pos - 13 : pos + 1].mean(axis=1)
-    ma7 = sales.iloc[:, pos - 6 : pos + 1].mean(axis=1)
-    after = sales.iloc[:, pos + 1 : pos + 1 + max(SLOW_L)]
-    keep = m14 > 0
-    ids = m14.index[keep]
-    fc = forecast[forecast["unique_id"].isin(ids)].sort_values(["unique_id", "ds"])
-    mean = fc.pivot(index="unique_id", columns="ds", values="mean").loc[ids].to_numpy()
-    sd = fc.pivot(index="unique_id", columns="ds", values="sd").loc[ids].to_numpy()
-    mean, sd = mean[:, : max(SLOW_L)], sd[:, : max(SLOW_L)]
-    m14v, ma7v, actual = m14[keep].to_numpy(), ma7[keep].to_numpy(), after.loc[ids].to_numpy()
-    n = len(ids)
-    # P(sells out) for every (series, L, k). Same gamma draws as
-    # risk.sellout_probability, done once per chunk for all L and k (cumulative
-    # sums) instead of 9 separate simulations; cross-checked below.
-    p_sell = {(k, L): np.empty(n) for k in SLOW_K for L in SLOW_L}
-    chunk = 2000
-    for i, start in enumerate(range(0, n, chunk)):
-        sl = slice(start, start + chunk)
-        draws = demand_samples(mean[sl], sd[sl], 2000, seed=seed + i)
-        cum = np.cumsum(draws, axis=2)
-        for L in SLOW_L:
-            total = cum[:, :, L - 1]
-            for k in SLOW_K:
-                lot = k * L * m14v[sl]
-                p_sell[(k, L)][sl] = (total >= lot[None, :]).mean(axis=0)
-    # cross-check against the library function on the first chunk
-    sl = slice(0, min(chunk, n))
-    ref, _ = sellout_probability(
-        mean[sl], sd[sl], 1.0 * 7 * m14v[sl], np.full(sl.stop, 7), samples=2000, seed=seed
-    )
-    check = float(np.max(np.abs(ref - p_sell[(1.0, 7)][sl]))) if n else 0.0
-    out: dict[str, dict[str, float]] = {}
-    for k in SLOW_K:
-        for L in SLOW_L:
-            lot = k * L * m14v
-            truth = actual[:, :L].sum(axis=1) < lot
-            p_slow = 1.0 - p_sell[(k, L)]
-            ours_warn = p_sell[(k, L)] < 0.5
-            naive_warn = ma7v * L < lot
-            row: dict[str, float] = {"series": int(n), "positive_share": float(truth.mean())}
-            for name, warn, prob in (
-                ("ours", ours_warn, p_slow),
-                ("naive", naive_warn, naive_warn.astype(float)),
-            ):
-                tp = int((warn & truth).sum())
-                row[f"{name}_accuracy"] = float((warn == truth).mean())
-                row[f"{name}_precision"] = _ratio(tp, warn.sum())
-                row[f"{name}_recall"] = _ratio(tp, truth.sum())
-                row[f"{name}_brier"] = float(np.mean((prob - truth) ** 2))
-            sure = (p_sell[(k, L)] <= 0.2) | (p_sell[(k, L)] >= 0.8)
-            row["ours_confident_share"] = float(sure.mean())
-            row["ours_confident_accuracy"] = (
-                float((ours_warn == truth)[sure].mean()) if sure.any() else float("nan")
-            )
-            out[f"k={k},L={L}"] = row
-    out["_check"] = {"max_abs_diff_vs_sellout_probability_k1_L7": check}
-    return out
-
-
 # --- report --------------------------------------------------------------------------------
 def _pct(x: float | None, signed: bool = False) -> str:
     if x is None or (isinstance(x, float) and np.isnan(x)):
@@ -393,7 +310,8 @@ def main() -> int:
     parser.add_argument("--horizons", type=int, nargs="+", default=[7, 14])
     parser.add_argument("--methods", nargs="+", default=METHODS, choices=METHODS)
     parser.add_argument("--train-days", type=int, default=None, help="ours: train_days")
-    parser.add_argument("--n-estimators", type=int, default=400, help="ours: n_estimators")
+    parser.add_argument("--n-estimators", type=int, default=300, help="ours: n_estimators")
+    parser.add_argument("--learning-rate", type=float, default=0.05, help="ours: learning_rate")
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--tag", default=None, help="results file suffix (default sample/full)")
     args = parser.parse_args()
@@ -425,7 +343,12 @@ def main() -> int:
     results: dict[str, Any] = {}
     slow: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        opts = {"tmp": tmp, "train_days": args.train_days, "n_estimators": args.n_estimators}
+        opts = {
+            "tmp": tmp,
+            "train_days": args.train_days,
+            "n_estimators": args.n_estimators,
+            "learning_rate": args.learning_rate,
+        }
         for method in args.methods:
             t0 = time.perf_counter()
             console.print(f"[cyan]{method}[/] ...", end=" ")
@@ -453,7 +376,7 @@ def main() -> int:
                     entry[f"h{h}"] = point_metrics(rows)
                 per_cut[str(cutoff.date())] = entry
                 if method == "ours" and "sd" in fc:
-                    slow[str(cutoff.date())] = slow_mover(core, fc, cutoff)
+                    slow[str(cutoff.date())] = slowmover.slow_mover(core, fc, cutoff)
             avg: dict[str, Any] = {}
             for h in args.horizons:
                 keys = per_cut[str(cutoffs[0].date())][f"h{h}"].keys()
@@ -475,15 +398,7 @@ def main() -> int:
                 "load_average_1min_after": run["load_average_after"],
             }
 
-    slow_avg: dict[str, Any] = {}
-    if slow:
-        for key in next(iter(slow.values())):
-            if key.startswith("_"):
-                continue
-            slow_avg[key] = {
-                m: float(np.mean([slow[c][key][m] for c in slow]))
-                for m in slow[next(iter(slow))][key]
-            }
+    slow_avg = slowmover.mean_over_cutoffs(slow)
 
     payload = {
         "benchmark": "forecast_backtest",
@@ -503,6 +418,7 @@ def main() -> int:
             "ours": {
                 "train_days": args.train_days,
                 "n_estimators": args.n_estimators,
+                "learning_rate": args.learning_rate,
                 "static_cols": HIERARCHY,
                 "group_col": "third_category_id",
                 "seed": 0,
@@ -517,7 +433,7 @@ def main() -> int:
             dict(zip(("method", "wape_pct", "wpe_pct"), p, strict=True)) for p in PAPER
         ],
         "slow_mover": {
-            "definition": SLOW_DEFINITION,
+            "definition": slowmover.DEFINITION,
             "mean_over_cutoffs": slow_avg,
             "per_cutoff": slow,
         },
@@ -569,36 +485,6 @@ HEADERS = [
     "fit+predict s / cut-off",
     "peak RSS MB (workers)",
 ]
-SLOW_HEADERS = [
-    "k",
-    "L",
-    "positives %",
-    "ours acc",
-    "ours prec",
-    "ours rec",
-    "ours Brier",
-    "naive acc",
-    "naive prec",
-    "naive rec",
-    "naive Brier",
-    "ours confident %",
-    "ours acc confident",
-]
-
-
-def slow_rows(payload: dict) -> list[list[str]]:
-    rows = []
-    for key, v in payload["slow_mover"]["mean_over_cutoffs"].items():
-        k, L = (part.split("=")[1] for part in key.split(","))
-        rows.append(
-            [k, L, _pct(v["positive_share"])]
-            + [_pct(v[f"ours_{x}"]) for x in ("accuracy", "precision", "recall")]
-            + [f"{v['ours_brier']:.3f}"]
-            + [_pct(v[f"naive_{x}"]) for x in ("accuracy", "precision", "recall")]
-            + [f"{v['naive_brier']:.3f}"]
-            + [_pct(v.get("ours_confident_share")), _pct(v.get("ours_confident_accuracy"))]
-        )
-    return rows
 
 
 def print_tables(console: Console, payload: dict, horizons: list[int]) -> None:
@@ -610,12 +496,17 @@ def print_tables(console: Console, payload: dict, horizons: list[int]) -> None:
             table.add_row(*row)
         console.print(table)
     if payload["slow_mover"]["mean_over_cutoffs"]:
-        table = Table(title="Slow-mover warning (mean over cut-offs)")
-        for head in SLOW_HEADERS:
-            table.add_column(head, justify="right")
-        for row in slow_rows(payload):
-            table.add_row(*row)
-        console.print(table)
+        summary = payload["slow_mover"]["mean_over_cutoffs"]
+        for title, heads, body in (
+            ("Slow-mover warning (mean over cut-offs)", slowmover.HEADERS, slowmover.rows),
+            ("... windows with no stock-out", slowmover.FREE_HEADERS, slowmover.free_rows),
+        ):
+            table = Table(title=title)
+            for head in heads:
+                table.add_column(head, justify="right")
+            for row in body(summary):
+                table.add_row(*row)
+            console.print(table)
 
 
 def _md_table(headers: list[str], rows: list[list[str]]) -> str:
@@ -638,7 +529,8 @@ def render(payload: dict, horizons: list[int]) -> str:
         f"{', '.join(map(str, setup['horizons']))} days (the {max(setup['horizons'])}-day "
         "forecast from each cut-off, scored on its first h days)",
         f"- ours: train_days={setup['ours']['train_days']}, "
-        f"n_estimators={setup['ours']['n_estimators']}, other settings default",
+        f"n_estimators={setup['ours']['n_estimators']}, "
+        f"learning_rate={setup['ours'].get('learning_rate', 0.05)}, other settings default",
         "- future drivers (discount, promo, holiday, weather) for the test days are taken "
         "from the data set; in production they come from the user.",
         f"- citation: {data['citation']}",
@@ -660,13 +552,18 @@ def render(payload: dict, horizons: list[int]) -> str:
     parts += [""]
     for h in horizons:
         parts += [f"## Horizon {h} days", "", _md_table(HEADERS, metric_rows(payload, h)), ""]
-    if payload["slow_mover"]["mean_over_cutoffs"]:
+    summary = payload["slow_mover"]["mean_over_cutoffs"]
+    if summary:
         parts += [
             "## Slow-mover warning",
             "",
             payload["slow_mover"]["definition"],
             "",
-            _md_table(SLOW_HEADERS, slow_rows(payload)),
+            _md_table(slowmover.HEADERS, slowmover.rows(summary)),
+            "",
+            "Windows with no stock-out 6-22 h on any of the L days:",
+            "",
+            _md_table(slowmover.FREE_HEADERS, slowmover.free_rows(summary)),
             "",
         ]
     return "\n".join(parts)
