@@ -131,7 +131,7 @@ def test_calendar_rows_on_both_databases(shop: Database, tmp_path: Path) -> None
         [
             ["2026-12-24", "2026-12-26", "", "", "holiday", "", "Christmas"],
             ["2026-12-24", "", "SZ-01", "CAKE", "discount", "0.8", "8折"],
-            ["2026-12-24", "", "SZ-01", "", "temperature", "-2.5", ""],
+            ["2026-12-24", "", "SZ-01", "", "气温", "-2.5", ""],
         ],
     )
     assert import_file(shop, "calendar", first).written == 3
@@ -142,6 +142,7 @@ def test_calendar_rows_on_both_databases(shop: Database, tmp_path: Path) -> None
     assert len(rows) == 5
     [plan] = [r for r in rows if r.driver == "discount"]
     assert (plan.location, plan.sku, plan.value, plan.note) == ("SZ-01", "CAKE", 0.7, "")
+    assert [r.value for r in rows if r.driver == "temperature"] == [-2.5]
     assert [r.day for r in rows if r.driver == "holiday"] == [
         date(2026, 12, 24),
         date(2026, 12, 25),

@@ -29,6 +29,20 @@ RANGES: dict[str, tuple[float, float]] = {
     "wind": (0, 20),
 }
 FLAGS = frozenset({"holiday", "event", "promo"})
+#: Chinese names a shop may write for the drivers.
+ALIASES = {
+    "节假日": "holiday",
+    "假日": "holiday",
+    "活动": "event",
+    "促销": "promo",
+    "折扣": "discount",
+    "气温": "temperature",
+    "温度": "temperature",
+    "降水": "precipitation",
+    "降雨": "precipitation",
+    "湿度": "humidity",
+    "风力": "wind",
+}
 #: A row may cover at most this many days.
 LONGEST = 366
 #: Days outside these are typing mistakes (3026 for 2026).
@@ -58,7 +72,8 @@ def _day(value: object) -> date:
 
 
 def _driver(value: object) -> str:
-    name = cells.text(value).casefold()
+    written = cells.text(value).casefold()
+    name = ALIASES.get(written, written)
     if name not in RANGES:
         raise InvalidValue(f"unknown driver {name!r}; use one of {', '.join(RANGES)}")
     return name
