@@ -58,8 +58,7 @@ class Drivers:
 
 
 def load_drivers(db: Database, since: date | None = None) -> Drivers:
-    with db.transaction(readonly=True) as uow:
-        records = uow.drivers.all(since)
+    records = calendar_rows(db, since)
     frame = pd.DataFrame(
         [(r.day, r.location, r.sku, r.driver, r.value) for r in records], columns=COLUMNS
     )

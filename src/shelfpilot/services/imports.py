@@ -132,12 +132,13 @@ class _Run(Generic[T]):
         return self.locations[code]
 
     def place(
-        self, row: int, location_code: str, sku: str | None
+        self, row: int, location_code: str | None, sku: str | None
     ) -> tuple[Location | None, list[RowError]]:
-        """The row's location, and problems with its location or SKU."""
+        """The row's location, and problems with its location or SKU (either may
+        be None when the row does not name one)."""
         problems = []
-        location = self.location(location_code)
-        if location is None:
+        location = self.location(location_code) if location_code is not None else None
+        if location_code is not None and location is None:
             message = f"unknown location {location_code!r}: import it in a locations file first"
             problems.append(self.error(row, "location", message))
         if sku is not None and not self.uow.catalog.has_product(sku):
@@ -309,20 +310,13 @@ def _apply_calendar(run: _Run[CalendarEntry], parsed: Parsed[CalendarEntry]) -> 
     """Every day of the row, recorded or replaced (the same file again changes
     nothing; a later file with new values for those days replaces them)."""
     entry, row = parsed.value, parsed.row
-    problems = []
-    place = run.location(entry.location) if entry.location else None
-    if entry.location and place is None:
-        message = f"unknown location {entry.location!r}: import it in a locations file first"
-        problems.append(run.error(row, "location", message))
-    elif place is not None and place.kind is not LocationKind.STORE:
+    place, problems = run.place(row, entry.location or None, entry.sku or None)
+    if place is not None and place.kind is not LocationKind.STORE:
         message = (
             f"{entry.location} is a {place.kind.value}, and demand is forecast per store: "
             "name a store, or leave the location blank for every store"
         )
         problems.append(run.error(row, "location", message))
-    if entry.sku and not run.uow.catalog.has_product(entry.sku):
-        message = f"unknown SKU {entry.sku!r}: import it in a products file first"
-        problems.append(run.error(row, "sku", message))
     if problems:
         raise _RowProblem(problems)
     changed = False
