@@ -232,6 +232,12 @@ def test_clearance_plan_on_the_demo_bakery(tmp_path: Path) -> None:
     assert preview.returncode == 0, preview.stderr
     assert "Markdown proposals as of 2017-04-02 15:00" in preview.stdout
     assert "of list now: at the current price about" in preview.stdout
+    boxes = shelfpilot(
+        "blind-box", "2.5", "-l", "BB-EDI", "--exclude", "Nuts, milk", "--exclude", "坚果",
+        "--at", "2017-04-02 15:00", db=db, cwd=tmp_path,
+    )  # fmt: skip
+    assert boxes.returncode == 0, boxes.stderr
+    assert "free of milk, nuts, 坚果" in " ".join(boxes.stdout.split()), boxes.stdout
     setup = shelfpilot("channels", "--defaults", "--by", "ann", db=db, cwd=tmp_path)
     assert setup.returncode == 0 and "food-bank" in setup.stdout
     daily = shelfpilot(
@@ -254,5 +260,5 @@ def test_clearance_plan_on_the_demo_bakery(tmp_path: Path) -> None:
     assert "plan.approve" in log.stdout and "ann" in log.stdout
     again = shelfpilot("plan", "--at", "2017-04-02 16:00", db=db, cwd=tmp_path)
     assert "approved" in again.stdout  # the stored plan, with the decision on it
-    for run in (preview, setup, daily, approved, wild, log, again):
+    for run in (preview, boxes, setup, daily, approved, wild, log, again):
         assert "Traceback" not in run.stdout + run.stderr

@@ -7,6 +7,7 @@ import csv
 import pickle
 from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from shelfpilot.clearance.blindbox import BoxSpec, violations
 from shelfpilot.domain import EntryKind, InvalidValue, NotFound
 from shelfpilot.services import (
     blindboxes,
+    catalog,
     clearance,
     expiry_risk,
     exports,
@@ -337,6 +339,18 @@ def test_blind_boxes_from_last_hours_stock_are_fair(
     assert all(item.hours_left is not None and item.hours_left <= 24 for item in found.items)
     assert violations(found.plan, found.items) == []
     assert found.plan.describe()
+    # the catalog says one of those products has nuts: a nut-free box leaves it out
+    nutty = found.items[0].sku
+    product = next(p for p in catalog.products(db) if p.sku == nutty)
+    catalog.save_products(db, [replace(product, allergens=frozenset({"Nuts", "milk"}))])
+    nut_free = replace(spec, exclude=frozenset({"nuts"}))
+    again = blindboxes.propose_blind_boxes(
+        db, as_of, "BB-EDI", nut_free, model_path=tmp_path / "m.pkl"
+    )
+    left_out = {i.key for i in again.items if i.sku == nutty}
+    assert left_out and left_out <= set(again.plan.excluded)
+    assert all(key not in left_out for box in again.plan.boxes for key, _ in box.contents)
+    assert violations(again.plan, again.items) == []
 
 
 def test_the_cost_benefit_table_of_a_lot(

@@ -193,6 +193,21 @@ def test_a_gtin_with_a_bad_check_digit(empty_db: Database, tmp_path: Path) -> No
     assert catalog.products(empty_db) == []
 
 
+def test_allergens_come_with_the_catalogue(shop_db: Database, tmp_path: Path) -> None:
+    allergens = ["过敏原", "Gluten", "", "坚果、乳制品"]
+    rows = [[*row, value] for row, value in zip(PRODUCTS, allergens, strict=True)]
+    first = import_file(shop_db, "products", write_csv(tmp_path / "p.csv", rows))
+    assert first.written == 2  # TOAST and CAKE gained allergens; PORK has none, as before
+    found = {p.sku: p.allergens for p in catalog.products(shop_db)}
+    assert found == {"TOAST": {"gluten"}, "PORK": frozenset(), "CAKE": {"坚果", "乳制品"}}
+    assert import_file(shop_db, "products", write_csv(tmp_path / "p.csv", rows)).written == 0
+    rows[1][10] = "gluten, " + "x" * 41
+    errors = errors_of(shop_db, "products", write_csv(tmp_path / "bad.csv", rows))
+    assert [(e.row, e.column) for e in errors] == [(2, "过敏原")]
+    assert "40 characters" in errors[0].message
+    assert {p.sku: p.allergens for p in catalog.products(shop_db)} == found  # nothing written
+
+
 # receipts ----------------------------------------------------------------------------
 def test_lots_from_csv_with_fractional_quantities(stocked_db: Database) -> None:
     assert ledger(stocked_db) == [

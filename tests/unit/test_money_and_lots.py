@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -5,6 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shelfpilot.domain import InvalidValue, Lot, Money, expiry_instant, quantity
+from shelfpilot.domain.catalog import Product, allergen_tags
 from shelfpilot.domain.money import show
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -136,3 +138,19 @@ def test_absurd_numbers_are_refused_with_a_message(text: str) -> None:
         quantity(text)
     with pytest.raises(InvalidValue, match="too large"):
         Money.of(text)
+
+
+def test_allergens_are_names_without_case_from_one_cell_or_many() -> None:
+    assert allergen_tags("Nuts, milk；坚果、乳制品 / Gluten") == {
+        "nuts", "milk", "坚果", "乳制品", "gluten"
+    }  # fmt: skip
+    assert allergen_tags([" Nuts ", "NUTS", ""]) == {"nuts"}
+    assert allergen_tags("") == frozenset()
+    cake = Product(
+        sku="CAKE", name_en="Cake", name_zh="蛋糕", category="cake", unit="pcs",
+        list_price=Money.of("68"), unit_cost=Money.of("30"), shelf_life=timedelta(days=3),
+        allergens=frozenset({"Milk ", "eggs"}),
+    )  # fmt: skip
+    assert cake.allergens == {"milk", "eggs"}
+    with pytest.raises(InvalidValue, match="CAKE: allergens are short names"):
+        replace(cake, allergens=frozenset({"x" * 41}))

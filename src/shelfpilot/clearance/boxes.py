@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from shelfpilot.domain.catalog import allergen_tags
 from shelfpilot.domain.errors import InvalidValue
 
 #: slack in money comparisons (the solver works to about 1e-7)
@@ -23,12 +24,6 @@ class Status(StrEnum):
     OPTIMAL = "optimal"  # the best plan there is, within the gap
     TIME_LIMIT = "time_limit"  # the best plan found in time; it keeps every rule
     INFEASIBLE = "infeasible"  # no box can be made under these rules
-
-
-def _tags(values: Iterable[str]) -> frozenset[str]:
-    """Allergen names compared without case or spaces ("Nuts " is "nuts")."""
-    names = [values] if isinstance(values, str) else values
-    return frozenset(v.strip().casefold() for v in names if v.strip())
 
 
 def _require(ok: bool, message: str) -> None:
@@ -69,7 +64,7 @@ class BoxItem:
             all(math.isfinite(v) and v >= 0 for v in money),
             f"lot {self.key}: the waste cost and shelf value cannot be negative",
         )
-        object.__setattr__(self, "allergens", _tags(self.allergens))
+        object.__setattr__(self, "allergens", allergen_tags(self.allergens))
 
     @property
     def gain(self) -> float:
@@ -130,7 +125,7 @@ class BoxSpec:
             "the life-left limit must be above 0 hours",
         )
         object.__setattr__(self, "mix", MappingProxyType(mix))
-        object.__setattr__(self, "exclude", _tags(self.exclude))
+        object.__setattr__(self, "exclude", allergen_tags(self.exclude))
 
     @property
     def target_value(self) -> float:

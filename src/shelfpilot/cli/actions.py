@@ -22,6 +22,7 @@ from shelfpilot.cli.support import (
     when,
 )
 from shelfpilot.config import DEFAULT_DB_URL
+from shelfpilot.domain.catalog import allergen_tags
 from shelfpilot.domain.money import show
 from shelfpilot.services import blindboxes, clearance
 from shelfpilot.services import channels as channel_service
@@ -105,6 +106,13 @@ def blind_box(
     hours: Annotated[
         float, typer.Option(help="Lots that leave sale within this many hours.")
     ] = 24.0,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Leave out products with this allergen (from the catalog's allergens "
+            "column); repeat or separate by commas: --exclude nuts,milk."
+        ),
+    ] = None,
     at: At = None,
     model: Model = None,
     db: Db = DEFAULT_DB_URL,
@@ -114,7 +122,11 @@ def blind_box(
     with handled():
         database = open_db(db)
         spec = BoxSpec(
-            boxes=boxes, price=float(decimal(price, "box price")), ratio=ratio, max_items=items
+            boxes=boxes,
+            price=float(decimal(price, "box price")),
+            ratio=ratio,
+            max_items=items,
+            exclude=allergen_tags(",".join(exclude or [])),
         )
         found = blindboxes.propose_blind_boxes(
             database, moment(at, database, location), location, spec,

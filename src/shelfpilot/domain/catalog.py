@@ -4,7 +4,8 @@ plus warehouses) and suppliers."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -16,6 +17,20 @@ from shelfpilot.domain.money import Money, ratio
 DEFAULT_PRICE_FLOOR = Decimal("0.5")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _CODE = re.compile(r"^[^\s].{0,63}$")
+
+
+#: What may separate allergens in one cell: "nuts, milk", "坚果、乳制品", "nuts; gluten".
+_ALLERGEN_SPLIT = re.compile(r"[,，、;；/|]")
+
+
+def allergen_tags(values: str | Iterable[str]) -> frozenset[str]:
+    """Allergen names compared without case or surrounding spaces ("Nuts " is
+    "nuts"); a single string may hold several, separated by commas, 、 or ;."""
+    names = _ALLERGEN_SPLIT.split(values) if isinstance(values, str) else values
+    tags = frozenset(v.strip().casefold() for v in names if v.strip())
+    if any(len(t) > 40 for t in tags) or len(",".join(tags)) > 200:
+        raise InvalidValue("allergens are short names: 40 characters each, 200 in all")
+    return tags
 
 
 def check_code(value: str, what: str) -> str:
@@ -37,9 +52,15 @@ class Product:
     shelf_life: timedelta
     gtin: str | None = None
     price_floor_ratio: Decimal = DEFAULT_PRICE_FLOOR
+    #: what a blind box or a tea-break pack for someone avoiding it must leave out
+    allergens: frozenset[str] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sku", check_code(self.sku, "SKU"))
+        try:
+            object.__setattr__(self, "allergens", allergen_tags(self.allergens))
+        except InvalidValue as error:
+            raise InvalidValue(f"product {self.sku}: {error}") from None
         if not (self.name_en or self.name_zh):
             raise InvalidValue(f"product {self.sku} needs a name (English or Chinese)")
         if self.list_price.amount <= 0:

@@ -10,6 +10,7 @@ from shelfpilot.domain.catalog import (
     Location,
     Product,
     Supplier,
+    allergen_tags,
     check_timezone,
 )
 from shelfpilot.domain.errors import InvalidValue
@@ -54,6 +55,7 @@ def _product(r: RowReader) -> Product | None:
     gtin = r.optional("gtin", _gtin)
     floor = r.optional("price_floor_ratio", cells.share) or DEFAULT_PRICE_FLOOR
     currency = r.optional("currency", _currency) or DEFAULT_CURRENCY
+    allergens = r.optional("allergens", lambda v: allergen_tags(cells.text(v))) or frozenset()
     if (
         r.failed
         or sku is None
@@ -76,6 +78,7 @@ def _product(r: RowReader) -> Product | None:
             shelf_life=shelf_life,
             gtin=gtin,
             price_floor_ratio=floor,
+            allergens=allergens,
         )
     except InvalidValue as error:
         r.fail(None, str(error))

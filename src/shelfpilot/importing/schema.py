@@ -51,6 +51,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
         _c("gtin", "barcode", "条码", "条形码", "商品条码", required=False),
         _c("price_floor_ratio", "price_floor", "最低折扣", "最低价比例", required=False),
         _c("currency", "币种", "货币", required=False),
+        _c("allergens", "allergen", "过敏原", "致敏原", required=False),
     ),
     "locations": (
         _c("code", "location", "location_code", "门店编码", "编码", "代码"),

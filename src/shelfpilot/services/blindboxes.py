@@ -56,6 +56,7 @@ def propose_blind_boxes(
                 p.category or "other",
                 float(p.list_price.amount),
                 units,
+                allergens=p.allergens,
                 waste_cost=unsold * p.waste_cost,
                 shelf_value=(1 - unsold) * float(p.price_now.amount),
                 hours_left=left,

@@ -68,6 +68,7 @@ class Proposal:
     held_by_cap: bool = False
     category: str = ""
     unit: str = "pcs"
+    allergens: frozenset[str] = frozenset()
     #: unit cost + disposal: what a wasted unit costs
     waste_cost: float = 0.0
     #: the whole plan's expected gain over holding today's price to the end
@@ -198,6 +199,7 @@ def propose_markdowns(
                     reason=reason(plan, problem.current),
                     category=view.category,
                     unit=product.unit,
+                    allergens=product.allergens,
                     waste_cost=problem.economics.waste_cost,
                     plan_gain=plan.gain,
                     problem=problem,

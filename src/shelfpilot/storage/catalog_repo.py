@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shelfpilot.domain.catalog import Location, LocationKind, Product, Supplier
+from shelfpilot.domain.catalog import Location, LocationKind, Product, Supplier, allergen_tags
 from shelfpilot.domain.errors import NotFound
 from shelfpilot.domain.ladder import DEFAULT_LADDER, ExpiryLadder, LadderPolicy
 from shelfpilot.domain.money import Money
@@ -28,6 +28,7 @@ def _product(row: ProductRow) -> Product:
         shelf_life=timedelta(minutes=row.shelf_life_minutes),
         gtin=row.gtin,
         price_floor_ratio=row.price_floor_ratio,
+        allergens=allergen_tags(row.allergens),
     )
 
 
@@ -97,6 +98,7 @@ class CatalogRepository:
         row.shelf_life_minutes = int(product.shelf_life.total_seconds() // 60)
         row.gtin = product.gtin
         row.price_floor_ratio = product.price_floor_ratio
+        row.allergens = ",".join(sorted(product.allergens))
 
     # locations --------------------------------------------------------------
     def location_row(self, code: str) -> LocationRow:

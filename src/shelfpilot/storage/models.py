@@ -66,6 +66,8 @@ class ProductRow(Base):
     shelf_life_minutes: Mapped[int] = mapped_column(Integer)
     gtin: Mapped[str | None] = mapped_column(String(14), unique=True)
     price_floor_ratio: Mapped[Decimal] = mapped_column(Amount)
+    #: sorted, comma-separated; "" for none
+    allergens: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class LotRow(Base):
