@@ -4,7 +4,6 @@ imported all or nothing, and its drivers reach the forecast."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,21 +12,13 @@ import pytest
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.importing import ImportFailed
 from shelfpilot.services import demand_drivers, forecasting
-from shelfpilot.services.demo import DemoSummary, build_demo
+from shelfpilot.services.demo import DemoSummary
 from shelfpilot.services.imports import import_file
 from shelfpilot.services.sales_history import sales_history
 from shelfpilot.storage import Database
+from tests.integration.conftest import DEMO_UNTIL as UNTIL
 
-UNTIL = date(2016, 12, 15)
 HEADER = ["date", "end", "location", "sku", "driver", "value", "note"]
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, DemoSummary]]:
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('calendar') / 'x.db'}")
-    summary = build_demo(db, until=UNTIL)
-    yield db, summary
-    db.close()
 
 
 def write(path: Path, rows: list[list[str]]) -> Path:

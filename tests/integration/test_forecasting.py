@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import pickle
 from collections import defaultdict
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -31,16 +30,7 @@ from shelfpilot.services import (
 from shelfpilot.services import channels as channel_service
 from shelfpilot.services.demo import ZONE, DemoSummary, build_demo, local
 from shelfpilot.storage import Database
-
-UNTIL = date(2016, 12, 15)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, DemoSummary]]:
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('forecast') / 'x.db'}")
-    summary = build_demo(db, until=UNTIL)
-    yield db, summary
-    db.close()
+from tests.integration.conftest import DEMO_UNTIL as UNTIL
 
 
 def _ledger_sales(db: Database) -> dict[tuple[str, date], float]:

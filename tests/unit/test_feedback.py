@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy import stats
 
 from shelfpilot.clearance.feedback import OUTCOME_COLUMNS, clearance_pressure, rank_actions
@@ -78,3 +80,34 @@ def test_the_order_is_the_critical_fractile_of_demand() -> None:
         OrderRule(e, 0)
     with pytest.raises(InvalidValue):
         OrderRule(e, 1, salvage=1.5)
+
+
+@given(
+    mean=st.floats(0, 200),
+    sd=st.floats(0, 50),
+    reserved=st.floats(0, 300),
+    more=st.floats(0, 50),
+    cost=st.floats(0.5, 9.5),
+)
+def test_pre_orders_are_made_and_only_shrink_the_safety_stock(
+    mean: float, sd: float, reserved: float, more: float, cost: float
+) -> None:
+    rule = OrderRule(Economics(list_price=10.0, unit_cost=cost), shelf_life_days=1)
+    make = rule.with_reserved(mean, sd, reserved)
+    assert make >= reserved  # every reserved unit is made
+    assert rule.with_reserved(mean, sd, 0.0) == pytest.approx(float(rule.target(mean, sd)))
+    if rule.fractile >= 0.5:  # a pre-order locks demand, it adds none
+        assert make <= max(float(rule.target(mean, sd)), reserved) + 1e-9
+    # once the day is fully reserved, each more unit reserved is one more made
+    if reserved >= mean > 0:
+        assert rule.with_reserved(mean, sd, reserved + more) == pytest.approx(make + more)
+
+
+def test_a_day_fully_pre_ordered_makes_exactly_the_pre_orders() -> None:
+    rule = OrderRule(Economics(list_price=10.0, unit_cost=4.0), shelf_life_days=1)
+    assert rule.with_reserved(20.0, 6.0, 25.0) == 25.0
+    half = rule.with_reserved(20.0, 6.0, 10.0)
+    z = stats.norm.ppf(rule.fractile)
+    assert half == pytest.approx(20.0 + z * 6.0 * np.sqrt(0.5))
+    with pytest.raises(InvalidValue):
+        rule.with_reserved(20.0, 6.0, -1.0)

@@ -12,6 +12,7 @@ tomorrow's demand, less the stock still sellable tomorrow.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,20 @@ class OrderRule:
         """Stock to hold for tomorrow: the fractile of a normal demand, not below 0."""
         z = float(stats.norm.ppf(min(max(self.fractile, 1e-6), 1 - 1e-6)))
         return np.maximum(np.asarray(mean, dtype=np.float64) + z * np.asarray(sd), 0.0)
+
+    def with_reserved(self, mean: float, sd: float, reserved: float) -> float:
+        """Stock to make for a day on which ``reserved`` units are pre-ordered:
+        those, plus the fractile of the walk-in demand left. A pre-order locks
+        part of the day's demand and adds none; what is left is as uncertain
+        as its share of the day (variance in proportion to the mean), so the
+        safety stock shrinks as more is reserved (the seed's pre-sale that
+        "controls the next day's production")."""
+        if min(mean, sd, reserved) < 0:
+            raise InvalidValue("demand, its spread and pre-orders cannot be negative")
+        if mean == 0:  # nothing expected beyond the spread: make the larger
+            return max(reserved, float(self.target(0.0, sd)))
+        walk_in = max(mean - reserved, 0.0)
+        return reserved + float(self.target(walk_in, sd * math.sqrt(walk_in / mean)))
 
     def order(self, mean: Array | float, sd: Array | float, on_hand: Array | float) -> Array:
         """What to order on top of the stock still sellable tomorrow."""

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from shelfpilot.cli.app import At, By, Db, Location, app, who
+from shelfpilot.cli.app import At, By, Db, Key, Location, app, who
 from shelfpilot.cli.support import (
     decimal,
     expiry_value,
@@ -207,7 +207,6 @@ SkuArg = Annotated[str, typer.Argument(help="SKU.")]
 LotArg = Annotated[str, typer.Argument(help="Lot (batch) code.")]
 QtyArg = Annotated[str, typer.Argument(help="Quantity.")]
 Note = Annotated[str | None, typer.Option(help="Why, e.g. 'damaged' or the food bank's name.")]
-Key = Annotated[str | None, typer.Option(help="Idempotency key: a retry with it records once.")]
 
 
 @app.command()
@@ -335,9 +334,10 @@ def price(
 from shelfpilot.cli import actions as _actions  # noqa: E402
 from shelfpilot.cli import demo as _demo  # noqa: E402
 from shelfpilot.cli import plans as _plans  # noqa: E402
+from shelfpilot.cli import presale as _presale  # noqa: E402
 from shelfpilot.cli import views as _views  # noqa: E402
 
-__all__ = ["_actions", "_demo", "_plans", "_views", "app"]
+__all__ = ["_actions", "_demo", "_plans", "_presale", "_views", "app"]
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -27,6 +27,7 @@ At = Annotated[
     ),
 ]
 Location = Annotated[str | None, typer.Option("--location", "-l", help="Location code.")]
+Key = Annotated[str | None, typer.Option(help="Idempotency key: a retry with it records once.")]
 
 
 def _default_user() -> str:

@@ -3,6 +3,7 @@ lines, change a price by hand, and read the audit log."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated
 
@@ -220,7 +221,8 @@ def feedback_(
             **clearance_options(model, db),
         )  # fmt: skip
         table = Table(
-            title=f"Quantities for products that keep needing clearance (last {lookback} days)"
+            title=f"Quantities for products that keep needing clearance (last {lookback} days) "
+            "or have pre-orders due"
         )
         for head in (
             "location",
@@ -232,6 +234,8 @@ def feedback_(
             "received / day",
             "demand / day",
             "order up to (morning)",
+            "pre-ordered tomorrow",
+            "make tomorrow",
         ):
             table.add_column(head)
         for r in advice.table.to_dict("records"):
@@ -239,10 +243,16 @@ def feedback_(
                 continue
             table.add_row(
                 str(r["location"]), f"{r['sku']} {r['name']}", str(r["lots"]),
-                f"{r['cleared_share']:.0%}", f"{r['waste_share']:.0%}", f"{r['salvage']:.0%} of list",
+                _share(r["cleared_share"]), _share(r["waste_share"]), f"{r['salvage']:.0%} of list",
                 f"{r['received_per_day']:.1f}", f"{r['demand_per_day']:.1f}",
-                f"{r['recommended_per_day']:.1f}",
+                f"{r['recommended_per_day']:.1f}", f"{r['pre_ordered_tomorrow']:g}",
+                f"{r['tomorrow']:.1f}",
             )  # fmt: skip
         out.print(table)
         for note in advice.notes:
             out.print(f"note: {note}")
+
+
+def _share(value: float) -> str:
+    """A share, or a dash for a product with no closed lots to judge by."""
+    return "–" if math.isnan(value) else f"{value:.0%}"

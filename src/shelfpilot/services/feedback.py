@@ -29,10 +29,13 @@ from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine
 from shelfpilot.services.forecasting import NotEnoughHistory, local_today, model_for, predict_days
+from shelfpilot.services.presales import due_by_day
 from shelfpilot.storage import Database, UnitOfWork
 
 #: lots of a product needed before its own clearance recovery replaces the default
 MIN_LOTS_FOR_SALVAGE = 5
+#: days ahead the production advice looks (demand level, pre-orders due)
+ADVICE_DAYS = 7
 
 
 def _action(line: PlanLine) -> str:
@@ -237,39 +240,51 @@ def production_advice(
     model_path: Path | None = None,
 ) -> ProductionAdvice:
     """For products whose lots needed clearance at least ``threshold`` of the
-    time in the last ``lookback_days``: a daily quantity that accounts for
-    shrink, beside what was received per day."""
+    time in the last ``lookback_days``, and for products with pre-orders due
+    in the coming week: a daily quantity that accounts for shrink, beside
+    what was received per day, and tomorrow's quantity: the units reserved for
+    collection tomorrow plus the shrink-aware quantity for the walk-in demand
+    left (``OrderRule.with_reserved``)."""
     at = require_aware(as_of, "as-of time")
     if not 1 <= lookback_days <= 366:
         raise InvalidValue("look back between 1 and 366 days")
+    first, _ = local_today(db, at, location)
     with db.transaction(readonly=True) as uow:
         lots = _received_lots(uow, at - timedelta(days=lookback_days), at, location)
         products = {p.sku: p for p in uow.catalog.products()}
+        due = due_by_day(uow, first + timedelta(days=1), ADVICE_DAYS, location)
     pressure = clearance_pressure(lots, threshold)
     flagged = pressure[pressure["flagged"]] if not pressure.empty else pressure
-    if flagged.empty:
+    known = {(str(r["location"]), str(r["sku"])): r for r in pressure.to_dict("records")}
+    keys = sorted(
+        {(str(loc), str(sku)) for loc, sku in zip(flagged["location"], flagged["sku"], strict=True)}
+        | set(due)
+    )
+    if not keys:
         return ProductionAdvice(
-            flagged, ["no product needed clearance often enough to change its quantity"]
-        )
-    first, _ = local_today(db, at, location)
+            flagged,
+            ["no product needed clearance often enough to change its quantity, "
+             "and no pre-orders are due"],
+        )  # fmt: skip
     try:
         ready = model_for(db, first - timedelta(days=1), model_path, False)
     except NotEnoughHistory as error:
         return ProductionAdvice(flagged, [f"no quantities: {error}"])
-    forecast = predict_days(ready, first + timedelta(days=1), 7)
-    demand = {
-        str(uid): (float(rows["mean"].mean()), float(rows["sd"].mean()))
-        for uid, rows in forecast.groupby("unique_id")
-    }
-    received = lots.groupby(["location", "sku"])["received"].sum().to_dict()
-    rows = []
-    for row in flagged.to_dict("records"):
-        product = products[str(row["sku"])]
-        uid = f"{row['location']}/{row['sku']}"
-        if uid not in demand:
-            continue
-        lots_seen = int(row["lots"])
-        salvage = float(row["salvage"]) if lots_seen >= MIN_LOTS_FOR_SALVAGE else DEFAULT_SALVAGE
+    forecast = predict_days(ready, first + timedelta(days=1), ADVICE_DAYS)
+    demand = {str(uid): rows.sort_values("ds") for uid, rows in forecast.groupby("unique_id")}
+    received = lots.groupby(["location", "sku"])["received"].sum().to_dict() if len(lots) else {}
+    rows, notes = [], list(ready.notes)
+    for loc, sku in keys:
+        product = products[sku]
+        days = demand.get(f"{loc}/{sku}")
+        reserved = due.get((loc, sku), [0.0] * ADVICE_DAYS)
+        if days is None:
+            if not any(reserved):
+                continue
+            notes.append(f"{sku} at {loc}: no forecast yet, so only its pre-orders are counted")
+        seen = known.get((loc, sku), {})
+        lots_seen = int(seen.get("lots", 0))
+        salvage = float(seen["salvage"]) if lots_seen >= MIN_LOTS_FOR_SALVAGE else DEFAULT_SALVAGE
         rule = OrderRule(
             Economics(
                 list_price=float(product.list_price.amount),
@@ -280,20 +295,30 @@ def production_advice(
             shelf_life_days=product.shelf_life / timedelta(days=1),
             salvage=salvage,
         )
-        mean, sd = demand[uid]
+        mean = float(days["mean"].mean()) if days is not None else 0.0
+        sd = float(days["sd"].mean()) if days is not None else 0.0
+        first_day = (
+            (float(days["mean"].iloc[0]), float(days["sd"].iloc[0]))
+            if days is not None
+            else (0.0, 0.0)
+        )
         rows.append(
             {
-                "location": row["location"],
-                "sku": row["sku"],
+                "location": loc,
+                "sku": sku,
                 "name": product.name,
                 "lots": lots_seen,
-                "cleared_share": row["cleared_share"],
-                "waste_share": row["waste_share"],
+                "cleared_share": seen.get("cleared_share", float("nan")),
+                "waste_share": seen.get("waste_share", float("nan")),
+                "flagged": bool(seen.get("flagged", False)),
                 "salvage": salvage,
                 "service_level": rule.fractile,
-                "received_per_day": received[(row["location"], row["sku"])] / lookback_days,
+                "received_per_day": received.get((loc, sku), 0.0) / lookback_days,
                 "demand_per_day": mean,
                 "recommended_per_day": float(rule.target(mean, sd)),
+                "pre_ordered_tomorrow": reserved[0],
+                "pre_ordered_week": sum(reserved),
+                "tomorrow": rule.with_reserved(*first_day, reserved[0]),
             }
         )
-    return ProductionAdvice(pd.DataFrame(rows), ready.notes)
+    return ProductionAdvice(pd.DataFrame(rows), notes)

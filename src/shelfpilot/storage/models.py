@@ -238,3 +238,21 @@ class DemandDriverRow(Base):
     driver: Mapped[str] = mapped_column(String(24))
     value: Mapped[float] = mapped_column(Float)
     note: Mapped[str] = mapped_column(String(200))
+
+
+class PreOrderRow(Base):
+    """A customer's reservation to collect later (``domain.preorders``); the
+    operation row under it makes a retried request a no-op."""
+
+    __tablename__ = "pre_orders"
+    __table_args__ = (Index("ix_pre_orders_day", "collect_on", "location_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id"), unique=True)
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    units: Mapped[Decimal] = mapped_column(Quantity)
+    price_ratio: Mapped[Decimal] = mapped_column(Amount)
+    collect_on: Mapped[date] = mapped_column(Date)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    customer: Mapped[str] = mapped_column(String(200))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from shelfpilot.storage.channels_repo import ChannelRepository
 from shelfpilot.storage.drivers_repo import DriverRepository
 from shelfpilot.storage.errors import translate, translate_dbapi
 from shelfpilot.storage.plans_repo import PlanRepository
+from shelfpilot.storage.preorders_repo import PreOrderRepository
 from shelfpilot.storage.stock_repo import StockRepository
 
 
@@ -26,6 +27,7 @@ class UnitOfWork:
     audit: AuditRepository
     channels: ChannelRepository
     drivers: DriverRepository
+    preorders: PreOrderRepository
 
     def __init__(self, factory: sessionmaker[Session], dialect: str) -> None:
         self._factory = factory
@@ -45,6 +47,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.channels = ChannelRepository(self.session)
         self.drivers = DriverRepository(self.session)
+        self.preorders = PreOrderRepository(self.session, self.catalog)
         return self
 
     def __exit__(

@@ -1,0 +1,63 @@
+"""Pre-orders: the seed's pre-sale clearance (预售式清仓). When a product is
+expected to sell slowly, customers reserve it at a lower price (7折) and
+collect it a few days later; the store then makes only what was reserved
+plus what walk-in customers are still expected to buy. A pre-order is a
+promise, not stock: nothing posts to the ledger until the customer collects
+it and the till records the sale at the pre-order price."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.lots import require_aware
+from shelfpilot.domain.money import quantity, ratio
+
+#: A customer collects within this many days of ordering.
+MAX_DAYS_AHEAD = 30
+
+
+@dataclass(frozen=True, slots=True)
+class PreOrder:
+    location: str
+    sku: str
+    units: Decimal
+    price_ratio: Decimal
+    #: the store-local day the customer collects
+    collect_on: date
+    taken_at: datetime
+    customer: str = ""
+    id: int | None = None
+    cancelled_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        units = quantity(self.units, "pre-ordered quantity")
+        if units <= 0:
+            raise InvalidValue("a pre-order needs a quantity above zero")
+        share = ratio(self.price_ratio, "pre-order price ratio")
+        if not Decimal(0) < share <= Decimal(1):
+            raise InvalidValue(
+                f"the pre-order price ratio {share} must be a share of list price in (0, 1]"
+            )
+        if len(self.customer) > 200:
+            raise InvalidValue("the customer note is at most 200 characters")
+        require_aware(self.taken_at, "time the pre-order was taken")
+        object.__setattr__(self, "units", units)
+        object.__setattr__(self, "price_ratio", share)
+
+    def check_day(self, today: date) -> None:
+        """``today`` is the store-local day the order is taken."""
+        if self.collect_on < today:
+            raise InvalidValue(
+                f"collection day {self.collect_on} is before the day the order is taken ({today})"
+            )
+        if (self.collect_on - today).days > MAX_DAYS_AHEAD:
+            raise InvalidValue(
+                f"collection day {self.collect_on} is more than {MAX_DAYS_AHEAD} days ahead"
+            )
+
+    @property
+    def open(self) -> bool:
+        return self.cancelled_at is None

@@ -1,0 +1,123 @@
+"""Pre-sale clearance (预售式清仓): take, cancel and list pre-orders.
+
+A pre-order is taken once per idempotency key (a retried request returns
+the first one), at a price no lower than the product's floor, for a store
+and a collection day up to 30 days ahead. What is due feeds production:
+``feedback.production_advice`` makes what was reserved plus what walk-in
+customers are still expected to buy.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from shelfpilot.domain.catalog import LocationKind
+from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.ledger import LedgerEntry
+from shelfpilot.domain.money import Money
+from shelfpilot.domain.preorders import PreOrder
+from shelfpilot.services.adjustments import audit
+from shelfpilot.services.operations import occurred, run
+from shelfpilot.storage import Database, UnitOfWork
+
+__all__ = [
+    "PreOrderTaken",
+    "TakePreOrder",
+    "cancel_pre_order",
+    "due_by_day",
+    "pre_orders",
+    "take_pre_order",
+]
+
+
+@dataclass(frozen=True)
+class TakePreOrder:
+    location: str
+    sku: str
+    units: Decimal
+    collect_on: date
+    price_ratio: Decimal = Decimal("0.7")
+    customer: str = ""
+    at: datetime | None = None
+    idempotency_key: str | None = None
+    actor: str = "system"
+
+
+@dataclass(frozen=True)
+class PreOrderTaken:
+    order: PreOrder
+    #: what the customer pays a unit at collection
+    unit_price: Money
+    replayed: bool = False
+
+
+def take_pre_order(db: Database, cmd: TakePreOrder) -> PreOrderTaken:
+    def apply(uow: UnitOfWork, operation_id: int) -> list[LedgerEntry]:
+        location = uow.catalog.location(cmd.location)
+        if location.kind is not LocationKind.STORE:
+            raise InvalidValue(
+                f"{cmd.location} is a {location.kind.value}: customers collect pre-orders at a store"
+            )
+        product = uow.catalog.product(cmd.sku)
+        taken = occurred(cmd.at)
+        order = PreOrder(
+            cmd.location, cmd.sku, cmd.units, cmd.price_ratio, cmd.collect_on, taken, cmd.customer
+        )
+        order.check_day(taken.astimezone(location.zone).date())
+        if order.price_ratio < product.price_floor_ratio:
+            raise InvalidValue(
+                f"{order.price_ratio:.0%} of list is below {cmd.sku}'s floor "
+                f"({product.price_floor_ratio:.0%}): a pre-sale keeps the brand's guardrails"
+            )
+        saved = uow.preorders.add(order, operation_id)
+        audit(
+            uow, cmd.actor, "presale.take", f"pre-order {saved.id}", {},
+            {"location": cmd.location, "sku": cmd.sku, "units": str(order.units),
+             "price_ratio": str(order.price_ratio), "collect_on": order.collect_on.isoformat()},
+        )  # fmt: skip
+        return []
+
+    result = run(db, "pre_order", cmd, apply)
+    with db.transaction(readonly=True) as uow:
+        order = uow.preorders.by_operation(result.operation_id)
+        product = uow.catalog.product(order.sku)
+    price = Money(product.list_price.rounded() * order.price_ratio, product.currency)
+    return PreOrderTaken(order, Money(price.rounded(), price.currency), result.replayed)
+
+
+def cancel_pre_order(
+    db: Database, order_id: int, *, actor: str, at: datetime | None = None
+) -> PreOrder:
+    """Cancel an open pre-order (cancelling it again changes nothing)."""
+    when = occurred(at)
+    with db.transaction() as uow:
+        order = uow.preorders.get(order_id, for_update=True)
+        if order.open:
+            uow.preorders.cancel(order_id, when)
+            audit(uow, actor, "presale.cancel", f"pre-order {order_id}",
+                  {"units": str(order.units)}, {"units": "0"})  # fmt: skip
+        return uow.preorders.get(order_id)
+
+
+def pre_orders(
+    db: Database, first: date, last: date, *, location: str | None = None, open_only: bool = False
+) -> list[PreOrder]:
+    """Pre-orders collected from ``first`` to ``last``, cancelled ones too unless ``open_only``."""
+    if last < first:
+        raise InvalidValue("the last day comes before the first")
+    with db.transaction(readonly=True) as uow:
+        return uow.preorders.between(first, last, location=location, open_only=open_only)
+
+
+def due_by_day(
+    uow: UnitOfWork, first: date, days: int, location: str | None = None
+) -> dict[tuple[str, str], list[float]]:
+    """Open pre-ordered units per (location, sku) for each of ``days`` days from ``first``."""
+    due: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0] * days)
+    last = first + timedelta(days=days - 1)
+    for order in uow.preorders.between(first, last, location=location):
+        due[(order.location, order.sku)][(order.collect_on - first).days] += float(order.units)
+    return dict(due)

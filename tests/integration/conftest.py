@@ -1,0 +1,23 @@
+"""Fixtures shared by the integration tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from shelfpilot.services.demo import DemoSummary, build_demo
+from shelfpilot.storage import Database
+
+#: the demo bakery's history ends here: enough for a forecast, quick to build
+DEMO_UNTIL = date(2016, 12, 15)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, DemoSummary]]:
+    """The demo bakery on a SQLite file, built once per test module."""
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
+    summary = build_demo(db, until=DEMO_UNTIL)
+    yield db, summary
+    db.close()
