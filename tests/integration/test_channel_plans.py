@@ -11,8 +11,8 @@ import pytest
 from shelfpilot.channels import bakery_channels
 from shelfpilot.domain import Conflict, EntryKind, InvalidValue, LotKey
 from shelfpilot.domain.plans import Plan, PlanAction, PlanLine
+from shelfpilot.services import bundling, feedback, plans
 from shelfpilot.services import channels as channel_service
-from shelfpilot.services import feedback, plans
 from shelfpilot.services import inventory as inv
 from shelfpilot.storage import Database
 from tests.conftest import T0
@@ -114,11 +114,37 @@ def test_an_approved_bundle_posts_nothing_until_the_till_sells_it(shop: Database
         uow.plans.add_plan(Plan("SZ-01", date(2026, 11, 20), T0, "planner", (line,)))
         found = uow.plans.find_plan("SZ-01", date(2026, 11, 20))
     assert found is not None and found.lines[0].line_id is not None
-    result = plans.decide(shop, found.lines[0].line_id, "approve", actor="ann")
+    result = plans.decide(
+        shop, found.lines[0].line_id, "approve", actor="ann", at=T0 + timedelta(hours=1)
+    )
     assert result.entries == [] and "CHERRY at 90.40" in result.notes[0]
     with shop.transaction(readonly=True) as uow:
         assert uow.stock.on_hand(LOT) == Decimal(12)
         assert uow.stock.price_at(LOT, T0 + timedelta(days=1)) is None
+    # the till sells two bundles: the cake at 80 % of 28.00, the cherries the rest
+    inv.receive_lot(shop, inv.ReceiveLot("SZ-01", "CHERRY", "C1", Decimal(5), T0))
+    line_id = found.lines[0].line_id
+    at = T0 + timedelta(hours=3)
+    sold = bundling.sell_bundles(shop, line_id, Decimal(2), at=at, idempotency_key="till-9")
+    assert [(e.lot.sku, e.quantity, e.unit_price.amount if e.unit_price else None)
+            for e in sold.entries] == [("CAKE", Decimal(-2), Decimal("22.40")),
+                                      ("CHERRY", Decimal(-2), Decimal("68.00"))]  # fmt: skip
+    again = bundling.sell_bundles(shop, line_id, Decimal(2), at=at, idempotency_key="till-9")
+    assert again.replayed and again.operation_id == sold.operation_id
+    for bad, words in ((Decimal("1.5"), "whole number"), (Decimal(0), "whole number")):
+        with pytest.raises(InvalidValue, match=words):
+            bundling.sell_bundles(shop, line_id, bad)
+    inv.record_sale(shop, inv.RecordSale("SZ-01", (inv.SaleLine(Decimal(1), "CAKE"),), at))
+    table = feedback.action_outcomes(shop, T0 + timedelta(days=1))
+    row = table[table["action"] == "bundle"].iloc[0]
+    assert (row["segment"], row["offered"], row["sold"]) == ("with CHERRY", 12, 2)
+    assert row["revenue"] == pytest.approx(44.80)  # the plain sale is not the bundle's
+
+
+def test_only_an_approved_bundle_line_sells_as_a_bundle(shop: Database) -> None:
+    line_id = _channel_line(shop, "group-buy", "group_buy", "0.55")
+    with pytest.raises(InvalidValue, match="not a bundle"):
+        bundling.sell_bundles(shop, line_id, Decimal(1))
 
 
 def test_the_food_bank_needs_48_hours_at_approval(shop: Database) -> None:

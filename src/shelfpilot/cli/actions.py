@@ -10,7 +10,7 @@ from rich.table import Table
 
 from shelfpilot.clearance.blindbox import BoxSpec
 from shelfpilot.clearance.costbenefit import best_point
-from shelfpilot.cli.app import At, By, Db, app, who
+from shelfpilot.cli.app import At, By, Db, Key, app, who
 from shelfpilot.cli.support import (
     Model,
     clearance_options,
@@ -24,7 +24,7 @@ from shelfpilot.cli.support import (
 from shelfpilot.config import DEFAULT_DB_URL
 from shelfpilot.domain.catalog import allergen_tags
 from shelfpilot.domain.money import show
-from shelfpilot.services import blindboxes, clearance
+from shelfpilot.services import blindboxes, bundling, clearance
 from shelfpilot.services import channels as channel_service
 
 
@@ -92,6 +92,26 @@ def outcome(
         )  # fmt: skip
         verb = "already recorded" if result.replayed else "recorded"
         out.print(f"line {line} ({result.line.lot}): {verb} {sold} sold")
+
+
+@app.command("bundle-sold")
+def bundle_sold(
+    line: Annotated[int, typer.Argument(help="An approved bundle plan line.")],
+    bundles: Annotated[str, typer.Argument(help="Bundles the till sold.")],
+    at: At = None,
+    key: Key = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Record bundles sold at the till: the lot and its partner, each at its
+    part of the bundle price, told apart in `shelfpilot feedback`."""
+    with handled():
+        database = open_db(db)
+        result = bundling.sell_bundles(
+            database, line, decimal(bundles, "bundles"), at=when(at, database), idempotency_key=key
+        )
+        verb = "already recorded" if result.replayed else "recorded"
+        for entry in result.entries:
+            out.print(f"{verb}: {show(-entry.quantity)} × {entry.lot} at {entry.unit_price}")
 
 
 @app.command("blind-box")

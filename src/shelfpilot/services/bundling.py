@@ -25,10 +25,13 @@ from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind
 from shelfpilot.domain.lots import LotKey
-from shelfpilot.domain.money import estimate
-from shelfpilot.domain.plans import PlanAction, PlanLine, as_ratio
+from shelfpilot.domain.money import estimate, quantity, to_decimal
+from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine, as_ratio
 from shelfpilot.services.clearance import Proposal, ProposalReport
-from shelfpilot.storage import UnitOfWork
+from shelfpilot.services.commands import RecordSale, SaleLine
+from shelfpilot.services.inventory import record_sale
+from shelfpilot.services.operations import OperationResult
+from shelfpilot.storage import Database, UnitOfWork
 
 #: receipts looked back over to mine pairs
 LOOKBACK = timedelta(days=90)
@@ -36,6 +39,9 @@ LOOKBACK = timedelta(days=90)
 MIN_AT_RISK = 1.0
 #: a bundle expected to sell fewer than this is not worth a line in the plan
 MIN_BUNDLES = 0.5
+#: the reference of a bundle's till sales, followed by the line id
+BUNDLE_REFERENCE = "bundle plan line"
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -140,3 +146,44 @@ def with_bundles(proposals: Sequence[Proposal], choices: Sequence[BundleChoice])
         value = chosen.get((p.sku, p.lot_code))
         out.append(p if value is None else replace(p, left_with_plan=value.units_left))
     return out
+
+
+def sell_bundles(
+    db: Database,
+    line_id: int,
+    bundles: Decimal,
+    *,
+    at: datetime | None = None,
+    idempotency_key: str | None = None,
+) -> OperationResult:
+    """Bundles of an approved bundle line sold at the till: the anchor from the
+    line's lot and the partner first-expired-first-out, each at its part of
+    the bundle price (the anchor at its bundle ratio of list, the partner the
+    rest), under a reference naming the line, so feedback tells the bundle's
+    sales from the lot's other sales. A retry with the same key records once."""
+    count = quantity(bundles, "bundles sold")
+    if count <= 0 or count != count.to_integral_value():
+        raise InvalidValue("bundles sold must be a whole number above zero")
+    with db.transaction(readonly=True) as uow:
+        line, _, _ = uow.plans.line(line_id)
+        if line.action is not PlanAction.BUNDLE:
+            raise InvalidValue(f"plan line {line_id} is a {line.action.value}, not a bundle")
+        if line.status is not LineStatus.APPROVED:
+            raise InvalidValue(
+                f"plan line {line_id} is {line.status.value}; approve it before selling the bundle"
+            )
+        anchor = uow.catalog.product(line.lot.sku)
+    whole = to_decimal(line.detail["bundle_price"], "bundle price")
+    ratio = to_decimal(line.detail.get("anchor_ratio", str(line.proposed_ratio)), "anchor ratio")
+    anchor_price = min((anchor.list_price.amount * ratio).quantize(CENT), whole)
+    sale = RecordSale(
+        line.lot.location_code,
+        (
+            SaleLine(count, line.lot.sku, anchor_price, line.lot.lot_code),
+            SaleLine(count, line.detail["partner"], whole - anchor_price),
+        ),
+        at,
+        reference=f"{BUNDLE_REFERENCE} {line_id}",
+        idempotency_key=idempotency_key,
+    )
+    return record_sale(db, sale)

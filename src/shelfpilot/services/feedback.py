@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine
+from shelfpilot.services.bundling import BUNDLE_REFERENCE
 from shelfpilot.services.forecasting import NotEnoughHistory, local_today, model_for, predict_days
 from shelfpilot.services.presales import due_by_day
 from shelfpilot.storage import Database, UnitOfWork
@@ -94,8 +95,8 @@ def action_outcomes(db: Database, as_of: datetime, *, location: str | None = Non
     A markdown (or a rejected line, the control) counts the lot's store sales
     from its decision to the lot's next markdown decision; a channel line
     counts what was sent and what that channel sold (its sales carry the
-    line in their reference). Bundles sell at the till with everything else
-    and are not told apart here."""
+    line in their reference); a bundle line counts the lot's till sales made
+    as that bundle (``bundling.sell_bundles``), the partner being the segment."""
     at = require_aware(as_of, "as-of time")
     with db.transaction(readonly=True) as uow:
         lines = [
@@ -118,6 +119,10 @@ def action_outcomes(db: Database, as_of: datetime, *, location: str | None = Non
         elif line.action is PlanAction.CHANNEL and line.status is not LineStatus.REJECTED:
             own = [e for e in entries[line.lot] if e.occurred_at <= at]
             rows.append(_channel_row(line, own, prices[line.lot.sku]))
+        elif line.action is PlanAction.BUNDLE and line.status is not LineStatus.REJECTED:
+            own = [e for e in entries[line.lot] if e.occurred_at <= at]
+            closed = lots[line.lot].expires_at <= at
+            rows.append(_bundle_row(line, own, prices[line.lot.sku], closed))
     for lot, decided in markdowns.items():
         decided.sort(key=lambda x: x.decided_at or at)
         for k, line in enumerate(decided):
@@ -152,6 +157,27 @@ def action_outcomes(db: Database, as_of: datetime, *, location: str | None = Non
                 )
             )
     return pd.DataFrame(rows, columns=OUTCOME_COLUMNS)
+
+
+def _bundle_row(
+    line: PlanLine, own: list[LedgerEntry], list_price: float, expired: bool
+) -> dict[str, object]:
+    """What the till sold of the lot as this bundle (``bundling.sell_bundles``)."""
+    start = line.decided_at or datetime.max.replace(tzinfo=UTC)
+    tag = f"{BUNDLE_REFERENCE} {line.line_id}"
+    offered = float(sum(e.quantity for e in own if e.occurred_at < start))
+    after = [e for e in own if e.occurred_at >= start]
+    mine = [e for e in after if e.reference == tag]
+    sold, revenue = _sales(mine)
+    last = max((e.occurred_at for e in mine if e.kind is EntryKind.SALE), default=None)
+    left = float(sum(e.quantity for e in own))
+    return _row(
+        line, "bundle", f"with {line.detail.get('partner', '?')}", offered=offered, sold=sold,
+        revenue=revenue, list_value=offered * list_price,
+        donated=_removed(after, EntryKind.DONATION), wasted=_removed(after, EntryKind.DISPOSAL),
+        hours_to_clear=(last - start) / timedelta(hours=1) if left <= 0 and last else np.nan,
+        closed=left <= 0 or expired,
+    )  # fmt: skip
 
 
 def _channel_row(line: PlanLine, own: list[LedgerEntry], list_price: float) -> dict[str, object]:
