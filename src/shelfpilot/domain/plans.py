@@ -83,6 +83,17 @@ class PlanLine:
     def is_open(self) -> bool:
         return self.status is LineStatus.PROPOSED
 
+    def require_approved(self, action: PlanAction, before: str) -> None:
+        """Refuse what only an approved line of ``action`` allows (its outcome, its sales)."""
+        if self.action is not action:
+            raise InvalidValue(
+                f"plan line {self.line_id} is a {self.action.value} line, not a {action.value} line"
+            )
+        if self.status is not LineStatus.APPROVED:
+            raise InvalidValue(
+                f"plan line {self.line_id} is {self.status.value}; approve it before {before}"
+            )
+
     @property
     def cuts_price(self) -> bool:
         return self.proposed_ratio < self.current_ratio

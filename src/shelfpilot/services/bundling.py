@@ -26,7 +26,7 @@ from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind
 from shelfpilot.domain.lots import LotKey
 from shelfpilot.domain.money import estimate, quantity, to_decimal
-from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine, as_ratio
+from shelfpilot.domain.plans import PlanAction, PlanLine, as_ratio
 from shelfpilot.services.clearance import Proposal, ProposalReport
 from shelfpilot.services.commands import RecordSale, SaleLine
 from shelfpilot.services.inventory import record_sale
@@ -166,12 +166,7 @@ def sell_bundles(
         raise InvalidValue("bundles sold must be a whole number above zero")
     with db.transaction(readonly=True) as uow:
         line, _, _ = uow.plans.line(line_id)
-        if line.action is not PlanAction.BUNDLE:
-            raise InvalidValue(f"plan line {line_id} is a {line.action.value}, not a bundle")
-        if line.status is not LineStatus.APPROVED:
-            raise InvalidValue(
-                f"plan line {line_id} is {line.status.value}; approve it before selling the bundle"
-            )
+        line.require_approved(PlanAction.BUNDLE, "selling the bundle")
         anchor = uow.catalog.product(line.lot.sku)
     whole = to_decimal(line.detail["bundle_price"], "bundle price")
     ratio = to_decimal(line.detail.get("anchor_ratio", str(line.proposed_ratio)), "anchor ratio")

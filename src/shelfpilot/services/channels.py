@@ -33,7 +33,7 @@ from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.money import estimate, quantity, show, to_decimal
-from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine, as_ratio
+from shelfpilot.domain.plans import PlanAction, PlanLine, as_ratio
 from shelfpilot.services.adjustments import apply_removal, audit
 from shelfpilot.services.clearance import Proposal
 from shelfpilot.services.commands import RecordSale, RemoveStock, SaleLine
@@ -267,12 +267,7 @@ def record_outcome(
     sold = quantity(sold, "units sold")
     with db.transaction() as uow:
         line, _, _ = uow.plans.line(line_id)
-        if line.action is not PlanAction.CHANNEL:
-            raise InvalidValue(f"plan line {line_id} is a {line.action.value}, not a channel line")
-        if line.status is not LineStatus.APPROVED:
-            raise InvalidValue(
-                f"plan line {line_id} is {line.status.value}; approve it before its outcome"
-            )
+        line.require_approved(PlanAction.CHANNEL, "its outcome")
         if line.detail.get("kind") == ChannelKind.FOOD_BANK.value:
             raise InvalidValue(f"plan line {line_id} went to the food bank; nothing to record")
         sent_op = uow.stock.find_operation(_sent_key(line_id))
