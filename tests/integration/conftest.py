@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 import pytest
 
 from shelfpilot.services.demo import DemoSummary, build_demo
 from shelfpilot.storage import Database
-
-#: the demo bakery's history ends here: enough for a forecast, quick to build
-DEMO_UNTIL = date(2016, 12, 15)
+from tests.integration.demo_bakery import DEMO_UNTIL
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from shelfpilot.services.demo import DemoSummary
 from shelfpilot.services.imports import import_file
 from shelfpilot.services.sales_history import sales_history
 from shelfpilot.storage import Database
-from tests.integration.conftest import DEMO_UNTIL as UNTIL
+from tests.integration.demo_bakery import DEMO_UNTIL as UNTIL
 
 HEADER = ["date", "end", "location", "sku", "driver", "value", "note"]
 

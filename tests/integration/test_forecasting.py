@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import pickle
+import shutil
 from collections import defaultdict
 from dataclasses import replace
 from datetime import date, datetime, timedelta
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy.engine import make_url
 
 from shelfpilot.channels import bakery_channels
 from shelfpilot.clearance.blindbox import BoxSpec, violations
@@ -30,7 +32,7 @@ from shelfpilot.services import (
 from shelfpilot.services import channels as channel_service
 from shelfpilot.services.demo import ZONE, DemoSummary, build_demo, local
 from shelfpilot.storage import Database
-from tests.integration.conftest import DEMO_UNTIL as UNTIL
+from tests.integration.demo_bakery import DEMO_UNTIL as UNTIL
 
 
 def _ledger_sales(db: Database) -> dict[tuple[str, date], float]:
@@ -329,16 +331,28 @@ def test_blind_boxes_from_last_hours_stock_are_fair(
     assert all(item.hours_left is not None and item.hours_left <= 24 for item in found.items)
     assert violations(found.plan, found.items) == []
     assert found.plan.describe()
-    # the catalog says one of those products has nuts: a nut-free box leaves it out
-    nutty = found.items[0].sku
-    product = next(p for p in catalog.products(db) if p.sku == nutty)
-    catalog.save_products(db, [replace(product, allergens=frozenset({"Nuts", "milk"}))])
-    nut_free = replace(spec, exclude=frozenset({"nuts"}))
-    again = blindboxes.propose_blind_boxes(
-        db, as_of, "BB-EDI", nut_free, model_path=tmp_path / "m.pkl"
+    # on a copy of the bakery: the demo records no allergens, so a nut-free box
+    # takes nothing; once the catalog says which product has nuts, it takes the rest
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(str(make_url(db.url).database), copy)
+    own = Database(f"sqlite:///{copy}")
+    nut_free = replace(spec, exclude=frozenset({"坚果"}))
+    blind = blindboxes.propose_blind_boxes(
+        own, as_of, "BB-EDI", nut_free, model_path=tmp_path / "m.pkl"
     )
+    assert blind.plan.boxes == () and "allergens not recorded" in blind.notes[-1]
+    assert set(blind.plan.excluded) == {i.key for i in blind.items}
+    nutty = found.items[0].sku
+    catalog.save_products(own, [
+        replace(p, allergens=frozenset({"Nuts", "milk"} if p.sku == nutty else set()))
+        for p in catalog.products(own)
+    ])  # fmt: skip
+    again = blindboxes.propose_blind_boxes(
+        own, as_of, "BB-EDI", nut_free, model_path=tmp_path / "m.pkl"
+    )
+    own.close()
     left_out = {i.key for i in again.items if i.sku == nutty}
-    assert left_out and left_out <= set(again.plan.excluded)
+    assert left_out and left_out == set(again.plan.excluded)  # the others may go in now
     assert all(key not in left_out for box in again.plan.boxes for key, _ in box.contents)
     assert violations(again.plan, again.items) == []
 

@@ -194,13 +194,20 @@ def test_a_gtin_with_a_bad_check_digit(empty_db: Database, tmp_path: Path) -> No
 
 
 def test_allergens_come_with_the_catalogue(shop_db: Database, tmp_path: Path) -> None:
+    assert {p.allergens for p in catalog.products(shop_db)} == {None}  # not recorded
     allergens = ["过敏原", "Gluten", "", "坚果、乳制品"]
     rows = [[*row, value] for row, value in zip(PRODUCTS, allergens, strict=True)]
     first = import_file(shop_db, "products", write_csv(tmp_path / "p.csv", rows))
-    assert first.written == 2  # TOAST and CAKE gained allergens; PORK has none, as before
+    assert first.written == 2  # TOAST and CAKE gained allergens; PORK's are still unknown
     found = {p.sku: p.allergens for p in catalog.products(shop_db)}
-    assert found == {"TOAST": {"gluten"}, "PORK": frozenset(), "CAKE": {"坚果", "乳制品"}}
+    assert found == {"TOAST": {"gluten"}, "PORK": None, "CAKE": {"nuts", "milk"}}
     assert import_file(shop_db, "products", write_csv(tmp_path / "p.csv", rows)).written == 0
+    # a sheet without the column keeps what is known; 无 records "none"
+    assert import_file(shop_db, "products", write_csv(tmp_path / "p0.csv", PRODUCTS)).written == 0
+    rows[2][10] = "无"
+    assert import_file(shop_db, "products", write_csv(tmp_path / "p1.csv", rows)).written == 1
+    found["PORK"] = frozenset()
+    assert {p.sku: p.allergens for p in catalog.products(shop_db)} == found
     rows[1][10] = "gluten, " + "x" * 41
     errors = errors_of(shop_db, "products", write_csv(tmp_path / "bad.csv", rows))
     assert [(e.row, e.column) for e in errors] == [(2, "过敏原")]

@@ -200,7 +200,10 @@ def _obstacle(items: Sequence[BoxItem], spec: BoxSpec, n_excluded: int) -> str |
     """A reason no box can be made, from bounds that are quick to check."""
     low, high = spec.value_band
     if not items:
-        why = f" ({n_excluded} lot(s) left out by the allergen, life or mix rules)"
+        why = (
+            f" ({n_excluded} lot(s) left out by the allergen, life or mix rules;"
+            " when allergens are excluded, a product whose allergens are not recorded is too)"
+        )
         return "no at-risk stock may go into a box" + (why if n_excluded else "")
     dear = _one_box(items, spec.max_per_sku, dearest=True)
     if len(dear) < spec.min_items:

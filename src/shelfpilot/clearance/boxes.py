@@ -44,7 +44,8 @@ class BoxItem:
     category: str
     list_price: float
     units: int
-    allergens: frozenset[str] = frozenset()
+    #: None: not recorded, so the lot never goes into a box that excludes any
+    allergens: frozenset[str] | None = frozenset()
     #: expected cost of a unit left out of the boxes: unit cost + disposal
     #: times the chance it goes unsold (all of it for stock nobody buys)
     waste_cost: float = 0.0
@@ -64,7 +65,8 @@ class BoxItem:
             all(math.isfinite(v) and v >= 0 for v in money),
             f"lot {self.key}: the waste cost and shelf value cannot be negative",
         )
-        object.__setattr__(self, "allergens", allergen_tags(self.allergens))
+        if self.allergens is not None:
+            object.__setattr__(self, "allergens", allergen_tags(self.allergens))
 
     @property
     def gain(self) -> float:
@@ -138,7 +140,9 @@ class BoxSpec:
 
     def eligible(self, item: BoxItem) -> bool:
         """May a unit of this lot go into a box at all?"""
-        if item.allergens & self.exclude or self.mix.get(item.category, (0, 1))[1] == 0:
+        if self.exclude and (item.allergens is None or item.allergens & self.exclude):
+            return False
+        if self.mix.get(item.category, (0, 1))[1] == 0:
             return False
         life = item.hours_left
         return life is None or 0 < life <= (self.max_hours_left or math.inf)
@@ -224,7 +228,9 @@ def check_box(
             continue
         if n > item.units:
             out.append(f"lot {key}: {n} units packed but only {item.units} available")
-        if bad := item.allergens & spec.exclude:
+        if spec.exclude and item.allergens is None:
+            out.append(f"lot {key}: its allergens are not recorded")
+        elif bad := (item.allergens or frozenset()) & spec.exclude:
             out.append(f"lot {key} carries {', '.join(sorted(bad))}")
         elif not spec.eligible(item):
             out.append(f"lot {key} may not go into a box (life left or category mix)")

@@ -62,18 +62,25 @@ class OrderRule:
         return np.maximum(np.asarray(mean, dtype=np.float64) + z * np.asarray(sd), 0.0)
 
     def with_reserved(self, mean: float, sd: float, reserved: float) -> float:
-        """Stock to make for a day on which ``reserved`` units are pre-ordered:
-        those, plus the fractile of the walk-in demand left. A pre-order locks
-        part of the day's demand and adds none; what is left is as uncertain
-        as its share of the day (variance in proportion to the mean), so the
-        safety stock shrinks as more is reserved (the seed's pre-sale that
-        "controls the next day's production")."""
-        if min(mean, sd, reserved) < 0:
-            raise InvalidValue("demand, its spread and pre-orders cannot be negative")
-        if mean == 0:  # nothing expected beyond the spread: make the larger
-            return max(reserved, float(self.target(0.0, sd)))
-        walk_in = max(mean - reserved, 0.0)
-        return reserved + float(self.target(walk_in, sd * math.sqrt(walk_in / mean)))
+        """Stock to hold for a day on which ``reserved`` units are pre-ordered.
+
+        A pre-order locks part of the day's demand and adds none (the forecast
+        is of the whole day's demand), so what is known is that the day's
+        demand is at least ``reserved``: the stock is the critical fractile of
+        the forecast demand given that (a normal truncated below at the
+        reservations). Never fewer than the reservations, never less than
+        without them, and a day reserved far beyond its forecast holds little
+        more than the reservations."""
+        if not all(math.isfinite(v) and v >= 0 for v in (mean, sd, reserved)):
+            raise InvalidValue("demand, its spread and pre-orders must be numbers, 0 or more")
+        plain = float(self.target(mean, sd))
+        if reserved == 0:
+            return plain
+        if sd == 0:
+            return max(plain, reserved)
+        fractile = min(max(self.fractile, 0.0), 1.0)
+        level = float(stats.truncnorm.ppf(fractile, (reserved - mean) / sd, np.inf, mean, sd))
+        return max(level if math.isfinite(level) else reserved, reserved, plain)
 
     def order(self, mean: Array | float, sd: Array | float, on_hand: Array | float) -> Array:
         """What to order on top of the stock still sellable tomorrow."""

@@ -235,7 +235,7 @@ def feedback_(
             "demand / day",
             "order up to (morning)",
             "pre-ordered tomorrow",
-            "make tomorrow",
+            "stock for tomorrow",
         ):
             table.add_column(head)
         for r in advice.table.to_dict("records"):

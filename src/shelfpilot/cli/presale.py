@@ -11,6 +11,7 @@ from rich.table import Table
 from shelfpilot.cli.app import At, By, Db, Key, Location, app, who
 from shelfpilot.cli.support import day_option, decimal, handled, moment, open_db, out, when
 from shelfpilot.config import DEFAULT_DB_URL
+from shelfpilot.domain.money import show
 from shelfpilot.services import presales
 
 
@@ -44,7 +45,7 @@ def pre_order(
         verb = "already taken" if taken.replayed else "taken"
         out.print(
             f"pre-order {order.id} {verb}: {order.units.normalize():f} × {sku} at {location}, "
-            f"{taken.unit_price} a unit ({order.price_ratio:.0%} of list), collect {order.collect_on}"
+            f"{order.unit_price} a unit ({order.price_ratio:.0%} of list), collect {order.collect_on}"
         )
 
 
@@ -55,7 +56,7 @@ def pre_orders_(
     at: At = None,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
-    """Pre-orders to collect from today on, cancelled ones struck through."""
+    """Pre-orders to collect from today on, with their status."""
     with handled():
         database = open_db(db)
         today = moment(at, database, location).date()
@@ -63,19 +64,47 @@ def pre_orders_(
             database, today, today + timedelta(days=days - 1), location=location
         )
         table = Table(title=f"Pre-orders to collect {today} – {today + timedelta(days=days - 1)}")
-        for head in ("id", "collect", "location", "sku", "units", "price", "customer", "taken"):
+        heads = (
+            "id",
+            "collect",
+            "location",
+            "sku",
+            "units",
+            "price",
+            "status",
+            "customer",
+            "taken",
+        )
+        for head in heads:
             table.add_column(head)
         for o in found:
-            style = "strike dim" if not o.open else None
             table.add_row(
                 str(o.id), str(o.collect_on), o.location, o.sku, f"{o.units.normalize():f}",
-                f"{o.price_ratio:.0%} of list", o.customer, o.taken_at.isoformat(timespec="minutes"),
-                style=style,
+                f"{o.unit_price} ({o.price_ratio:.0%})", o.status, o.customer,
+                o.taken_at.isoformat(timespec="minutes"), style=None if o.open else "dim",
             )  # fmt: skip
         out.print(table)
         if not found:
             out.print(
                 "no pre-orders: take one with `shelfpilot pre-order STORE SKU UNITS --collect DAY`"
+            )
+
+
+@app.command("collect-pre-order")
+def collect_pre_order(
+    order: Annotated[int, typer.Argument(help="Pre-order id (`shelfpilot pre-orders`).")],
+    at: At = None,
+    by: By = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """The customer collects: posted as a sale at the pre-order price, oldest lots first."""
+    with handled():
+        database = open_db(db)
+        result = presales.collect_pre_order(database, order, actor=who(by), at=when(at, database))
+        verb = "already collected" if result.replayed else "collected"
+        for entry in result.entries:
+            out.print(
+                f"pre-order {order} {verb}: {show(-entry.quantity)} × {entry.lot} at {entry.unit_price}"
             )
 
 

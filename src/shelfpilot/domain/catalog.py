@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -21,13 +21,31 @@ _CODE = re.compile(r"^[^\s].{0,63}$")
 
 #: What may separate allergens in one cell: "nuts, milk", "坚果、乳制品", "nuts; gluten".
 _ALLERGEN_SPLIT = re.compile(r"[,，、;；/|]")
+#: The major food allergens under one name each, whichever way a shop writes
+#: them (English or Chinese); other names are kept as written.
+ALLERGEN_NAMES: dict[str, tuple[str, ...]] = {
+    "nuts": ("nut", "tree nuts", "tree nut", "坚果", "树坚果", "果仁"),
+    "peanuts": ("peanut", "花生"),
+    "milk": ("dairy", "lactose", "乳", "乳制品", "乳品", "牛奶", "奶"),
+    "eggs": ("egg", "鸡蛋", "蛋", "蛋类", "蛋制品"),
+    "gluten": ("wheat", "麸质", "小麦", "麦麸", "谷蛋白"),
+    "soy": ("soya", "soybean", "soybeans", "大豆", "黄豆", "大豆制品"),
+    "sesame": ("芝麻",),
+    "fish": ("鱼", "鱼类"),
+    "shellfish": ("crustaceans", "molluscs", "贝类", "甲壳类", "虾", "蟹"),
+}
+_CANONICAL = {alias: name for name, aliases in ALLERGEN_NAMES.items() for alias in aliases}
+#: written in a cell to say "no allergens" (a blank cell says nothing)
+NO_ALLERGENS = frozenset({"none", "no", "无", "没有", "-"})
 
 
 def allergen_tags(values: str | Iterable[str]) -> frozenset[str]:
     """Allergen names compared without case or surrounding spaces ("Nuts " is
-    "nuts"); a single string may hold several, separated by commas, 、 or ;."""
-    names = _ALLERGEN_SPLIT.split(values) if isinstance(values, str) else values
-    tags = frozenset(v.strip().casefold() for v in names if v.strip())
+    "nuts"), the major ones under one name ("坚果" is "nuts"); a string may hold
+    several, separated by commas, 、 or ;. "none" or "无" alone means none."""
+    texts = [values] if isinstance(values, str) else list(values)
+    names = [n.strip().casefold() for t in texts for n in _ALLERGEN_SPLIT.split(t)]
+    tags = frozenset(_CANONICAL.get(n, n) for n in names if n and n not in NO_ALLERGENS)
     if any(len(t) > 40 for t in tags) or len(",".join(tags)) > 200:
         raise InvalidValue("allergens are short names: 40 characters each, 200 in all")
     return tags
@@ -52,15 +70,17 @@ class Product:
     shelf_life: timedelta
     gtin: str | None = None
     price_floor_ratio: Decimal = DEFAULT_PRICE_FLOOR
-    #: what a blind box or a tea-break pack for someone avoiding it must leave out
-    allergens: frozenset[str] = field(default_factory=frozenset)
+    #: what a blind box for someone avoiding it must leave out; None = not
+    #: recorded (such a product never goes into a box that excludes any)
+    allergens: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sku", check_code(self.sku, "SKU"))
-        try:
-            object.__setattr__(self, "allergens", allergen_tags(self.allergens))
-        except InvalidValue as error:
-            raise InvalidValue(f"product {self.sku}: {error}") from None
+        if self.allergens is not None:
+            try:
+                object.__setattr__(self, "allergens", allergen_tags(self.allergens))
+            except InvalidValue as error:
+                raise InvalidValue(f"product {self.sku}: {error}") from None
         if not (self.name_en or self.name_zh):
             raise InvalidValue(f"product {self.sku} needs a name (English or Chinese)")
         if self.list_price.amount <= 0:

@@ -3,7 +3,7 @@ expected to sell slowly, customers reserve it at a lower price (7折) and
 collect it a few days later; the store then makes only what was reserved
 plus what walk-in customers are still expected to buy. A pre-order is a
 promise, not stock: nothing posts to the ledger until the customer collects
-it and the till records the sale at the pre-order price."""
+it, when the sale posts at the price fixed when the order was taken."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.lots import require_aware
-from shelfpilot.domain.money import quantity, ratio
+from shelfpilot.domain.money import Money, quantity, ratio
 
 #: A customer collects within this many days of ordering.
 MAX_DAYS_AHEAD = 30
@@ -25,12 +25,15 @@ class PreOrder:
     sku: str
     units: Decimal
     price_ratio: Decimal
+    #: what the customer pays a unit at collection, fixed when the order is taken
+    unit_price: Money
     #: the store-local day the customer collects
     collect_on: date
     taken_at: datetime
     customer: str = ""
     id: int | None = None
     cancelled_at: datetime | None = None
+    collected_at: datetime | None = None
 
     def __post_init__(self) -> None:
         units = quantity(self.units, "pre-ordered quantity")
@@ -60,4 +63,11 @@ class PreOrder:
 
     @property
     def open(self) -> bool:
-        return self.cancelled_at is None
+        """Still to be collected: neither cancelled nor collected."""
+        return self.cancelled_at is None and self.collected_at is None
+
+    @property
+    def status(self) -> str:
+        if self.cancelled_at is not None:
+            return "cancelled"
+        return "open" if self.collected_at is None else "collected"

@@ -55,7 +55,7 @@ def _product(r: RowReader) -> Product | None:
     gtin = r.optional("gtin", _gtin)
     floor = r.optional("price_floor_ratio", cells.share) or DEFAULT_PRICE_FLOOR
     currency = r.optional("currency", _currency) or DEFAULT_CURRENCY
-    allergens = r.optional("allergens", lambda v: allergen_tags(cells.text(v))) or frozenset()
+    allergens = r.optional("allergens", lambda v: allergen_tags(cells.text(v)))
     if (
         r.failed
         or sku is None

@@ -62,4 +62,11 @@ def propose_blind_boxes(
                 hours_left=left,
             )
         )
-    return BlindBoxProposal(compose(items, spec), items, names, report.notes)
+    notes = list(report.notes)
+    unknown = sorted({i.sku for i in items if i.allergens is None})
+    if spec.exclude and unknown:
+        notes.append(
+            f"left out, allergens not recorded: {', '.join(unknown)} (fill in the allergens "
+            "column of the products sheet; 无 or none for none)"
+        )
+    return BlindBoxProposal(compose(items, spec), items, names, notes)

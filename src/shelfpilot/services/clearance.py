@@ -68,7 +68,7 @@ class Proposal:
     held_by_cap: bool = False
     category: str = ""
     unit: str = "pcs"
-    allergens: frozenset[str] = frozenset()
+    allergens: frozenset[str] | None = None
     #: unit cost + disposal: what a wasted unit costs
     waste_cost: float = 0.0
     #: the whole plan's expected gain over holding today's price to the end

@@ -30,7 +30,7 @@ from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine
 from shelfpilot.services.bundling import BUNDLE_REFERENCE
 from shelfpilot.services.forecasting import NotEnoughHistory, local_today, model_for, predict_days
-from shelfpilot.services.presales import due_by_day
+from shelfpilot.services.presales import PRE_ORDER_REFERENCE, due_by_day
 from shelfpilot.storage import Database, UnitOfWork
 
 #: lots of a product needed before its own clearance recovery replaces the default
@@ -230,8 +230,12 @@ def _received_lots(
         lot = view.lot
         price = uow.catalog.product(lot.sku).list_price.amount
         cut = [
-            e for e in sales[lot.key] if e.unit_price is not None and e.unit_price.amount < price
-        ]
+            e
+            for e in sales[lot.key]
+            if e.unit_price is not None
+            and e.unit_price.amount < price
+            and not (e.reference or "").startswith(f"{PRE_ORDER_REFERENCE} ")
+        ]  # a pre-order's agreed price is a sale made ahead, not a clearance
         totals = view.totals
         sold = -float(sum(e.quantity for e in sales[lot.key]))
         sold_cut = -float(sum(e.quantity for e in cut))
@@ -268,9 +272,8 @@ def production_advice(
     """For products whose lots needed clearance at least ``threshold`` of the
     time in the last ``lookback_days``, and for products with pre-orders due
     in the coming week: a daily quantity that accounts for shrink, beside
-    what was received per day, and tomorrow's quantity: the units reserved for
-    collection tomorrow plus the shrink-aware quantity for the walk-in demand
-    left (``OrderRule.with_reserved``)."""
+    what was received per day, and the stock to hold tomorrow morning given
+    the units reserved for collection tomorrow (``OrderRule.with_reserved``)."""
     at = require_aware(as_of, "as-of time")
     if not 1 <= lookback_days <= 366:
         raise InvalidValue("look back between 1 and 366 days")
@@ -292,14 +295,19 @@ def production_advice(
             ["no product needed clearance often enough to change its quantity, "
              "and no pre-orders are due"],
         )  # fmt: skip
+    demand: dict[str, pd.DataFrame] = {}
     try:
         ready = model_for(db, first - timedelta(days=1), model_path, False)
     except NotEnoughHistory as error:
-        return ProductionAdvice(flagged, [f"no quantities: {error}"])
-    forecast = predict_days(ready, first + timedelta(days=1), ADVICE_DAYS)
-    demand = {str(uid): rows.sort_values("ds") for uid, rows in forecast.groupby("unique_id")}
+        if not due:
+            return ProductionAdvice(flagged, [f"no quantities: {error}"])
+        notes = [f"no forecast: {error}"]
+    else:
+        forecast = predict_days(ready, first + timedelta(days=1), ADVICE_DAYS)
+        demand = {str(uid): rows.sort_values("ds") for uid, rows in forecast.groupby("unique_id")}
+        notes = list(ready.notes)
     received = lots.groupby(["location", "sku"])["received"].sum().to_dict() if len(lots) else {}
-    rows, notes = [], list(ready.notes)
+    rows = []
     for loc, sku in keys:
         product = products[sku]
         days = demand.get(f"{loc}/{sku}")

@@ -10,23 +10,31 @@ customers are still expected to buy.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from shelfpilot.domain.catalog import LocationKind
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.ledger import LedgerEntry
-from shelfpilot.domain.money import Money
+from shelfpilot.domain.money import Money, ratio
 from shelfpilot.domain.preorders import PreOrder
+from shelfpilot.domain.pricing import check_price
 from shelfpilot.services.adjustments import audit
-from shelfpilot.services.operations import occurred, run
+from shelfpilot.services.commands import RecordSale, SaleLine
+from shelfpilot.services.inventory import apply_sale
+from shelfpilot.services.operations import OperationResult, occurred, run
 from shelfpilot.storage import Database, UnitOfWork
 
+#: the reference of a pre-order's sale, followed by its id
+PRE_ORDER_REFERENCE = "pre-order"
+
 __all__ = [
+    "PRE_ORDER_REFERENCE",
     "PreOrderTaken",
     "TakePreOrder",
     "cancel_pre_order",
+    "collect_pre_order",
     "due_by_day",
     "pre_orders",
     "take_pre_order",
@@ -49,8 +57,6 @@ class TakePreOrder:
 @dataclass(frozen=True)
 class PreOrderTaken:
     order: PreOrder
-    #: what the customer pays a unit at collection
-    unit_price: Money
     replayed: bool = False
 
 
@@ -62,30 +68,55 @@ def take_pre_order(db: Database, cmd: TakePreOrder) -> PreOrderTaken:
                 f"{cmd.location} is a {location.kind.value}: customers collect pre-orders at a store"
             )
         product = uow.catalog.product(cmd.sku)
+        share = ratio(cmd.price_ratio, "pre-order price ratio")
+        price = Money(product.list_price.rounded() * share, product.currency)
+        price = check_price(product, Money(price.rounded(), product.currency))
         taken = occurred(cmd.at)
         order = PreOrder(
-            cmd.location, cmd.sku, cmd.units, cmd.price_ratio, cmd.collect_on, taken, cmd.customer
+            cmd.location, cmd.sku, cmd.units, share, price, cmd.collect_on, taken, cmd.customer
         )
         order.check_day(taken.astimezone(location.zone).date())
-        if order.price_ratio < product.price_floor_ratio:
-            raise InvalidValue(
-                f"{order.price_ratio:.0%} of list is below {cmd.sku}'s floor "
-                f"({product.price_floor_ratio:.0%}): a pre-sale keeps the brand's guardrails"
-            )
         saved = uow.preorders.add(order, operation_id)
         audit(
             uow, cmd.actor, "presale.take", f"pre-order {saved.id}", {},
             {"location": cmd.location, "sku": cmd.sku, "units": str(order.units),
-             "price_ratio": str(order.price_ratio), "collect_on": order.collect_on.isoformat()},
+             "unit_price": str(price), "collect_on": order.collect_on.isoformat()},
         )  # fmt: skip
         return []
 
     result = run(db, "pre_order", cmd, apply)
     with db.transaction(readonly=True) as uow:
         order = uow.preorders.by_operation(result.operation_id)
-        product = uow.catalog.product(order.sku)
-    price = Money(product.list_price.rounded() * order.price_ratio, product.currency)
-    return PreOrderTaken(order, Money(price.rounded(), price.currency), result.replayed)
+    return PreOrderTaken(order, result.replayed)
+
+
+def collect_pre_order(
+    db: Database, order_id: int, *, actor: str, at: datetime | None = None
+) -> OperationResult:
+    """The customer collects: the units leave the store's lots first-expired-
+    first-out as a sale at the pre-order's price, under the reference
+    "pre-order N" (so feedback does not read it as clearance). Collecting
+    again returns the first sale."""
+    when = occurred(at)
+    with db.transaction() as uow:
+        order = uow.preorders.get(order_id, for_update=True)
+        if order.cancelled_at is not None:
+            raise InvalidValue(f"pre-order {order_id} was cancelled; take a new one")
+        sale = RecordSale(
+            order.location,
+            (SaleLine(order.units, order.sku, order.unit_price.amount),),
+            when,
+            reference=f"{PRE_ORDER_REFERENCE} {order_id}",
+            idempotency_key=f"{PRE_ORDER_REFERENCE} {order_id} collected",
+        )
+        if order.collected_at is not None:  # the first collection's sale, as it was
+            sale = replace(sale, at=order.collected_at)
+        result = apply_sale(uow, sale)
+        if order.collected_at is None:
+            uow.preorders.close(order_id, when, collected=True)
+            audit(uow, actor, "presale.collect", f"pre-order {order_id}",
+                  {"status": "open"}, {"status": "collected"})  # fmt: skip
+        return result
 
 
 def cancel_pre_order(
@@ -95,10 +126,16 @@ def cancel_pre_order(
     when = occurred(at)
     with db.transaction() as uow:
         order = uow.preorders.get(order_id, for_update=True)
-        if order.open:
-            uow.preorders.cancel(order_id, when)
+        if order.collected_at is not None:
+            raise InvalidValue(
+                f"pre-order {order_id} was collected; record a customer return instead"
+            )
+        if order.cancelled_at is None:
+            if when < order.taken_at:
+                raise InvalidValue(f"pre-order {order_id} was taken after {when.isoformat()}")
+            uow.preorders.close(order_id, when, collected=False)
             audit(uow, actor, "presale.cancel", f"pre-order {order_id}",
-                  {"units": str(order.units)}, {"units": "0"})  # fmt: skip
+                  {"status": "open"}, {"status": "cancelled"})  # fmt: skip
         return uow.preorders.get(order_id)
 
 

@@ -28,7 +28,7 @@ def _product(row: ProductRow) -> Product:
         shelf_life=timedelta(minutes=row.shelf_life_minutes),
         gtin=row.gtin,
         price_floor_ratio=row.price_floor_ratio,
-        allergens=allergen_tags(row.allergens),
+        allergens=None if row.allergens is None else allergen_tags(row.allergens),
     )
 
 
@@ -98,7 +98,8 @@ class CatalogRepository:
         row.shelf_life_minutes = int(product.shelf_life.total_seconds() // 60)
         row.gtin = product.gtin
         row.price_floor_ratio = product.price_floor_ratio
-        row.allergens = ",".join(sorted(product.allergens))
+        if product.allergens is not None:  # a sheet without them keeps what is known
+            row.allergens = ",".join(sorted(product.allergens))
 
     # locations --------------------------------------------------------------
     def location_row(self, code: str) -> LocationRow:

@@ -66,8 +66,8 @@ class ProductRow(Base):
     shelf_life_minutes: Mapped[int] = mapped_column(Integer)
     gtin: Mapped[str | None] = mapped_column(String(14), unique=True)
     price_floor_ratio: Mapped[Decimal] = mapped_column(Amount)
-    #: sorted, comma-separated; "" for none
-    allergens: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    #: sorted, comma-separated; "" for none, NULL when not recorded
+    allergens: Mapped[str | None] = mapped_column(String(200))
 
 
 class LotRow(Base):
@@ -252,7 +252,10 @@ class PreOrderRow(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
     units: Mapped[Decimal] = mapped_column(Quantity)
     price_ratio: Mapped[Decimal] = mapped_column(Amount)
+    unit_price: Mapped[Decimal] = mapped_column(Amount)
+    currency: Mapped[str] = mapped_column(String(3))
     collect_on: Mapped[date] = mapped_column(Date)
     taken_at: Mapped[datetime] = mapped_column(UTCDateTime)
     customer: Mapped[str] = mapped_column(String(200))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

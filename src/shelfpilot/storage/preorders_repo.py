@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from shelfpilot.domain.errors import NotFound
+from shelfpilot.domain.money import Money
 from shelfpilot.domain.preorders import PreOrder
 from shelfpilot.storage.catalog_repo import CatalogRepository
 from shelfpilot.storage.models import LocationRow, PreOrderRow, ProductRow
@@ -25,6 +26,8 @@ class PreOrderRepository:
             product_id=self.catalog.product_row(order.sku).id,
             units=order.units,
             price_ratio=order.price_ratio,
+            unit_price=order.unit_price.amount,
+            currency=order.unit_price.currency,
             collect_on=order.collect_on,
             taken_at=order.taken_at,
             customer=order.customer,
@@ -48,10 +51,14 @@ class PreOrderRepository:
             raise NotFound(f"no pre-order {order_id}: list them with `shelfpilot pre-orders`")
         return self._order(row)
 
-    def cancel(self, order_id: int, at: datetime) -> None:
+    def close(self, order_id: int, at: datetime, *, collected: bool) -> None:
+        """Mark an open pre-order collected or cancelled (a closed one stays as it is)."""
         row = self.session.get(PreOrderRow, order_id)
-        if row is not None and row.cancelled_at is None:
-            row.cancelled_at = at
+        if row is not None and row.cancelled_at is None and row.collected_at is None:
+            if collected:
+                row.collected_at = at
+            else:
+                row.cancelled_at = at
 
     def between(
         self, first: date, last: date, *, location: str | None = None, open_only: bool = True
@@ -65,7 +72,9 @@ class PreOrderRepository:
         if location is not None:
             query = query.where(PreOrderRow.location_id == self.catalog.location_row(location).id)
         if open_only:
-            query = query.where(PreOrderRow.cancelled_at.is_(None))
+            query = query.where(
+                PreOrderRow.cancelled_at.is_(None), PreOrderRow.collected_at.is_(None)
+            )
         return [self._order(row) for row in self.session.scalars(query)]
 
     def _order(self, row: PreOrderRow) -> PreOrder:
@@ -77,9 +86,11 @@ class PreOrderRepository:
             sku=product.sku,
             units=row.units,
             price_ratio=row.price_ratio,
+            unit_price=Money(row.unit_price, row.currency),
             collect_on=row.collect_on,
             taken_at=row.taken_at,
             customer=row.customer,
             id=row.id,
             cancelled_at=row.cancelled_at,
+            collected_at=row.collected_at,
         )

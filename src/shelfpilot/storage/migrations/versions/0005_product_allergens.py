@@ -18,9 +18,8 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("allergens", sa.String(length=200), server_default="", nullable=False)
-        )
+        # NULL: not recorded, so no product is taken to be free of anything
+        batch_op.add_column(sa.Column("allergens", sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:

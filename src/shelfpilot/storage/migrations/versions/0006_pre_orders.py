@@ -25,10 +25,13 @@ def upgrade() -> None:
         sa.Column("product_id", sa.Integer(), nullable=False),
         sa.Column("units", sa.BigInteger(), nullable=False),
         sa.Column("price_ratio", sa.BigInteger(), nullable=False),
+        sa.Column("unit_price", sa.BigInteger(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("collect_on", sa.Date(), nullable=False),
         sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("customer", sa.String(length=200), nullable=False),
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("collected_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["location_id"], ["locations.id"], name=op.f("fk_pre_orders_location_id_locations")
         ),
