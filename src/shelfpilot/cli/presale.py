@@ -14,6 +14,8 @@ from shelfpilot.config import DEFAULT_DB_URL
 from shelfpilot.domain.money import show
 from shelfpilot.services import presales
 
+OrderId = Annotated[int, typer.Argument(help="Pre-order id (`shelfpilot pre-orders`).")]
+
 
 @app.command("pre-order")
 def pre_order(
@@ -92,7 +94,7 @@ def pre_orders_(
 
 @app.command("collect-pre-order")
 def collect_pre_order(
-    order: Annotated[int, typer.Argument(help="Pre-order id (`shelfpilot pre-orders`).")],
+    order: OrderId,
     at: At = None,
     by: By = None,
     db: Db = DEFAULT_DB_URL,
@@ -110,7 +112,7 @@ def collect_pre_order(
 
 @app.command("cancel-pre-order")
 def cancel_pre_order(
-    order: Annotated[int, typer.Argument(help="Pre-order id (`shelfpilot pre-orders`).")],
+    order: OrderId,
     at: At = None,
     by: By = None,
     db: Db = DEFAULT_DB_URL,
