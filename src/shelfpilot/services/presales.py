@@ -1,10 +1,10 @@
-"""Pre-sale clearance (预售式清仓): take, cancel and list pre-orders.
+"""Pre-sale clearance (预售式清仓): take, collect, cancel and list pre-orders.
 
 A pre-order is taken once per idempotency key (a retried request returns
-the first one), at a price no lower than the product's floor, for a store
-and a collection day up to 30 days ahead. What is due feeds production:
-``feedback.production_advice`` makes what was reserved plus what walk-in
-customers are still expected to buy.
+the first one), at a unit price fixed then and no lower than the product's
+floor, for a store and a collection day up to 30 days ahead. What is due
+feeds production: ``feedback.production_advice`` holds stock for tomorrow's
+demand known to be at least what was reserved.
 """
 
 from __future__ import annotations
@@ -102,6 +102,8 @@ def collect_pre_order(
         order = uow.preorders.get(order_id, for_update=True)
         if order.cancelled_at is not None:
             raise InvalidValue(f"pre-order {order_id} was cancelled; take a new one")
+        if order.collected_at is None and when < order.taken_at:
+            raise InvalidValue(f"pre-order {order_id} was taken after {when.isoformat()}")
         sale = RecordSale(
             order.location,
             (SaleLine(order.units, order.sku, order.unit_price.amount),),
