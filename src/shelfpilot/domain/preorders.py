@@ -1,7 +1,8 @@
 """Pre-orders: the seed's pre-sale clearance (预售式清仓). When a product is
 expected to sell slowly, customers reserve it at a lower price (7折) and
-collect it a few days later; the store then makes only what was reserved
-plus what walk-in customers are still expected to buy. A pre-order is a
+collect it a few days later, and the store makes what the reservations and
+its walk-in customers need (``clearance.ordering.OrderRule.with_reserved``).
+A pre-order is a
 promise, not stock: nothing posts to the ledger until the customer collects
 it, when the sale posts at the price fixed when the order was taken."""
 
