@@ -2,9 +2,9 @@
 expected to sell slowly, customers reserve it at a lower price (7折) and
 collect it a few days later, and the store makes what the reservations and
 its walk-in customers need (``clearance.ordering.OrderRule.with_reserved``).
-A pre-order is a
-promise, not stock: nothing posts to the ledger until the customer collects
-it, when the sale posts at the price fixed when the order was taken."""
+A pre-order is a promise, not stock: nothing posts to the ledger until the
+customer collects it, when the sale posts at the price fixed when the order
+was taken."""
 
 from __future__ import annotations
 
