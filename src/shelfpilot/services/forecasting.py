@@ -46,6 +46,9 @@ SHOP_MODEL: dict[str, int | float] = {
     "num_leaves": 31,
     "min_data_in_leaf": 20,
     "learning_rate": 0.05,
+    # 60 % (the default) was chosen on 40k FreshRetailNet series; one shop's few
+    # dozen series keep the 80 % they were tested with
+    "feature_fraction": 0.8,
 }
 _FAR = datetime(2999, 1, 1, tzinfo=UTC)
 UNITS = Decimal("0.1")
@@ -94,6 +97,7 @@ def _fit(frame: pd.DataFrame, *, seed: int = 0) -> GlobalDemandModel:
         num_leaves=int(SHOP_MODEL["num_leaves"]),
         min_data_in_leaf=int(SHOP_MODEL["min_data_in_leaf"]),
         learning_rate=float(SHOP_MODEL["learning_rate"]),
+        feature_fraction=float(SHOP_MODEL["feature_fraction"]),
         threads=int(SHOP_MODEL["threads"]),
     )
     return model.fit(frame.drop(columns=["location", "sku"]))
