@@ -7,9 +7,14 @@ Price response is fitted on the same rows (``pricing.response``); the replay
 is latent hourly demand at list price (``simulation.replay``). Then, cell by
 cell (shelf life 1, 2, 3 days x stocking 1.2, 1.6, 2.0 days of cover) and in
 the seed's case (demand drops 40 % while 5-day lots are on the shelf), every
-policy runs on the same series, and the clairvoyant LP bound
-(``simulation.clairvoyant``) is solved on the common orders (and again on
-the ordering policy's own orders, the bound that policy is compared with).
+policy runs on the same series. Then the clairvoyant bounds
+(``simulation.clairvoyant``, LPs) are solved on the common orders and again
+on the ordering policy's own orders (the bound that policy is compared with):
+"clairvoyant" may use every price any policy uses and knows no guardrails;
+"clairvoyant_guardrails" keeps the ladder down to the floor and the 20 %
+clearance cap per store (relaxed to shares of a period), so our policies'
+share of it says how much of what the guardrails leave they earn, and the gap
+between the two bounds is what the guardrails cost.
 
 Money is in list-price units: list 1.0, unit cost 0.5, disposal 0.05, donation
 value 0.1 a unit, brand dilution 10 % of the discount given (assumptions; the
@@ -54,6 +59,7 @@ from rich.console import Console
 from rich.table import Table
 
 from shelfpilot import config
+from shelfpilot.domain.guardrails import PriceLadder
 from shelfpilot.forecast.frames import FRESHRETAIL, FRESHRETAIL_SAMPLE, RENAMES
 from shelfpilot.pricing.response import fit_price_response
 from shelfpilot.simulation.clairvoyant import clairvoyant
@@ -78,6 +84,8 @@ POLICIES = {
 }
 OURS = ("ours", "ours_channels", "ours_ordering")
 RULES = ("sticker", "seed_rules")
+#: every price a compared policy uses (the seed's 0.69 and 0.4 included)
+RULE_RATIOS = (1.0, 0.95, 0.9, 0.8, 0.7, 0.69, 0.6, 0.5, 0.4)
 CITATION = (
     "FreshRetailNet-50K, Dingdong-Inc, CC-BY-4.0 (arXiv:2505.16319), "
     "https://huggingface.co/datasets/Dingdong-Inc/FreshRetailNet-50K"
@@ -184,31 +192,8 @@ def main() -> int:
             results[cell][policy] = row
             orders[(cell, policy)] = ords
             console.print(f"  {cell} / {policy}: {row['seconds']:.0f} s")
-    rule_ratios = sorted({1.0, 0.95, 0.9, 0.8, 0.7, 0.69, 0.6, 0.5, 0.4}, reverse=True)
     for cell, setting in grid.items():
-        start = time.perf_counter()
-        demand = _REPLAY.hourly.copy()
-        if setting.demand_drop != 1.0:
-            demand[:, setting.first_day + setting.drop_day :] *= setting.demand_drop
-        # the common orders, and those of the ordering policy (a bound needs the same orders)
-        bounds = {
-            name: clairvoyant(
-                demand, _REPLAY.elasticity, orders[(cell, source)], setting, rule_ratios
-            )
-            for name, source in (("clairvoyant", "none"), ("clairvoyant_ordering", "ours_ordering"))
-        }
-        for name, bound in bounds.items():
-            ordered = results[cell]["none" if name == "clairvoyant" else "ours_ordering"]["ordered"]
-            results[cell][name] = {
-                "profit": float(bound.profit.sum()),
-                "sold_share": float(bound.sold.sum()) / ordered,
-                "waste_share": float(bound.wasted.sum()) / ordered,
-                "donated_share": float(bound.donated.sum()) / ordered,
-                "seconds": (time.perf_counter() - start) / 2,
-            }
-        for policy, row in results[cell].items():
-            ref = "clairvoyant_ordering" if policy.endswith("ordering") else "clairvoyant"
-            row["share_of_clairvoyant"] = row["profit"] / results[cell][ref]["profit"]
+        bound_rows(results[cell], setting, orders, cell)
     payload = {
         "benchmark": "clearance_sim",
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
@@ -243,6 +228,49 @@ def main() -> int:
     return 0
 
 
+def bound_rows(
+    rows: dict[str, dict[str, Any]],
+    setting: Setting,
+    orders: dict[tuple[str, str], Any],
+    cell: str,
+) -> None:
+    """The clairvoyant bounds of a cell, on the common orders and on the
+    ordering policy's own (a bound needs the same orders): with every price any
+    policy uses, and within the brand's guardrails (the ladder down to the
+    floor, the clearance cap per store); then each policy's share of them."""
+    assert _REPLAY is not None
+    demand = _REPLAY.hourly.copy()
+    if setting.demand_drop != 1.0:
+        demand[:, setting.first_day + setting.drop_day :] *= setting.demand_drop
+    g = setting.guardrails
+    ladder = [r for r in PriceLadder().ratios if r >= g.floor - 1e-9]
+    for source, name in (("none", "clairvoyant"), ("ours_ordering", "clairvoyant_ordering")):
+        for suffix, ratios, cap in (
+            ("", RULE_RATIOS, None),
+            ("_guardrails", ladder, g.exposure_cap),
+        ):
+            start = time.perf_counter()
+            bound = clairvoyant(
+                demand, _REPLAY.elasticity, orders[(cell, source)], setting, ratios,
+                stores=_REPLAY.stores, exposure_cap=cap,
+            )  # fmt: skip
+            ordered = rows[source]["ordered"]
+            rows[name + suffix] = {
+                "profit": float(bound.profit.sum()),
+                "sold_share": float(bound.sold.sum()) / ordered,
+                "waste_share": float(bound.wasted.sum()) / ordered,
+                "donated_share": float(bound.donated.sum()) / ordered,
+                "seconds": time.perf_counter() - start,
+            }
+    for policy, row in rows.items():
+        if policy.startswith("clairvoyant"):
+            continue
+        ref = "clairvoyant_ordering" if policy.endswith("ordering") else "clairvoyant"
+        row["share_of_clairvoyant"] = row["profit"] / rows[ref]["profit"]
+        if policy in OURS:
+            row["share_within_guardrails"] = row["profit"] / rows[ref + "_guardrails"]["profit"]
+
+
 def targets(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, bool | float]]]:
     """The issue's targets for each of our policies, cell by cell."""
     out: dict[str, dict[str, dict[str, bool | float]]] = {}
@@ -259,6 +287,7 @@ def targets(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str,
                 "waste_cut_vs_sticker": cut,
                 "beats_every_rule": all(ours["profit"] > rows[r]["profit"] for r in RULES),
                 "share_of_clairvoyant": ours["share_of_clairvoyant"],
+                "share_within_guardrails": ours["share_within_guardrails"],
             }
     return out
 
@@ -269,6 +298,7 @@ COLUMNS = [
     ("donated %", "donated_share"),
     ("profit", "profit"),
     ("% of clairvoyant", "share_of_clairvoyant"),
+    ("% of clairvoyant in guardrails", "share_within_guardrails"),
     ("avg price ratio", "avg_price_ratio"),
     ("discount depth %", "discount_depth"),
     ("on clearance % (mean)", "clearance_exposure"),
@@ -329,13 +359,20 @@ def render(payload: dict[str, Any]) -> str:
         parts += [f"## {cell}", "", "| " + " | ".join(head) + " |"]
         parts += ["|" + "---|" * len(head)]
         parts += ["| " + " | ".join(r) + " |" for r in table_rows(rows)]
-        parts += [""]
+        free, kept = rows["clairvoyant"]["profit"], rows["clairvoyant_guardrails"]["profit"]
+        parts += [
+            "",
+            f"The guardrails (floor, clearance cap) cost {100 * (1 - kept / free):.1f} % of the "
+            "clairvoyant profit on the common orders.",
+            "",
+        ]
         for name, t in payload["targets"][cell].items():
             parts += [
                 f"Targets, {name}: no harm {'yes' if t['no_harm'] else 'NO'}; waste cut vs "
                 f"sticker {100 * t['waste_cut_vs_sticker']:.1f} %; beats every rule "
                 f"{'yes' if t['beats_every_rule'] else 'NO'}; share of clairvoyant "
-                f"{100 * t['share_of_clairvoyant']:.1f} %",
+                f"{100 * t['share_of_clairvoyant']:.1f} % (within the guardrails "
+                f"{100 * t['share_within_guardrails']:.1f} %)",
                 "",
             ]
     return "\n".join(parts)
