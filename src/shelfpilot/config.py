@@ -10,13 +10,18 @@
   clearance plan weighs them.
 - ``SHELFPILOT_HOLIDAYS``: whose public holidays the demand forecast knows,
   an ISO country code (CN by default, GB, US ...) or ``none``.
+- ``SHELFPILOT_SECRET_KEY``: the key that signs API login tokens (at least 32
+  characters). Without it ``shelfpilot serve`` makes a random one, so logins
+  end when the server restarts. Never logged.
+- ``SHELFPILOT_ACCESS_MINUTES`` / ``SHELFPILOT_REFRESH_DAYS``: how long an
+  access token (15 minutes) and a refresh token (7 days) stay valid.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shelfpilot.domain.errors import InvalidValue
@@ -32,6 +37,9 @@ class Settings(BaseSettings):
     disposal_cost: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     donation_value: float = Field(default=0.0, ge=0, allow_inf_nan=False)
     holidays: str = "CN"
+    secret_key: SecretStr | None = Field(default=None, min_length=32)
+    access_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_days: int = Field(default=7, ge=1, le=90)
 
 
 def settings() -> Settings:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from shelfpilot.services.demo import DemoSummary, build_demo
 from shelfpilot.storage import Database
+from tests.integration.api_setup import serve_shop
 from tests.integration.demo_bakery import DEMO_UNTIL
 
 
@@ -18,3 +20,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, D
     summary = build_demo(db, until=DEMO_UNTIL)
     yield db, summary
     db.close()
+
+
+@pytest.fixture
+def api(shop: Database) -> Iterator[tuple[httpx.Client, Database]]:
+    """The API over real HTTP on the shop (SQLite and PostgreSQL), one user per role."""
+    yield from serve_shop(shop)

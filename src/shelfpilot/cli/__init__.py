@@ -331,13 +331,14 @@ def price(
 
 
 # register `demo` and the read-only views on the app
+from shelfpilot.cli import access as _access  # noqa: E402
 from shelfpilot.cli import actions as _actions  # noqa: E402
 from shelfpilot.cli import demo as _demo  # noqa: E402
 from shelfpilot.cli import plans as _plans  # noqa: E402
 from shelfpilot.cli import presale as _presale  # noqa: E402
 from shelfpilot.cli import views as _views  # noqa: E402
 
-__all__ = ["_actions", "_demo", "_plans", "_presale", "_views", "app"]
+__all__ = ["_access", "_actions", "_demo", "_plans", "_presale", "_views", "app"]
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -10,6 +10,8 @@ quantity involved and says what to do, because adapters show it verbatim.
      └── NotSellable           the sale cannot be made
           ├── OutOfStock       not enough sellable stock
           └── LotNotSellable   the named lot is expired or pulled off sale
+     ├── Unauthenticated       no valid login or key
+     └── Forbidden             a known user acting outside their role or scope
 """
 
 
@@ -39,3 +41,11 @@ class OutOfStock(NotSellable):
 
 class LotNotSellable(NotSellable):
     pass
+
+
+class Unauthenticated(DomainError):
+    """No valid login or key came with the request."""
+
+
+class Forbidden(DomainError):
+    """The user is known but may not do this, or not at this location."""

@@ -4,10 +4,12 @@ The only package that knows SQL."""
 from shelfpilot.storage.database import Database
 from shelfpilot.storage.drivers_repo import DriverRecord
 from shelfpilot.storage.errors import DuplicateOperation, StorageUnavailable, TransientConflict
+from shelfpilot.storage.identity_repo import ApiKeyRecord, UserRecord
 from shelfpilot.storage.stock_reports import LedgerRecord, LotView
 from shelfpilot.storage.unit_of_work import UnitOfWork
 
 __all__ = [
+    "ApiKeyRecord",
     "Database",
     "DriverRecord",
     "DuplicateOperation",
@@ -16,4 +18,5 @@ __all__ = [
     "StorageUnavailable",
     "TransientConflict",
     "UnitOfWork",
+    "UserRecord",
 ]

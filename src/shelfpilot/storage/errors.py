@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from shelfpilot.domain.errors import Conflict, DomainError
+from shelfpilot.domain.errors import Conflict, DomainError, InvalidValue
 
 
 class DuplicateOperation(Conflict):
@@ -40,6 +40,8 @@ def translate_dbapi(error: DBAPIError) -> DomainError:
         return translate(error)
     state = getattr(error.orig, "sqlstate", None)
     text = str(error.orig).splitlines()[0] if error.orig is not None else str(error)
+    if "NUL (0x00)" in text:  # PostgreSQL text cannot hold it; SQLite can
+        return InvalidValue("text may not contain the NUL character (0x00)")
     if state in _RETRYABLE or "database is locked" in text:
         return TransientConflict(
             "another till or user changed the same stock at that moment; try again"

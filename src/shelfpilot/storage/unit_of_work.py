@@ -15,6 +15,7 @@ from shelfpilot.storage.catalog_repo import CatalogRepository
 from shelfpilot.storage.channels_repo import ChannelRepository
 from shelfpilot.storage.drivers_repo import DriverRepository
 from shelfpilot.storage.errors import translate, translate_dbapi
+from shelfpilot.storage.identity_repo import IdentityRepository
 from shelfpilot.storage.plans_repo import PlanRepository
 from shelfpilot.storage.preorders_repo import PreOrderRepository
 from shelfpilot.storage.stock_repo import StockRepository
@@ -28,6 +29,7 @@ class UnitOfWork:
     channels: ChannelRepository
     drivers: DriverRepository
     preorders: PreOrderRepository
+    identity: IdentityRepository
 
     def __init__(self, factory: sessionmaker[Session], dialect: str) -> None:
         self._factory = factory
@@ -48,6 +50,7 @@ class UnitOfWork:
         self.channels = ChannelRepository(self.session)
         self.drivers = DriverRepository(self.session)
         self.preorders = PreOrderRepository(self.session, self.catalog)
+        self.identity = IdentityRepository(self.session, self.catalog)
         return self
 
     def __exit__(

@@ -1,0 +1,51 @@
+"""The FastAPI application: ``create_app`` wires a database and a token key;
+``shelfpilot serve`` runs it under uvicorn."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from fastapi import APIRouter, FastAPI
+
+from shelfpilot import __version__
+from shelfpilot.api import errors
+from shelfpilot.api.routes import auth, stock
+from shelfpilot.api.schemas import ERRORS
+from shelfpilot.api.security import TokenIssuer
+from shelfpilot.storage import Database
+
+PREFIX = "/api/v1"
+#: a request body larger than this is refused with 413 (a till's sale is a few KB)
+MAX_BODY = 1024 * 1024
+
+
+def create_app(
+    db: Database,
+    *,
+    secret: str | None = None,
+    access: timedelta = timedelta(minutes=15),
+    refresh: timedelta = timedelta(days=7),
+) -> FastAPI:
+    """``secret`` signs login tokens; without one a random key is made (logins
+    then end when the process does)."""
+    app = FastAPI(
+        title="ShelfPilot",
+        version=__version__,
+        description="Lots, expiry ladders, FEFO stock and clearance for goods that do not keep.",
+        openapi_url=f"{PREFIX}/openapi.json",
+        docs_url=f"{PREFIX}/docs",
+        swagger_ui_oauth2_redirect_url=f"{PREFIX}/docs/oauth2-redirect",
+        redoc_url=None,
+    )
+    app.state.db = db
+    app.state.tokens = TokenIssuer(secret or secrets.token_urlsafe(48), access, refresh)
+    errors.install(app)
+    app.add_middleware(errors.DeclaredSizeLimit, limit=MAX_BODY)
+    # the limit sits on the router, inside our middleware, so a body declared
+    # too large gets our error body; one sent without a length is still cut off
+    v1 = APIRouter(prefix=PREFIX, max_body_size=MAX_BODY, responses=ERRORS)
+    for router in (auth.router, auth.me_router, stock.router):
+        v1.include_router(router)
+    app.include_router(v1)
+    return app

@@ -1,0 +1,146 @@
+"""Serving the API, and the accounts that use it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.table import Table
+
+from shelfpilot import config
+from shelfpilot.api.app import create_app
+from shelfpilot.cli.app import By, Db, app, who
+from shelfpilot.cli.support import err, handled, open_db, out
+from shelfpilot.config import DEFAULT_DB_URL
+from shelfpilot.domain.access import Role
+from shelfpilot.services import identity
+
+users_app = typer.Typer(help="Accounts for the API and the dashboard.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for a store's tills (POS systems).", no_args_is_help=True)
+app.add_typer(users_app, name="user")
+app.add_typer(keys_app, name="api-key")
+
+Password = Annotated[
+    str,
+    typer.Option(
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="SHELFPILOT_NEW_PASSWORD",
+        help="At least 8 characters; asked for when not given.",
+    ),
+]
+RoleOpt = Annotated[Role, typer.Option(help="What the account may do.")]
+Place = Annotated[
+    str | None,
+    typer.Option(
+        "--location",
+        "-l",
+        help="Brand, distributor or store the account covers (and all under it).",
+    ),
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Run the REST API (interactive docs at /api/v1/docs)."""
+    with handled():
+        database = open_db(db)
+        settings = config.settings()
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+        if secret is None:
+            err.print(
+                "[yellow]SHELFPILOT_SECRET_KEY is not set: a random key signs logins, "
+                "so everyone logs in again after a restart"
+            )
+        api = create_app(
+            database,
+            secret=secret,
+            access=timedelta(minutes=settings.access_minutes),
+            refresh=timedelta(days=settings.refresh_days),
+        )
+    out.print(f"ShelfPilot API on http://{host}:{port}/api/v1/docs ({database.describe()})")
+    uvicorn.run(api, host=host, port=port, log_level="info")
+
+
+@users_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    role: RoleOpt,
+    password: Password,
+    location: Place = None,
+    supplier: Annotated[str | None, typer.Option(help="Supplier code (supplier role).")] = None,
+    by: By = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Create an account, e.g. the first brand admin:
+    `shelfpilot user create alice --role brand_admin -l BB`."""
+    with handled():
+        user = identity.create_user(
+            open_db(db), username, password, role, location=location, supplier=supplier,
+            actor=who(by),
+        )  # fmt: skip
+        out.print(f"created {user.role.value} {user.username} at {user.location or user.supplier}")
+
+
+@users_app.command("list")
+def user_list(db: Db = DEFAULT_DB_URL) -> None:
+    """Every account, its role, place and version."""
+    with handled():
+        table = Table("user", "role", "location", "supplier", "active", "version")
+        for u in identity.users(open_db(db)):
+            table.add_row(
+                u.username, u.role.value, u.location or "", u.supplier or "",
+                "yes" if u.active else "no", str(u.version),
+            )  # fmt: skip
+        out.print(table)
+
+
+@users_app.command("change")
+def user_change(
+    username: Annotated[str, typer.Argument()],
+    version: Annotated[int, typer.Option(help="The version you saw (`user list`).")],
+    role: Annotated[Role | None, typer.Option()] = None,
+    location: Place = None,
+    active: Annotated[bool | None, typer.Option("--active/--inactive")] = None,
+    by: By = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Change an account's role or place, or stop it logging in."""
+    with handled():
+        user = identity.change_user(
+            open_db(db), username, expected_version=version, actor=who(by), role=role,
+            location=location, active=active,
+        )  # fmt: skip
+        out.print(f"{user.username}: {user.role.value} at {user.location}, version {user.version}")
+
+
+@keys_app.command("create")
+def key_create(
+    location: Annotated[str, typer.Argument(help="Store code.")],
+    name: Annotated[str, typer.Option(help="Which till or system, e.g. 'till 1'.")] = "till",
+    by: By = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Make a key for a store's tills; it is shown once, so store it now."""
+    with handled():
+        key = identity.create_api_key(open_db(db), location, name, actor=who(by))
+        out.print(key, highlight=False)
+
+
+@keys_app.command("revoke")
+def key_revoke(
+    prefix: Annotated[str, typer.Argument(help="The 8 characters after 'sp_' in the key.")],
+    by: By = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """Stop a key working at once."""
+    with handled():
+        identity.revoke_api_key(open_db(db), prefix, actor=who(by))
+        out.print(f"revoked {prefix}")

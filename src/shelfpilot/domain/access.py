@@ -1,0 +1,118 @@
+"""Who may do what, where: every authorisation decision is made here.
+
+A deployment holds brands, their distributors and stores as one location tree
+(brand → distributor → store). A user is given a role and a place in that
+tree; they see and change that place and everything under it, and only what
+their role permits. A brand admin at the brand sees the whole brand; a store
+manager sees one store; a distributor sees its stores. An API key acts as
+the till of one store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+
+from shelfpilot.domain.catalog import Location
+from shelfpilot.domain.errors import Forbidden, InvalidValue
+
+
+class Role(StrEnum):
+    BRAND_ADMIN = "brand_admin"
+    PLANNER = "planner"
+    STORE_MANAGER = "store_manager"
+    STORE_STAFF = "store_staff"
+    DISTRIBUTOR = "distributor"
+    SUPPLIER = "supplier"
+    #: a point-of-sale system holding a store's API key
+    TILL = "till"
+
+
+class Permission(StrEnum):
+    READ_STOCK = "read stock"
+    SELL = "record sales"
+    RECEIVE = "receive stock"
+    ADJUST_STOCK = "adjust stock"
+    DECIDE_PLANS = "approve clearance plans"
+    MANAGE_CATALOG = "manage the catalogue"
+    MANAGE_USERS = "manage users"
+    READ_AUDIT = "read the audit log"
+
+
+_P = Permission
+PERMISSIONS: Mapping[Role, frozenset[Permission]] = MappingProxyType(
+    {
+        Role.BRAND_ADMIN: frozenset(Permission),
+        Role.PLANNER: frozenset(
+            {_P.READ_STOCK, _P.RECEIVE, _P.ADJUST_STOCK, _P.DECIDE_PLANS, _P.MANAGE_CATALOG}
+        ),
+        Role.STORE_MANAGER: frozenset(
+            {_P.READ_STOCK, _P.SELL, _P.RECEIVE, _P.ADJUST_STOCK, _P.DECIDE_PLANS}
+        ),
+        Role.STORE_STAFF: frozenset({_P.READ_STOCK, _P.SELL, _P.RECEIVE}),
+        Role.DISTRIBUTOR: frozenset({_P.READ_STOCK, _P.RECEIVE}),
+        Role.SUPPLIER: frozenset(),
+        Role.TILL: frozenset({_P.READ_STOCK, _P.SELL}),
+    }
+)
+
+#: roles whose place must be a store (they work in one shop)
+STORE_ROLES = frozenset({Role.STORE_MANAGER, Role.STORE_STAFF, Role.TILL})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The user (or till) behind a request, with the locations they may see."""
+
+    name: str
+    role: Role
+    place: str | None  # location code; None for a supplier
+    visible: frozenset[str]
+    supplier: str | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return permission in PERMISSIONS[self.role]
+
+    def sees(self, location: str) -> bool:
+        return location in self.visible
+
+    def require(self, permission: Permission, location: str | None = None) -> None:
+        """Raise ``Forbidden`` unless the role permits ``permission`` (at
+        ``location`` when one is named)."""
+        if not self.can(permission):
+            raise Forbidden(f"a {self.role.value.replace('_', ' ')} may not {permission.value}")
+        if location is not None and not self.sees(location):
+            raise Forbidden(
+                f"{self.name} may not {permission.value} at {location!r}: "
+                "it is outside the locations this account covers"
+            )
+
+
+def subtree(locations: Iterable[Location], root: str) -> frozenset[str]:
+    """``root`` and every location under it."""
+    children: dict[str | None, list[str]] = {}
+    for loc in locations:
+        children.setdefault(loc.parent_code, []).append(loc.code)
+    seen, todo = {root}, [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return frozenset(seen)
+
+
+def check_assignment(role: Role, place: Location | None, supplier: str | None) -> None:
+    """A role must be given the kind of place it works at."""
+    if role is Role.SUPPLIER:
+        if supplier is None or place is not None:
+            raise InvalidValue("a supplier account names its supplier, not a location")
+        return
+    if place is None:
+        raise InvalidValue(f"a {role.value} account needs a location (--location)")
+    if role in STORE_ROLES and place.kind.value != "store":
+        raise InvalidValue(f"a {role.value} works at a store; {place.code!r} is a {place.kind}")
+    if role is Role.DISTRIBUTOR and place.kind.value != "distributor":
+        raise InvalidValue(f"a distributor account needs a distributor; {place.code!r} is not")

@@ -1,0 +1,64 @@
+"""The API test setup: a brand with a distributor and stores, a rival
+brand, one user per role, served over real HTTP (``api`` fixture in conftest)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import httpx
+
+from shelfpilot.api.app import create_app
+from shelfpilot.domain import Location, LocationKind, LotKey
+from shelfpilot.services import catalog, identity, inventory
+from shelfpilot.services.commands import ReceiveLot
+from shelfpilot.storage import Database
+from shelfpilot.testing.server import serving
+from tests.conftest import T0
+
+PASSWORD = "correct horse battery"
+USERS = {
+    "admin": ("brand_admin", "SUYUAN"),
+    "planner": ("planner", "SUYUAN"),
+    "dist": ("distributor", "NORTH"),
+    "manager": ("store_manager", "SZ-01"),
+    "staff": ("store_staff", "SZ-02"),
+    "rival": ("brand_admin", "RIVAL"),
+}
+
+
+def serve_shop(shop: Database) -> Iterator[tuple[httpx.Client, Database]]:
+    """The shop fixture's brand (two stores, a warehouse), a distributor
+    owning a third store, and a second brand with a store of its own."""
+    catalog.save_locations(
+        shop,
+        [
+            Location("NORTH", "North distributor", LocationKind.DISTRIBUTOR, "SUYUAN"),
+            Location("SZ-03", "Wuxi Nanchang St", LocationKind.STORE, "NORTH", "Asia/Shanghai"),
+            Location("RIVAL", "Another brand", LocationKind.BRAND),
+            Location("RV-01", "Rival store", LocationKind.STORE, "RIVAL", "Asia/Shanghai"),
+        ],
+    )
+    for store in ("SZ-01", "SZ-02", "SZ-03", "RV-01"):
+        inventory.receive_lot(
+            shop, ReceiveLot(store, "CAKE", "L1", Decimal(10), T0, idempotency_key=f"r-{store}")
+        )
+    for name, (role, place) in USERS.items():
+        identity.create_user(shop, name, PASSWORD, role, location=place, actor="test")
+    with serving(create_app(shop)) as url, httpx.Client(base_url=f"{url}/api/v1") as client:
+        yield client, shop
+
+
+def login(client: httpx.Client, user: str) -> dict[str, str]:
+    r = client.post("/auth/token", data={"username": user, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def sale(qty: str = "2", **extra: object) -> dict[str, object]:
+    return {"lines": [{"sku": "CAKE", "quantity": qty}], "at": T0.isoformat(), **extra}
+
+
+def on_hand(db: Database, store: str) -> Decimal:
+    with db.transaction(readonly=True) as uow:
+        return uow.stock.on_hand(LotKey(store, "CAKE", "L1"))

@@ -1,0 +1,222 @@
+"""The API over a real HTTP server, on SQLite and PostgreSQL: logging in,
+tokens, roles and scopes, API keys, idempotent sales and bad input."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from shelfpilot.services import identity
+from shelfpilot.storage import Database
+from tests.integration.api_setup import PASSWORD, login, on_hand, sale
+
+
+def test_login_refresh_and_me(api: tuple[httpx.Client, Database]) -> None:
+    client, _ = api
+    for user, password in (("admin", "wrong password"), ("nobody", PASSWORD)):
+        r = client.post("/auth/token", data={"username": user, "password": password})
+        assert r.status_code == 401
+        assert r.json()["error"] == {
+            "code": "unauthenticated",
+            "message": "wrong user name or password",
+            "field": None,
+        }
+    tokens = client.post("/auth/token", data={"username": "dist", "password": PASSWORD}).json()
+    me = client.get("/me", headers={"Authorization": f"Bearer {tokens['access_token']}"}).json()
+    assert me["role"] == "distributor"
+    assert me["locations"] == ["NORTH", "SZ-03"]
+    # a refresh token is not an access token, and the other way round
+    r = client.get("/me", headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    assert r.status_code == 401
+    r = client.post("/auth/refresh", json={"refresh_token": tokens["access_token"]})
+    assert r.status_code == 401
+    fresh = client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert fresh.status_code == 200
+    r = client.get("/me", headers={"Authorization": f"Bearer {fresh.json()['access_token']}"})
+    assert r.json()["username"] == "dist"
+    assert client.get("/me").status_code == 401
+    assert client.get("/me", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+
+
+def test_each_role_sees_its_own_locations_only(api: tuple[httpx.Client, Database]) -> None:
+    client, _ = api
+    expected = {
+        "admin": ["NORTH", "SUYUAN", "SZ-01", "SZ-02", "SZ-03", "WH"],
+        "planner": ["NORTH", "SUYUAN", "SZ-01", "SZ-02", "SZ-03", "WH"],
+        "dist": ["NORTH", "SZ-03"],
+        "manager": ["SZ-01"],
+        "staff": ["SZ-02"],
+        "rival": ["RIVAL", "RV-01"],
+    }
+    for user, codes in expected.items():
+        page = client.get("/locations", headers=login(client, user), params={"limit": 500}).json()
+        assert [loc["code"] for loc in page["items"]] == codes, user
+        assert page["total"] == len(codes)
+    page = client.get(
+        "/locations",
+        headers=login(client, "admin"),
+        params={"kind": "store", "sort": "-code", "offset": 1, "limit": 2},
+    ).json()
+    assert [loc["code"] for loc in page["items"]] == ["SZ-02", "SZ-01"]
+    assert page["total"] == 3
+
+
+def test_sales_are_refused_outside_role_or_scope(api: tuple[httpx.Client, Database]) -> None:
+    client, db = api
+    cases = [
+        ("manager", "SZ-01", 201),
+        ("manager", "SZ-02", 403),
+        ("staff", "SZ-02", 201),
+        ("admin", "SZ-03", 201),
+        ("admin", "RV-01", 403),
+        ("rival", "SZ-01", 403),
+        ("planner", "SZ-01", 403),  # a planner does not sell
+        ("dist", "SZ-03", 403),
+    ]
+    for n, (user, store, status) in enumerate(cases):
+        before = on_hand(db, store)
+        r = client.post(
+            f"/locations/{store}/sales",
+            json=sale("1"),
+            headers={**login(client, user), "Idempotency-Key": f"sale-{n:04d}"},
+        )
+        assert r.status_code == status, (user, store, r.text)
+        assert on_hand(db, store) == before - (1 if status == 201 else 0)
+        if status == 403:
+            assert r.json()["error"]["code"] == "forbidden"
+
+
+def test_retried_sale_is_recorded_once(api: tuple[httpx.Client, Database]) -> None:
+    client, db = api
+    headers = {**login(client, "manager"), "Idempotency-Key": "till-1-receipt-0001"}
+    first = client.post("/locations/SZ-01/sales", json=sale("3"), headers=headers)
+    again = client.post("/locations/SZ-01/sales", json=sale("3"), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["replayed"] is True
+    assert again.json()["operation_id"] == first.json()["operation_id"]
+    assert on_hand(db, "SZ-01") == 7
+    other = client.post("/locations/SZ-01/sales", json=sale("4"), headers=headers)
+    assert other.status_code == 409
+    assert "already used" in other.json()["error"]["message"]
+    assert on_hand(db, "SZ-01") == 7
+
+
+def test_store_api_key_acts_as_that_stores_till(api: tuple[httpx.Client, Database]) -> None:
+    client, db = api
+    key = identity.create_api_key(db, "SZ-01", "till 1", actor="test")
+    with pytest.raises(Exception, match="works at a store"):
+        identity.create_api_key(db, "SUYUAN", "brand key", actor="test")
+    headers = {"X-API-Key": key}
+    ok = client.post(
+        "/locations/SZ-01/sales", json=sale(), headers={**headers, "Idempotency-Key": "key-00001"}
+    )
+    assert ok.status_code == 201
+    no = client.post(
+        "/locations/SZ-02/sales", json=sale(), headers={**headers, "Idempotency-Key": "key-00002"}
+    )
+    assert no.status_code == 403
+    assert client.get("/locations", headers=headers).json()["total"] == 1
+    bad = client.get("/locations", headers={"X-API-Key": key[:-2] + "xx"})
+    assert bad.status_code == 401
+    identity.revoke_api_key(db, key.split("_")[1], actor="test")
+    assert client.get("/locations", headers=headers).status_code == 401
+
+
+def test_deactivated_user_is_locked_out_at_once(api: tuple[httpx.Client, Database]) -> None:
+    client, db = api
+    headers = login(client, "staff")
+    assert client.get("/me", headers=headers).status_code == 200
+    identity.change_user(db, "staff", expected_version=1, active=False, actor="admin")
+    assert client.get("/me", headers=headers).status_code == 401
+    r = client.post("/auth/token", data={"username": "staff", "password": PASSWORD})
+    assert r.status_code == 401
+    with pytest.raises(Exception, match="changed by someone else"):
+        identity.change_user(db, "staff", expected_version=1, active=True, actor="admin")
+
+
+@pytest.mark.parametrize(
+    ("payload", "headers", "field"),
+    [
+        (sale(colour="red"), {}, "colour"),
+        ({"lines": [{"sku": "CAKE", "quantity": "two"}]}, {}, "lines.0.quantity"),
+        ({"lines": []}, {}, "lines"),
+        (sale("-1"), {}, "lines.0.quantity"),
+        (sale(), {"Idempotency-Key": None}, "Idempotency-Key"),
+    ],
+)
+def test_bad_sale_requests_are_4xx_and_write_nothing(
+    api: tuple[httpx.Client, Database],
+    payload: dict[str, object],
+    headers: dict[str, str | None],
+    field: str,
+) -> None:
+    client, db = api
+    sent = {**login(client, "manager"), "Idempotency-Key": "bad-00001", **headers}
+    sent = {k: v for k, v in sent.items() if v is not None}
+    r = client.post("/locations/SZ-01/sales", json=payload, headers=sent)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"] == field
+    assert on_hand(db, "SZ-01") == 10
+
+
+def test_business_errors_keep_their_message(api: tuple[httpx.Client, Database]) -> None:
+    client, db = api
+    headers = login(client, "manager")
+    cases = [
+        (sale("11"), 409, "not_sellable"),
+        ({"lines": [{"sku": "NOPE", "quantity": "1"}]}, 404, "not_found"),
+        (
+            {"lines": [{"sku": "CAKE", "quantity": "1"}], "at": "2026-11-20T08:00:00"},
+            422,
+            "invalid",
+        ),
+    ]
+    for n, (payload, status, code) in enumerate(cases):
+        r = client.post(
+            "/locations/SZ-01/sales",
+            json=payload,
+            headers={**headers, "Idempotency-Key": f"err-{n:05d}"},
+        )
+        assert (r.status_code, r.json()["error"]["code"]) == (status, code), r.text
+    r = client.post(
+        "/locations/SZ-01/sales",
+        content=b'{"lines": [',
+        headers={**headers, "Idempotency-Key": "err-99999", "Content-Type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert on_hand(db, "SZ-01") == 10
+
+
+def test_hostile_input_is_refused_and_writes_nothing(api: tuple[httpx.Client, Database]) -> None:
+    client, db = api
+    headers = login(client, "manager")
+    huge = {"lines": [{"sku": "CAKE", "quantity": "1"}], "reference": "x" * (2 * 1024 * 1024)}
+    r = client.post(
+        "/locations/SZ-01/sales", json=huge, headers={**headers, "Idempotency-Key": "huge-0001"}
+    )
+    assert r.status_code == 413 and r.json()["error"]["code"] == "too_large"
+    for n, sku in enumerate(
+        ["'; DROP TABLE lots; --", "<script>alert(1)</script>", "CAKE' OR '1'='1", "CA\x00KE"]
+    ):
+        r = client.post(
+            "/locations/SZ-01/sales",
+            json={"lines": [{"sku": sku, "quantity": "1"}]},
+            headers={**headers, "Idempotency-Key": f"inject-{n:04d}"},
+        )
+        assert r.status_code in (404, 422), r.text
+        assert r.headers["content-type"].startswith("application/json")
+    r = client.get(
+        "/locations/'; DROP TABLE locations; --/sales", headers=headers
+    )  # no such route for GET
+    assert r.status_code in (404, 405)
+    r = client.post("/auth/token", data={"username": "adm\x00in", "password": "x"})
+    assert r.status_code in (401, 422), r.text
+    assert on_hand(db, "SZ-01") == 10
+    page = client.get("/locations", headers=login(client, "admin")).json()
+    assert page["total"] == 6
+    wrong_type = client.post(
+        "/locations/SZ-01/sales",
+        content=b"lines=1",
+        headers={**headers, "Idempotency-Key": "form-0001", "Content-Type": "text/plain"},
+    )
+    assert wrong_type.status_code == 422
