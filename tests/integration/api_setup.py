@@ -4,12 +4,14 @@ brand, one user per role, served over real HTTP (``api`` fixture in conftest).""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
 
 import httpx
 
 from shelfpilot.api.app import create_app
 from shelfpilot.domain import Location, LocationKind, LotKey
+from shelfpilot.domain.plans import Plan, PlanLine
 from shelfpilot.services import catalog, identity, inventory
 from shelfpilot.services.commands import ReceiveLot
 from shelfpilot.storage import Database
@@ -43,6 +45,8 @@ def serve_shop(shop: Database) -> Iterator[tuple[httpx.Client, Database]]:
         inventory.receive_lot(
             shop, ReceiveLot(store, "CAKE", "L1", Decimal(10), T0, idempotency_key=f"r-{store}")
         )
+    for store in ("SZ-01", "SZ-02", "RV-01"):
+        add_plan(shop, store)
     for name, (role, place) in USERS.items():
         identity.create_user(shop, name, PASSWORD, role, location=place, actor="test")
     with serving(create_app(shop)) as url, httpx.Client(base_url=f"{url}/api/v1") as client:
@@ -55,10 +59,37 @@ def login(client: httpx.Client, user: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def sale(qty: str = "2", **extra: object) -> dict[str, object]:
-    return {"lines": [{"sku": "CAKE", "quantity": qty}], "at": T0.isoformat(), **extra}
+def sale(qty: str = "2", lot: str | None = None, **extra: object) -> dict[str, object]:
+    line = {"sku": "CAKE", "quantity": qty} | ({"lot_code": lot} if lot else {})
+    return {"lines": [line], "at": T0.isoformat(), **extra}
 
 
 def on_hand(db: Database, store: str) -> Decimal:
     with db.transaction(readonly=True) as uow:
         return uow.stock.on_hand(LotKey(store, "CAKE", "L1"))
+
+
+def add_plan(db: Database, store: str) -> None:
+    """A plan with one markdown line (lot P1, 7折) at ``store``."""
+    lot = LotKey(store, "CAKE", "P1")
+    inventory.receive_lot(
+        db, ReceiveLot(store, "CAKE", "P1", Decimal(8), T0, expiry=date(2099, 1, 1))
+    )
+    line = PlanLine(
+        lot, Decimal(1), Decimal("0.7"), Decimal(0), Decimal(5), Decimal(1), Decimal(3), "test"
+    )
+    with db.transaction() as uow:
+        plan_id = uow.plans.add_plan(Plan(store, T0.date(), T0, "test", ()))
+        uow.plans.add_line(plan_id, line)
+
+
+def line_id(db: Database, store: str) -> int:
+    with db.transaction(readonly=True) as uow:
+        found = uow.plans.plans(None, store)[0].lines[0].line_id
+    assert found is not None
+    return found
+
+
+def ledger_size(db: Database, store: str) -> int:
+    with db.transaction(readonly=True) as uow:
+        return len(uow.stock.ledger(location_code=store))

@@ -3,12 +3,16 @@ tokens, roles and scopes, API keys, idempotent sales and bad input."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
 from shelfpilot.services import identity
+from shelfpilot.services import plans as plan_service
 from shelfpilot.storage import Database
-from tests.integration.api_setup import PASSWORD, login, on_hand, sale
+from tests.conftest import T0
+from tests.integration.api_setup import PASSWORD, line_id, login, on_hand, sale
 
 
 def test_login_refresh_and_me(api: tuple[httpx.Client, Database]) -> None:
@@ -163,7 +167,8 @@ def test_business_errors_keep_their_message(api: tuple[httpx.Client, Database]) 
     client, db = api
     headers = login(client, "manager")
     cases = [
-        (sale("11"), 409, "not_sellable"),
+        (sale("11", lot="L1"), 409, "not_sellable"),
+        (sale("19"), 409, "not_sellable"),
         ({"lines": [{"sku": "NOPE", "quantity": "1"}]}, 404, "not_found"),
         (
             {"lines": [{"sku": "CAKE", "quantity": "1"}], "at": "2026-11-20T08:00:00"},
@@ -220,3 +225,80 @@ def test_hostile_input_is_refused_and_writes_nothing(api: tuple[httpx.Client, Da
         headers={**headers, "Idempotency-Key": "form-0001", "Content-Type": "text/plain"},
     )
     assert wrong_type.status_code == 422
+
+
+def test_lots_and_receipts(api: tuple[httpx.Client, Database]) -> None:
+    client, _ = api
+    headers = login(client, "staff")
+    receipt = {"sku": "CAKE", "lot_code": "NEW-1", "quantity": "4.5", "received_at": T0.isoformat()}
+    first = client.post(
+        "/locations/SZ-02/receipts",
+        json=receipt,
+        headers={**headers, "Idempotency-Key": "rcpt-0001"},
+    )
+    again = client.post(
+        "/locations/SZ-02/receipts",
+        json=receipt,
+        headers={**headers, "Idempotency-Key": "rcpt-0001"},
+    )
+    assert (first.status_code, again.status_code) == (201, 200), first.text
+    page = client.get(
+        "/locations/SZ-02/lots",
+        headers=headers,
+        params={"at": (T0 + timedelta(days=1)).isoformat(), "sort": "-on_hand"},
+    ).json()
+    assert [(lot["lot_code"], lot["on_hand"]) for lot in page["items"]] == [
+        ("L1", "10.000"),
+        ("P1", "8.000"),
+        ("NEW-1", "4.500"),
+    ]
+    assert {lot["location"] for lot in page["items"]} == {"SZ-02"}
+    one = client.get(
+        "/locations/SZ-02/lots",
+        headers=headers,
+        params={"at": T0.isoformat(), "sku": "CAKE", "limit": 1, "offset": 1},
+    ).json()
+    assert one["total"] == 3 and len(one["items"]) == 1
+
+
+def test_plan_decisions_by_version_and_store(api: tuple[httpx.Client, Database]) -> None:
+    client, db = api
+    manager, staff = login(client, "manager"), login(client, "staff")
+    own, other = line_id(db, "SZ-01"), line_id(db, "SZ-02")
+    plans = client.get("/locations/SZ-01/plans", headers=manager).json()
+    assert [line["line_id"] for p in plans for line in p["lines"]] == [own]
+    url = "/locations/SZ-01/plan-lines/{}/decision"
+    # a line of another store, named under one's own store, is not there
+    r = client.post(url.format(other), json={"decision": "approve", "version": 1}, headers=manager)
+    assert r.status_code == 404
+    r = client.post(
+        f"/locations/SZ-02/plan-lines/{other}/decision",
+        json={"decision": "approve", "version": 1},
+        headers=staff,
+    )
+    assert r.status_code == 403  # staff do not decide plans
+    r = client.post(
+        url.format(own), json={"decision": "adjust", "version": 1, "ratio": "0.3"}, headers=manager
+    )
+    assert r.status_code == 422 and "floor" in r.json()["error"]["message"]
+    ok = client.post(url.format(own), json={"decision": "approve", "version": 1}, headers=manager)
+    assert ok.status_code == 200, ok.text
+    body = ok.json()
+    assert body["line"]["status"] == "approved" and body["line"]["version"] == 2
+    assert [e["kind"] for e in body["entries"]] == ["price_change"]
+    again = client.post(
+        url.format(own), json={"decision": "approve", "version": 1}, headers=manager
+    )
+    assert again.status_code == 200 and again.json()["replayed"] is True
+    stale = client.post(
+        url.format(own), json={"decision": "reject", "version": 1}, headers=login(client, "admin")
+    )
+    assert (
+        stale.status_code == 409 and "changed by someone else" in stale.json()["error"]["message"]
+    )
+    audit = identity_audit(db)
+    assert ("manager", "plan.approve") in audit
+
+
+def identity_audit(db: Database) -> set[tuple[str, str]]:
+    return {(r.actor, r.action) for r in plan_service.audit_log(db)}

@@ -24,13 +24,13 @@ def test_concurrent_sales_of_the_last_units(api: tuple[httpx.Client, Database]) 
             barrier.wait()
             r = own.post(
                 "/locations/SZ-01/sales",
-                json=sale("1"),
+                json=sale("1", lot="L1"),
                 headers={**headers, "Idempotency-Key": f"race-till-{n:03d}"},
             )
             # a till that lost the connection retries with the same key
             again = own.post(
                 "/locations/SZ-01/sales",
-                json=sale("1"),
+                json=sale("1", lot="L1"),
                 headers={**headers, "Idempotency-Key": f"race-till-{n:03d}"},
             )
             if r.status_code == 201:

@@ -13,7 +13,8 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from shelfpilot.api.app import PREFIX, create_app
 from shelfpilot.domain.access import PERMISSIONS, Permission, Role
 from shelfpilot.storage import Database
-from tests.integration.api_setup import USERS, login, on_hand, sale
+from tests.conftest import T0
+from tests.integration.api_setup import USERS, ledger_size, line_id, login, sale
 
 #: routes anyone may call (logging in) and routes about the caller only
 PUBLIC = {("POST", "/auth/token"), ("POST", "/auth/refresh")}
@@ -27,11 +28,21 @@ class Example:
     #: a list whose items carry a location code under this key
     lists: str | None = None
     writes: bool = False
+    #: the path names a plan line (of the target store)
+    line: bool = False
 
 
 EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/locations"): Example(params={"limit": "500"}, lists="code"),
     ("POST", "/locations/{location}/sales"): Example(json=sale("1"), writes=True),
+    ("GET", "/locations/{location}/lots"): Example(params={"at": T0.isoformat()}),
+    ("POST", "/locations/{location}/receipts"): Example(
+        json={"sku": "CAKE", "lot_code": "ISO", "quantity": "5"}, writes=True
+    ),
+    ("GET", "/locations/{location}/plans"): Example(),
+    ("POST", "/locations/{location}/plan-lines/{line_id}/decision"): Example(
+        json={"decision": "approve", "version": 1}, writes=True, line=True
+    ),
 }
 
 
@@ -90,7 +101,9 @@ def test_no_role_reaches_another_brand_or_store(
                 shown = {item[example.lists] for item in r.json()["items"]}
                 assert shown <= visible, (user, path, shown - visible)
             continue
-        before = on_hand(db, target)
+        before = ledger_size(db, target)
+        if example.line:
+            path = path.replace("{line_id}", str(line_id(db, target)))
         r = client.request(
             method,
             path.replace("{location}", target),
@@ -101,7 +114,7 @@ def test_no_role_reaches_another_brand_or_store(
         assert r.status_code in (403, 404), (user, method, path, r.status_code, r.text)
         assert r.json()["error"]["code"] in ("forbidden", "not_found")
         if example.writes:
-            assert on_hand(db, target) == before
+            assert ledger_size(db, target) == before
 
 
 def route_allows(route: APIRoute, role: str) -> bool:

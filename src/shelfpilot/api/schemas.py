@@ -3,9 +3,9 @@ misspelt field would otherwise be dropped without a word."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -105,3 +105,75 @@ class OperationOut(Strict):
     operation_id: int
     replayed: bool = Field(description="true when this key was recorded before")
     entries: list[EntryOut]
+
+
+class LotOut(Strict):
+    location: str
+    sku: str
+    product: str
+    lot_code: str
+    received_at: datetime
+    expires_at: datetime
+    days_left: int
+    on_hand: Decimal
+    sold: Decimal
+    sales_per_day: Decimal
+    days_of_cover: Decimal | None
+    stage: str
+    action: str
+
+
+class ReceiptIn(Strict):
+    sku: Code
+    lot_code: Code
+    quantity: Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3)]
+    received_at: datetime | None = Field(default=None, description="with its zone; default now")
+    produced_at: datetime | None = None
+    expiry: date | datetime | None = Field(
+        default=None, description="a date or a date-time; default from the shelf life"
+    )
+    unit_cost: Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=4)] | None = None
+    supplier: Code | None = None
+
+
+class PlanLineOut(Strict):
+    line_id: int
+    lot_code: str
+    sku: str
+    action: str
+    current_ratio: Decimal
+    proposed_ratio: Decimal
+    donate: Decimal
+    units: Decimal
+    expected_left_if_held: Decimal
+    expected_left_with_plan: Decimal
+    reason: str
+    held_by_cap: bool
+    status: str
+    decided_ratio: Decimal | None
+    decided_by: str | None
+    decided_at: datetime | None
+    version: int = Field(description="send it back with a decision")
+
+
+class PlanOut(Strict):
+    location: str
+    business_day: date
+    made_at: datetime
+    made_by: str
+    lines: list[PlanLineOut]
+
+
+class DecisionIn(Strict):
+    decision: Literal["approve", "adjust", "reject"]
+    version: int = Field(ge=1, description="the line's version you saw")
+    ratio: Annotated[Decimal, Field(gt=0, le=1, max_digits=6, decimal_places=4)] | None = Field(
+        default=None, description="the price as a share of list, to adjust (7折 = 0.7)"
+    )
+
+
+class DecisionOut(Strict):
+    line: PlanLineOut
+    replayed: bool
+    entries: list[EntryOut]
+    notes: list[str]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 
-from shelfpilot.domain.errors import Conflict, InvalidValue, LotNotSellable
+from shelfpilot.domain.errors import Conflict, InvalidValue, LotNotSellable, NotFound
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
@@ -174,15 +174,26 @@ def decide(
     actor: str,
     ratio: Decimal | float | None = None,
     at: datetime | None = None,
+    location: str | None = None,
+    expected_version: int | None = None,
 ) -> DecisionResult:
     """Approve, adjust or reject one plan line. Repeating the same decision by
-    the same person is a no-op that returns the first result."""
+    the same person is a no-op that returns the first result. ``location``
+    (the store the caller acts for) and ``expected_version`` (the version the
+    caller saw) refuse a line of another store, or one someone else changed."""
     decision = Decision(decision)
     when = datetime.now(UTC) if at is None else require_aware(at, "decision time")
     with db.transaction() as uow:
-        line, _, _ = uow.plans.line(line_id)
+        line, store, _ = uow.plans.line(line_id)
+        if location is not None and store != location:
+            raise NotFound(f"there is no plan line {line_id} at {location}")
         if _repeats(line, decision, actor, ratio):
             return DecisionResult(line, [], replayed=True)
+        if expected_version is not None and line.version != expected_version:
+            raise Conflict(
+                f"plan line {line_id} was changed by someone else since you saw it "
+                f"(version {expected_version}, now {line.version}); reload the plan"
+            )
         product = uow.catalog.product(line.lot.sku)
         if decision is not Decision.REJECT:
             _still_as_planned(uow, line, product.list_price.amount, when)

@@ -1,16 +1,26 @@
-"""Locations and sales."""
+"""Locations, lots, receipts and sales."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
-from shelfpilot.api.schemas import EntryOut, LocationOut, OperationOut, Page, SaleIn
+from shelfpilot.api.schemas import (
+    EntryOut,
+    LocationOut,
+    LotOut,
+    OperationOut,
+    Page,
+    ReceiptIn,
+    SaleIn,
+)
 from shelfpilot.api.security import Db, allowed
 from shelfpilot.domain.access import Permission, Principal
-from shelfpilot.services import catalog, inventory
-from shelfpilot.services.commands import RecordSale, SaleLine
+from shelfpilot.domain.ledger import LedgerEntry
+from shelfpilot.services import catalog, inventory, stock_views
+from shelfpilot.services.commands import ReceiveLot, RecordSale, SaleLine
 from shelfpilot.services.operations import OperationResult
 
 router = APIRouter(tags=["stock"])
@@ -83,20 +93,88 @@ def record_sale(
     return operation_out(result)
 
 
+@router.get("/locations/{location}/lots", response_model=Page[LotOut])
+def list_lots(
+    location: str,
+    db: Db,
+    principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
+    at: datetime | None = None,
+    sku: Annotated[str | None, Query(max_length=64)] = None,
+    stage: Annotated[str | None, Query(max_length=32)] = None,
+    sort: Literal["expires_at", "-expires_at", "on_hand", "-on_hand", "sku"] = "expires_at",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Page[LotOut]:
+    """The product lifecycle table of one location: open lots, their stage on
+    the expiry ladder and what to do now (as of ``at``, default now)."""
+    rows = [
+        LotOut(
+            location=r.location_code,
+            sku=r.sku,
+            product=r.product_name,
+            lot_code=r.lot_code,
+            received_at=r.received_at,
+            expires_at=r.expires_at,
+            days_left=r.days_left,
+            on_hand=r.on_hand,
+            sold=r.sold,
+            sales_per_day=r.sales_per_day,
+            days_of_cover=r.days_of_cover,
+            stage=r.stage,
+            action=r.action,
+        )
+        for r in stock_views.lifecycle_table(
+            db, at or datetime.now(UTC), location=location, sku=sku
+        )
+        if stage is None or r.stage == stage
+    ]
+    rows.sort(key=lambda r: getattr(r, sort.lstrip("-")), reverse=sort.startswith("-"))
+    return Page(items=rows[offset : offset + limit], total=len(rows), offset=offset, limit=limit)
+
+
+@router.post(
+    "/locations/{location}/receipts",
+    response_model=OperationOut,
+    status_code=201,
+    responses={200: {"model": OperationOut, "description": "a retry: the first result"}},
+)
+def receive(
+    location: str,
+    receipt: ReceiptIn,
+    key: IdempotencyKey,
+    db: Db,
+    principal: Annotated[Principal, allowed(Permission.RECEIVE)],
+    response: Response,
+) -> OperationOut:
+    """Receive a lot into stock at this location."""
+    result = inventory.receive_lot(
+        db,
+        ReceiveLot(
+            location, receipt.sku, receipt.lot_code, receipt.quantity, receipt.received_at,
+            receipt.produced_at, receipt.expiry, receipt.unit_cost, receipt.supplier,
+            f"api:{location}:{key}",
+        ),
+    )  # fmt: skip
+    if result.replayed:
+        response.status_code = 200
+    return operation_out(result)
+
+
 def operation_out(result: OperationResult) -> OperationOut:
     return OperationOut(
         operation_id=result.operation_id,
         replayed=result.replayed,
-        entries=[
-            EntryOut(
-                lot_code=e.lot.lot_code,
-                sku=e.lot.sku,
-                kind=e.kind.value,
-                quantity=e.quantity,
-                unit_price=e.unit_price.amount if e.unit_price else None,
-                currency=e.unit_price.currency if e.unit_price else None,
-                occurred_at=e.occurred_at,
-            )
-            for e in result.entries
-        ],
+        entries=[entry_out(e) for e in result.entries],
+    )
+
+
+def entry_out(e: LedgerEntry) -> EntryOut:
+    return EntryOut(
+        lot_code=e.lot.lot_code,
+        sku=e.lot.sku,
+        kind=e.kind.value,
+        quantity=e.quantity,
+        unit_price=e.unit_price.amount if e.unit_price else None,
+        currency=e.unit_price.currency if e.unit_price else None,
+        occurred_at=e.occurred_at,
     )
