@@ -298,6 +298,19 @@ def test_plan_decisions_by_version_and_store(api: tuple[httpx.Client, Database])
     )
     audit = identity_audit(db)
     assert ("manager", "plan.approve") in audit
+    # the brand admin reads it; the other brand's admin does not, and no one else may
+    mine = client.get("/audit", headers=login(client, "admin"), params={"limit": 500}).json()
+    assert ("manager", "plan.approve", "SZ-01") in {
+        (r["actor"], r["action"], r["location"]) for r in mine["items"]
+    }
+    assert mine["total"] == len(mine["items"])
+    theirs = client.get("/audit", headers=login(client, "rival"), params={"limit": 500}).json()
+    assert {r["location"] for r in theirs["items"]} == {"RIVAL"}  # their own user
+    assert client.get("/audit", headers=manager).status_code == 403
+    page = client.get(
+        "/audit", headers=login(client, "admin"), params={"action": "plan.approve"}
+    ).json()
+    assert page["total"] == 1
 
 
 def identity_audit(db: Database) -> set[tuple[str, str]]:

@@ -34,6 +34,7 @@ class Example:
 
 EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/locations"): Example(params={"limit": "500"}, lists="code"),
+    ("GET", "/audit"): Example(params={"limit": "500"}, lists="location"),
     ("POST", "/locations/{location}/sales"): Example(json=sale("1"), writes=True),
     ("GET", "/locations/{location}/lots"): Example(params={"at": T0.isoformat()}),
     ("POST", "/locations/{location}/receipts"): Example(

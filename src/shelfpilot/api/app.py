@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI
 
 from shelfpilot import __version__
 from shelfpilot.api import errors
-from shelfpilot.api.routes import auth, plans, stock
+from shelfpilot.api.routes import audit, auth, plans, stock
 from shelfpilot.api.schemas import ERRORS
 from shelfpilot.api.security import TokenIssuer
 from shelfpilot.storage import Database
@@ -45,7 +45,7 @@ def create_app(
     # the limit sits on the router, inside our middleware, so a body declared
     # too large gets our error body; one sent without a length is still cut off
     v1 = APIRouter(prefix=PREFIX, max_body_size=MAX_BODY, responses=ERRORS)
-    for router in (auth.router, auth.me_router, stock.router, plans.router):
+    for router in (auth.router, auth.me_router, stock.router, plans.router, audit.router):
         v1.include_router(router)
     app.include_router(v1)
     return app

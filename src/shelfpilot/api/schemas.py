@@ -177,3 +177,13 @@ class DecisionOut(Strict):
     replayed: bool
     entries: list[EntryOut]
     notes: list[str]
+
+
+class AuditOut(Strict):
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    location: str | None
+    before: dict[str, str]
+    after: dict[str, str]

@@ -47,6 +47,9 @@ Place = Annotated[
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+    ] = True,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
     """Run the REST API (interactive docs at /api/v1/docs)."""
@@ -66,7 +69,7 @@ def serve(
             refresh=timedelta(days=settings.refresh_days),
         )
     out.print(f"ShelfPilot API on http://{host}:{port}/api/v1/docs ({database.describe()})")
-    uvicorn.run(api, host=host, port=port, log_level="info")
+    uvicorn.run(api, host=host, port=port, log_level="info", access_log=access_log)
 
 
 @users_app.command("create")

@@ -24,6 +24,9 @@ class AuditRecord:
     before: Mapping[str, str] = field(default_factory=dict)
     after: Mapping[str, str] = field(default_factory=dict)
     record_id: int | None = None
+    #: the store (or brand) the change happened at; None for deployment-wide
+    #: settings. Who may read the record follows from it.
+    location: str | None = None
 
     def __post_init__(self) -> None:
         require_aware(self.at, "audit time")

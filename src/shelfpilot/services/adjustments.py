@@ -223,9 +223,16 @@ def audit(
     subject: LotKey | str,
     before: dict[str, str],
     after: dict[str, str],
+    *,
+    location: str | None = None,
 ) -> None:
-    """Append to the audit log in the same transaction as the change itself."""
-    uow.audit.append(AuditRecord(datetime.now(UTC), actor, action, str(subject), before, after))
+    """Append to the audit log in the same transaction as the change itself.
+    A lot's location is the record's unless another is named."""
+    if location is None and isinstance(subject, LotKey):
+        location = subject.location_code
+    uow.audit.append(
+        AuditRecord(datetime.now(UTC), actor, action, str(subject), before, after, None, location)
+    )
 
 
 def apply_price_change(uow: UnitOfWork, cmd: ChangePrice) -> OperationResult:

@@ -61,7 +61,10 @@ def create_user(
     with db.transaction() as uow:
         check_assignment(role, uow.catalog.location(location) if location else None, supplier)
         uow.identity.add_user(user)
-        audit(uow, actor, "user.create", f"user {user.username}", {}, _shown(user))
+        audit(
+            uow, actor, "user.create", f"user {user.username}", {}, _shown(user),
+            location=user.location,
+        )  # fmt: skip
     return user
 
 
@@ -97,7 +100,10 @@ def change_user(
         shown_before, shown_after = _shown(before), _shown(after)
         if password is not None:
             shown_after["password"] = "changed"
-        audit(uow, actor, "user.change", f"user {username}", shown_before, shown_after)
+        audit(
+            uow, actor, "user.change", f"user {username}", shown_before, shown_after,
+            location=after.location,
+        )  # fmt: skip
         return replace(after, version=before.version + 1)
 
 
@@ -143,17 +149,20 @@ def create_api_key(db: Database, location: str, name: str, *, actor: str) -> str
         record = ApiKeyRecord(prefix, _digest(key), name, location, datetime.now(UTC), actor, None)
         uow.identity.add_key(record)
         audit(
-            uow, actor, "api_key.create", f"api key {prefix}", {}, {"store": location, "name": name}
-        )
+            uow, actor, "api_key.create", f"api key {prefix}", {}, {"store": location, "name": name},
+            location=location,
+        )  # fmt: skip
     return key
 
 
 def revoke_api_key(db: Database, prefix: str, *, actor: str) -> None:
     with db.transaction() as uow:
         uow.identity.revoke_key(prefix, datetime.now(UTC))
+        record = uow.identity.key(prefix)
         audit(
-            uow, actor, "api_key.revoke", f"api key {prefix}", {"revoked": "no"}, {"revoked": "yes"}
-        )
+            uow, actor, "api_key.revoke", f"api key {prefix}", {"revoked": "no"}, {"revoked": "yes"},
+            location=record.location if record else None,
+        )  # fmt: skip
 
 
 def principal_for_key(db: Database, key: str) -> Principal:

@@ -151,6 +151,7 @@ def make_plan(
                 f"{code} {day.isoformat()}",
                 {},
                 {"lines": str(len(stored.lines)), "gain": f"{stored.expected_gain:.2f}"},
+                location=code,
             )
             plans.append(stored)
     return PlanReport(plans, made, report.notes)
@@ -302,3 +303,11 @@ def _apply(
 def audit_log(db: Database, **filters: Any) -> list[Any]:
     with db.transaction(readonly=True) as uow:
         return uow.audit.records(**filters)
+
+
+def audit_page(
+    db: Database, *, offset: int = 0, limit: int = 50, **filters: Any
+) -> tuple[list[Any], int]:
+    """One page of the audit log (newest first) and how many records match."""
+    with db.transaction(readonly=True) as uow:
+        return uow.audit.records(offset=offset, limit=limit, **filters), uow.audit.count(**filters)

@@ -81,6 +81,7 @@ def take_pre_order(db: Database, cmd: TakePreOrder) -> PreOrderTaken:
             uow, cmd.actor, "presale.take", f"pre-order {saved.id}", {},
             {"location": cmd.location, "sku": cmd.sku, "units": str(order.units),
              "unit_price": str(price), "collect_on": order.collect_on.isoformat()},
+            location=cmd.location,
         )  # fmt: skip
         return []
 
@@ -117,7 +118,7 @@ def collect_pre_order(
         if order.collected_at is None:
             uow.preorders.close(order_id, when, collected=True)
             audit(uow, actor, "presale.collect", f"pre-order {order_id}",
-                  {"status": "open"}, {"status": "collected"})  # fmt: skip
+                  {"status": "open"}, {"status": "collected"}, location=order.location)  # fmt: skip
         return result
 
 
@@ -137,7 +138,7 @@ def cancel_pre_order(
                 raise InvalidValue(f"pre-order {order_id} was taken after {when.isoformat()}")
             uow.preorders.close(order_id, when, collected=False)
             audit(uow, actor, "presale.cancel", f"pre-order {order_id}",
-                  {"status": "open"}, {"status": "cancelled"})  # fmt: skip
+                  {"status": "open"}, {"status": "cancelled"}, location=order.location)  # fmt: skip
         return uow.preorders.get(order_id)
 
 

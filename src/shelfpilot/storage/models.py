@@ -196,6 +196,7 @@ class AuditRow(Base):
     subject: Mapped[str] = mapped_column(String(200))
     before: Mapped[str] = mapped_column(Text)
     after: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class ChannelRow(Base):
