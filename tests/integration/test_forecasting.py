@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import csv
 import pickle
-import shutil
+import sqlite3
 from collections import defaultdict
+from contextlib import closing
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -334,7 +335,11 @@ def test_blind_boxes_from_last_hours_stock_are_fair(
     # on a copy of the bakery: the demo records no allergens, so a nut-free box
     # takes nothing; once the catalog says which product has nuts, it takes the rest
     copy = tmp_path / "copy.db"
-    shutil.copyfile(str(make_url(db.url).database), copy)
+    # the backup API, not a file copy: the demo runs in WAL mode, so recent writes may
+    # still be in the -wal file beside it
+    source = str(make_url(db.url).database)
+    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(copy)) as target:
+        origin.backup(target)
     own = Database(f"sqlite:///{copy}")
     nut_free = replace(spec, exclude=frozenset({"坚果"}))
     blind = blindboxes.propose_blind_boxes(
