@@ -7,7 +7,9 @@ relaxes "on clearance" to a share of a pricing period; ``whole_periods=True``
 makes it yes or no per period (a MILP, solved to optimality). On the whole
 stores drawn as in ``clearance_sim.py`` (seed 0, until at least ``--series``
 series are in) and the common orders of the no-markdown run, this solves both
-in the cells where the MILP finishes in seconds, and reports the gap. Results:
+in the cells where the MILP finishes in seconds, and reports the gap (with
+a life of 2 days and 2.0 days of cover it ran for over 30 minutes without
+finishing, so that cell is left out). Results:
 ``results/clearance_bound_tightness.md`` and ``.json`` with the command.
 """
 
@@ -33,7 +35,7 @@ from shelfpilot.simulation.engine import Setting, run
 from shelfpilot.simulation.policies import NoMarkdown
 from shelfpilot.simulation.replay import build_replay
 
-CELLS = ((1, 1.2), (1, 2.0), (2, 2.0))
+CELLS = ((1, 1.2), (1, 2.0))
 
 
 def main() -> int:
