@@ -29,26 +29,27 @@ USERS = {
 }
 
 
-def serve_shop(shop: Database) -> Iterator[tuple[httpx.Client, Database]]:
+def serve_shop(shop: Database, *, rival: bool = True) -> Iterator[tuple[httpx.Client, Database]]:
     """The shop fixture's brand (two stores, a warehouse), a distributor
-    owning a third store, and a second brand with a store of its own."""
-    catalog.save_locations(
-        shop,
-        [
-            Location("NORTH", "North distributor", LocationKind.DISTRIBUTOR, "SUYUAN"),
-            Location("SZ-03", "Wuxi Nanchang St", LocationKind.STORE, "NORTH", "Asia/Shanghai"),
-            Location("RIVAL", "Another brand", LocationKind.BRAND),
-            Location("RV-01", "Rival store", LocationKind.STORE, "RIVAL", "Asia/Shanghai"),
-        ],
-    )
-    for store in ("SZ-01", "SZ-02", "SZ-03", "RV-01"):
+    owning a third store, and (unless ``rival`` is False) a second brand with
+    a store of its own."""
+    locations = [
+        Location("NORTH", "North distributor", LocationKind.DISTRIBUTOR, "SUYUAN"),
+        Location("SZ-03", "Wuxi Nanchang St", LocationKind.STORE, "NORTH", "Asia/Shanghai"),
+        Location("RIVAL", "Another brand", LocationKind.BRAND),
+        Location("RV-01", "Rival store", LocationKind.STORE, "RIVAL", "Asia/Shanghai"),
+    ]
+    catalog.save_locations(shop, locations if rival else locations[:2])
+    stores = ("SZ-01", "SZ-02", "SZ-03", "RV-01") if rival else ("SZ-01", "SZ-02", "SZ-03")
+    for store in stores:
         inventory.receive_lot(
             shop, ReceiveLot(store, "CAKE", "L1", Decimal(10), T0, idempotency_key=f"r-{store}")
         )
-    for store in ("SZ-01", "SZ-02", "RV-01"):
+    for store in ("SZ-01", "SZ-02", "RV-01") if rival else ("SZ-01", "SZ-02"):
         add_plan(shop, store)
     for name, (role, place) in USERS.items():
-        identity.create_user(shop, name, PASSWORD, role, location=place, actor="test")
+        if rival or place != "RIVAL":
+            identity.create_user(shop, name, PASSWORD, role, location=place, actor="test")
     with serving(create_app(shop)) as url, httpx.Client(base_url=f"{url}/api/v1") as client:
         yield client, shop
 

@@ -26,3 +26,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Database, D
 def api(shop: Database) -> Iterator[tuple[httpx.Client, Database]]:
     """The API over real HTTP on the shop (SQLite and PostgreSQL), one user per role."""
     yield from serve_shop(shop)
+
+
+@pytest.fixture
+def own_api(shop: Database) -> Iterator[tuple[httpx.Client, Database]]:
+    """The same with one brand only: its admin covers every location."""
+    yield from serve_shop(shop, rival=False)

@@ -30,7 +30,18 @@ class Example:
     writes: bool = False
     #: the path names a plan line (of the target store)
     line: bool = False
+    #: other path parameters
+    path: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    #: shared by every brand: in a deployment of two brands nobody may change it
+    shared: bool = False
+    #: a file to upload; "{target}" becomes the foreign store
+    upload: str | None = None
 
+
+LOT = {"sku": "CAKE", "lot_code": "L1"}
+DONE = {"at": T0.isoformat()}
+PRODUCT = {"category": "cake", "list_price": "12.00", "unit_cost": "4", "shelf_life_days": "3"}
 
 EXAMPLES: dict[tuple[str, str], Example] = {
     ("GET", "/locations"): Example(params={"limit": "500"}, lists="code"),
@@ -44,7 +55,33 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/locations/{location}/plan-lines/{line_id}/decision"): Example(
         json={"decision": "approve", "version": 1}, writes=True, line=True
     ),
-}
+    ("POST", "/locations/{location}/sales/batch"): Example(
+        json={"sales": [sale("1")]}, writes=True
+    ),
+    ("POST", "/locations/{location}/removals"): Example(json=LOT | DONE | {"kind": "disposal", "quantity": "1"}, writes=True),
+    ("POST", "/locations/{location}/transfers"): Example(json=LOT | DONE | {"to_location": "SZ-02", "quantity": "1"}, writes=True),
+    ("POST", "/locations/{location}/counts"): Example(json=LOT | DONE | {"counted": "0"}, writes=True),
+    ("POST", "/locations/{location}/returns"): Example(json=LOT | DONE | {"quantity": "1"}, writes=True),
+    ("POST", "/locations/{location}/prices"): Example(json=LOT | DONE | {"unit_price": "9.00"}, writes=True),
+    ("GET", "/locations/{location}/ledger"): Example(),
+    ("GET", "/locations/{location}/risk"): Example(params={"at": T0.isoformat()}),
+    ("GET", "/locations/{location}/forecast"): Example(params={"at": T0.isoformat()}),
+    ("GET", "/locations/{location}/exports/{table}"): Example(path={"table": "ledger"}),
+    ("POST", "/locations/{location}/daily-runs"): Example(params={"at": T0.isoformat()}, writes=True),
+    ("GET", "/locations/{location}/daily-runs/{job_id}"): Example(path={"job_id": "0" * 32}),
+    ("GET", "/products"): Example(),
+    ("GET", "/products/{sku}"): Example(path={"sku": "CAKE"}),
+    ("PUT", "/products/{sku}"): Example(path={"sku": "CAKE"}, json=PRODUCT, shared=True),
+    ("GET", "/ladders"): Example(),
+    ("PUT", "/ladders/{scope}/{key}"): Example(
+        path={"scope": "category", "key": "cake"}, json={"spec": "markdown=1d:markdown"},
+        headers={"If-Match": '"any"'}, shared=True,
+    ),
+    ("GET", "/channels"): Example(),
+    ("POST", "/imports/{kind}"): Example(
+        path={"kind": "sales"}, upload="location,sku,quantity,sold_at\n{target},CAKE,1,2026-11-20 09:00\n"
+    ),
+}  # fmt: skip
 
 
 def api_routes() -> dict[tuple[str, str], APIRoute]:
@@ -89,13 +126,28 @@ def test_no_role_reaches_another_brand_or_store(
     headers = login(client, user)
     visible = set(client.get("/me", headers=headers).json()["locations"])
     routes = api_routes()
+    before_all = {store: ledger_size(db, store) for store in ("SZ-01", "RV-01")}
     for n, ((method, path), example) in enumerate(sorted(EXAMPLES.items())):
         route = routes[(method, path)]
         target = foreign(place)
+        for name, value in example.path.items():
+            path = path.replace(f"{{{name}}}", value)
+        files = None
+        if example.upload is not None:
+            content = example.upload.replace("{target}", target).encode()
+            files = {"file": ("sales.csv", content, "text/csv")}
         if "{location}" not in path:
-            r = client.request(method, path, params=example.params, headers=headers)
-            if not route_allows(route, role):
-                assert r.status_code == 403, (user, path)
+            r = client.request(
+                method, path, params=example.params, json=example.json, files=files,
+                headers={**headers, **example.headers},
+            )  # fmt: skip
+            if not route_allows(route, role) or example.shared:
+                assert r.status_code == 403, (user, path, r.text)
+                continue
+            if files is not None:  # rows naming another brand's store are refused, row by row
+                assert r.status_code == 422, (user, path, r.text)
+                assert "outside your part of the chain" in r.json()["rows"][0]["message"]
+                assert ledger_size(db, target) == before_all[target]
                 continue
             assert r.status_code == 200, (user, path, r.text)
             if example.lists:
@@ -110,7 +162,7 @@ def test_no_role_reaches_another_brand_or_store(
             path.replace("{location}", target),
             json=example.json,
             params=example.params,
-            headers={**headers, "Idempotency-Key": f"iso-{user}-{n:04d}"},
+            headers={**headers, **example.headers, "Idempotency-Key": f"iso-{user}-{n:04d}"},
         )
         assert r.status_code in (403, 404), (user, method, path, r.status_code, r.text)
         assert r.json()["error"]["code"] in ("forbidden", "not_found")

@@ -4,13 +4,17 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
 from shelfpilot import __version__
 from shelfpilot.api import errors
-from shelfpilot.api.routes import audit, auth, plans, stock
+from shelfpilot.api.jobs import JobBoard
+from shelfpilot.api.routes import audit, auth, catalog, movements, plans, stock, work
 from shelfpilot.api.schemas import ERRORS
 from shelfpilot.api.security import TokenIssuer
 from shelfpilot.storage import Database
@@ -26,10 +30,21 @@ def create_app(
     secret: str | None = None,
     access: timedelta = timedelta(minutes=15),
     refresh: timedelta = timedelta(days=7),
+    clearance: Mapping[str, Any] | None = None,
 ) -> FastAPI:
     """``secret`` signs login tokens; without one a random key is made (logins
-    then end when the process does)."""
+    then end when the process does). ``clearance``: the forecast model file
+    and costs (``model_path``, ``disposal_cost``, ``donation_value``) that
+    risk, forecasts and the daily run use."""
+    jobs = JobBoard()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="ShelfPilot",
         version=__version__,
         description="Lots, expiry ladders, FEFO stock and clearance for goods that do not keep.",
@@ -39,13 +54,18 @@ def create_app(
         redoc_url=None,
     )
     app.state.db = db
+    app.state.jobs = jobs
+    app.state.clearance = dict(clearance or {})
     app.state.tokens = TokenIssuer(secret or secrets.token_urlsafe(48), access, refresh)
     errors.install(app)
     app.add_middleware(errors.DeclaredSizeLimit, limit=MAX_BODY)
     # the limit sits on the router, inside our middleware, so a body declared
     # too large gets our error body; one sent without a length is still cut off
     v1 = APIRouter(prefix=PREFIX, max_body_size=MAX_BODY, responses=ERRORS)
-    for router in (auth.router, auth.me_router, stock.router, plans.router, audit.router):
+    for router in (
+        auth.router, auth.me_router, stock.router, movements.router, catalog.router,
+        plans.router, work.router, audit.router,
+    ):  # fmt: skip
         v1.include_router(router)
     app.include_router(v1)
     return app

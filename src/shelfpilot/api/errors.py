@@ -2,7 +2,9 @@
 
 Business-rule errors keep their message (written for a shop manager); a
 request the API cannot read says which field is wrong; anything unexpected is
-a 500 with a fixed message and no internals.
+a 500 with a fixed message and no internals. Messages are in English or
+simplified Chinese by the request's ``Accept-Language`` (``i18n``); the code
+and field are the same in either language.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from shelfpilot.api import i18n
+from shelfpilot.api.i18n import N_
 from shelfpilot.domain.errors import (
     Conflict,
     DomainError,
@@ -50,46 +54,90 @@ _HTTP_CODES = {
 }
 
 
+#: the framework's own refusals (``HTTPException.detail``), translated as written
+FRAMEWORK_DETAILS = (
+    N_("Bad Request"),
+    N_("There was an error parsing the body"),
+    N_("Unauthorized"),
+    N_("Not authenticated"),
+    N_("Forbidden"),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+    N_("Content Too Large"),
+    N_("Request Entity Too Large"),
+    N_("Unsupported Media Type"),
+)
+UNREADABLE = N_("the request could not be read")
+REFUSED = N_("the request was refused")
+INTERNAL = N_("the server could not complete the request; it has been logged")
+TOO_LARGE = N_("the request is larger than {kb} KB; send less at once")
+FIELD = N_("{field}: {message}")
+MORE = (N_(" (and {n} more problem)"), N_(" (and {n} more problems)"))
+
+
 def body(code: str, message: str, field: str | None = None) -> dict[str, dict[str, str | None]]:
     return {"error": {"code": code, "message": message, "field": field}}
 
 
-def _domain(_: Request, exc: Exception) -> JSONResponse:
+def _respond(
+    language: str,
+    content: dict[str, dict[str, str | None]],
+    status: int,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    headers = {**(headers or {}), "Content-Language": language, "Vary": "Accept-Language"}
+    return JSONResponse(content, status_code=status, headers=headers)
+
+
+def _language(request: Request) -> str:
+    return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    language = _language(request)
+    text = i18n.message(exc, language)
     for kind, status, code in STATUS:
         if isinstance(exc, kind):
             headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-            return JSONResponse(body(code, str(exc)), status_code=status, headers=headers)
-    return JSONResponse(body("invalid", str(exc)), status_code=422)
+            return _respond(language, body(code, text), status, headers)
+    return _respond(language, body("invalid", text), 422)
 
 
-def _validation(_: Request, exc: Exception) -> JSONResponse:
+def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    language = _language(request)
     errors = exc.errors()
-    first = errors[0] if errors else {"loc": (), "msg": "the request could not be read"}
+    first = errors[0] if errors else {"loc": (), "msg": UNREADABLE}
     loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
     field = ".".join(loc) or None
-    message = str(first.get("msg", "invalid value"))
-    text = f"{field}: {message}" if field else message
+    if errors:
+        message = i18n.validation_message(first, language)
+    else:
+        message = i18n.text(UNREADABLE, language)
+    text = i18n.text(FIELD, language, field=field, message=message) if field else message
     if len(errors) > 1:
-        text += f" (and {len(errors) - 1} more problem{'s' if len(errors) > 2 else ''})"
-    return JSONResponse(body("invalid", text, field), status_code=422)
+        text += i18n.text(MORE[len(errors) > 2], language, n=len(errors) - 1)
+    return _respond(language, body("invalid", text, field), 422)
 
 
-def _http(_: Request, exc: Exception) -> JSONResponse:
+def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
+    language = _language(request)
     code = _HTTP_CODES.get(exc.status_code, "error")
-    message = exc.detail if isinstance(exc.detail, str) else "the request was refused"
-    return JSONResponse(
-        body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+    detail = exc.detail if isinstance(exc.detail, str) else REFUSED
+    return _respond(
+        language,
+        body(code, i18n.text(detail, language)),
+        exc.status_code,
+        getattr(exc, "headers", None),
     )
 
 
-def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unexpected error", exc_info=exc)
-    return JSONResponse(
-        body("internal", "the server could not complete the request; it has been logged"),
-        status_code=500,
-    )
+    language = _language(request)
+    return _respond(language, body("internal", i18n.text(INTERNAL, language)), 500)
 
 
 class DeclaredSizeLimit:
@@ -104,10 +152,9 @@ class DeclaredSizeLimit:
         if scope["type"] == "http":
             declared = dict(scope["headers"]).get(b"content-length", b"")
             if declared.isdigit() and int(declared) > self.limit:
-                message = f"the request is larger than {self.limit // 1024} KB; send less at once"
-                await JSONResponse(body("too_large", message), status_code=413)(
-                    scope, receive, send
-                )
+                language = i18n.negotiate(i18n.request_header(scope, b"accept-language"))
+                message = i18n.text(TOO_LARGE, language, kb=self.limit // 1024)
+                await _respond(language, body("too_large", message), 413)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 
@@ -117,3 +164,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(Exception, _unexpected)
+    app.add_middleware(i18n.ContentLanguage)

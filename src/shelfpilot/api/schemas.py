@@ -7,10 +7,65 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import Query
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 T = TypeVar("T")
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+
+
+def _fraction(places: int) -> str:
+    """Digits after the point, not all zero, at most ``places`` of them."""
+    tails = (
+        "0" * k + "[1-9]" + (rf"\d{{0,{places - k - 1}}}" if places - k > 1 else "")
+        for k in range(places)
+    )
+    return "(" + "|".join(tails) + ")"
+
+
+def _decimal(places: int, whole: int, *, positive: bool) -> WithJsonSchema:
+    """Decimals are documented as strings with their form (numbers are
+    accepted too), so a client generated from the schema sends what is accepted."""
+    fraction = rf"(\.\d{{1,{places}}})?"
+    if positive:
+        pattern = rf"^0*[1-9]\d{{0,{whole - 1}}}{fraction}$|^0*\.{_fraction(places)}$"
+    else:
+        pattern = rf"^\d{{1,{whole}}}{fraction}$"
+    return WithJsonSchema({"type": "string", "pattern": pattern})
+
+
+#: quantities (3 places: grams of a kilo), money (2 or 4 places), days
+Quantity = Annotated[
+    Decimal, Field(gt=0, max_digits=15, decimal_places=3), _decimal(3, 12, positive=True)
+]
+Counted = Annotated[
+    Decimal, Field(ge=0, max_digits=15, decimal_places=3), _decimal(3, 12, positive=False)
+]
+Price = Annotated[
+    Decimal, Field(ge=0, max_digits=15, decimal_places=2), _decimal(2, 13, positive=False)
+]
+ListPrice = Annotated[
+    Decimal, Field(gt=0, max_digits=15, decimal_places=2), _decimal(2, 13, positive=True)
+]
+Cost = Annotated[
+    Decimal, Field(ge=0, max_digits=15, decimal_places=4), _decimal(4, 11, positive=False)
+]
+Days = Annotated[
+    Decimal, Field(gt=0, max_digits=7, decimal_places=4), _decimal(4, 3, positive=True)
+]
+#: a share of list price in (0, 1]: 7折 = 0.7
+Share = Annotated[
+    Decimal,
+    Field(gt=0, le=1, max_digits=5, decimal_places=4),
+    WithJsonSchema({"type": "string", "pattern": rf"^0*\.{_fraction(4)}$|^1(\.0{{1,4}})?$"}),
+]
+
+
+#: list positions (a database cannot seek past 2**63, and nobody pages that far)
+Offset = Annotated[int, Query(ge=0, le=1_000_000_000)]
+Limit = Annotated[int, Query(ge=1, le=500)]
+#: a row's number or version as the database holds it
+RowNumber = Annotated[int, Field(ge=1, le=2**62)]
 
 
 class Strict(BaseModel):
@@ -78,8 +133,8 @@ class LocationOut(Strict):
 class SaleLineIn(Strict):
     sku: Code | None = None
     barcode: Annotated[str, StringConstraints(max_length=200)] | None = None
-    quantity: Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3)] | None = None
-    unit_price: Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=2)] | None = None
+    quantity: Quantity | None = None
+    unit_price: Price | None = None
     lot_code: Code | None = None
 
 
@@ -126,13 +181,13 @@ class LotOut(Strict):
 class ReceiptIn(Strict):
     sku: Code
     lot_code: Code
-    quantity: Annotated[Decimal, Field(gt=0, max_digits=15, decimal_places=3)]
+    quantity: Quantity
     received_at: datetime | None = Field(default=None, description="with its zone; default now")
     produced_at: datetime | None = None
     expiry: date | datetime | None = Field(
         default=None, description="a date or a date-time; default from the shelf life"
     )
-    unit_cost: Annotated[Decimal, Field(ge=0, max_digits=15, decimal_places=4)] | None = None
+    unit_cost: Cost | None = None
     supplier: Code | None = None
 
 
@@ -166,8 +221,8 @@ class PlanOut(Strict):
 
 class DecisionIn(Strict):
     decision: Literal["approve", "adjust", "reject"]
-    version: int = Field(ge=1, description="the line's version you saw")
-    ratio: Annotated[Decimal, Field(gt=0, le=1, max_digits=6, decimal_places=4)] | None = Field(
+    version: RowNumber = Field(description="the line's version you saw")
+    ratio: Share | None = Field(
         default=None, description="the price as a share of list, to adjust (7折 = 0.7)"
     )
 
@@ -187,3 +242,181 @@ class AuditOut(Strict):
     location: str | None
     before: dict[str, str]
     after: dict[str, str]
+
+
+When = Field(default=None, description="when it happened, with its zone; default now")
+
+
+class SaleBatchIn(Strict):
+    sales: Annotated[list[SaleIn], Field(min_length=1, max_length=500)]
+
+
+class SaleBatchOut(Strict):
+    replayed: bool = Field(description="true when this batch was recorded before")
+    operations: list[OperationOut]
+
+
+class LotMoveIn(Strict):
+    """One lot, named by SKU and lot code."""
+
+    sku: Code
+    lot_code: Code
+    at: datetime | None = When
+
+
+class RemovalIn(LotMoveIn):
+    kind: Literal["donation", "disposal"]
+    quantity: Quantity
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class TransferIn(LotMoveIn):
+    to_location: Code
+    quantity: Quantity
+
+
+class CountIn(LotMoveIn):
+    counted: Counted
+
+
+class ReturnIn(LotMoveIn):
+    quantity: Quantity
+
+
+class PriceIn(LotMoveIn):
+    unit_price: Price
+    reference: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class LedgerOut(EntryOut):
+    location: str
+    operation_id: int | None
+    reference: str | None
+
+
+class ProductIn(Strict):
+    name_en: Annotated[str, StringConstraints(max_length=200)] = ""
+    name_zh: Annotated[str, StringConstraints(max_length=200)] = ""
+    category: Code
+    unit: Annotated[str, StringConstraints(min_length=1, max_length=16)] = "pcs"
+    list_price: ListPrice
+    unit_cost: Cost
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "CNY"
+    shelf_life_days: Days
+    gtin: Annotated[str, StringConstraints(pattern=r"^\d{8}$|^\d{12,14}$")] | None = None
+    price_floor_ratio: Share = Decimal("0.5")
+    allergens: list[Annotated[str, StringConstraints(max_length=40)]] | None = Field(
+        default=None, description="none recorded: null; none present: []"
+    )
+
+
+class ProductOut(Strict):
+    sku: str
+    name_en: str
+    name_zh: str
+    category: str
+    unit: str
+    list_price: Decimal
+    unit_cost: Decimal
+    currency: str
+    shelf_life_days: Decimal
+    gtin: str | None
+    price_floor_ratio: Decimal
+    allergens: list[str] | None
+
+
+class LadderOut(Strict):
+    scope: Literal["default", "category", "sku"]
+    key: str
+    spec: str = Field(description="the ladder in its text form, e.g. 'fresh:3d,markdown:1d'")
+
+
+class LadderIn(Strict):
+    spec: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class ChannelOut(Strict):
+    code: str
+    kind: str
+    capacity: float = Field(description="units per window")
+    price_ratio: float = Field(description="realised price as a share of list, fees deducted")
+    sell_through: float = Field(description="share of units offered that sell, as configured")
+    learned_sell_through: float = Field(description="the same, learned from recorded outcomes")
+    offered: float
+    sold: float
+
+
+class ImportOut(Strict):
+    kind: str
+    file: str
+    rows: int
+    written: int
+
+
+class JobOut(Strict):
+    job_id: str
+    kind: str
+    location: str
+    status: Literal["queued", "running", "done", "failed"]
+    step: str | None
+    done_steps: int
+    total_steps: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: dict[str, object] | None
+    error: ErrorDetail | None
+
+
+class RiskRowOut(Strict):
+    sku: str
+    product: str
+    lot_code: str
+    on_hand: Decimal
+    expires_at: datetime
+    sellable_until: datetime
+    p_sell_out: float = Field(description="chance it sells out before it leaves sale")
+    expected_left: Decimal = Field(description="units expected left when it leaves sale")
+    expected_run_out: date | None
+    warn: bool
+
+
+class RiskOut(Strict):
+    as_of: datetime
+    rows: list[RiskRowOut]
+    notes: list[str]
+
+
+class DayOut(Strict):
+    day: date
+    mean: float
+    q10: float
+    q90: float
+
+
+class SeriesOut(Strict):
+    sku: str
+    product: str
+    total_mean: float
+    total_q10: float
+    total_q90: float
+    days: list[DayOut]
+
+
+class ForecastOut(Strict):
+    first_day: date
+    series: list[SeriesOut]
+    notes: list[str]
+
+
+class RowErrorOut(Strict):
+    file: str
+    row: int = Field(description="spreadsheet row: the header is row 1")
+    column: str | None
+    message: str
+
+
+class ImportErrorBody(Strict):
+    error: ErrorDetail
+    rows: list[RowErrorOut] = Field(
+        default_factory=list, description="every problem found, by file, row and column"
+    )

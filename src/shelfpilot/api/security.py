@@ -17,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from shelfpilot.domain.access import Permission, Principal
-from shelfpilot.domain.errors import Unauthenticated
+from shelfpilot.domain.errors import Text, Unauthenticated
 from shelfpilot.services import identity
 from shelfpilot.storage import Database
 
@@ -47,7 +47,7 @@ class TokenIssuer:
         except jwt.InvalidTokenError:
             raise Unauthenticated("the login token is not valid; log in again") from None
         if claims.get("typ") != kind:
-            raise Unauthenticated(f"this is not an {kind} token")
+            raise Unauthenticated("this is not an {kind} token", kind=Text(kind))
         return str(claims["sub"])
 
 

@@ -12,7 +12,7 @@ from rich.table import Table
 from shelfpilot import config
 from shelfpilot.api.app import create_app
 from shelfpilot.cli.app import By, Db, app, who
-from shelfpilot.cli.support import err, handled, open_db, out
+from shelfpilot.cli.support import clearance_options, err, handled, open_db, out
 from shelfpilot.config import DEFAULT_DB_URL
 from shelfpilot.domain.access import Role
 from shelfpilot.services import identity
@@ -67,6 +67,7 @@ def serve(
             secret=secret,
             access=timedelta(minutes=settings.access_minutes),
             refresh=timedelta(days=settings.refresh_days),
+            clearance=clearance_options(None, db),
         )
     out.print(f"ShelfPilot API on http://{host}:{port}/api/v1/docs ({database.describe()})")
     uvicorn.run(api, host=host, port=port, log_level="info", access_log=access_log)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from shelfpilot.domain.catalog import Location
-from shelfpilot.domain.errors import Forbidden, InvalidValue
+from shelfpilot.domain.errors import Forbidden, InvalidValue, Text
 
 
 class Role(StrEnum):
@@ -82,11 +82,31 @@ class Principal:
         """Raise ``Forbidden`` unless the role permits ``permission`` (at
         ``location`` when one is named)."""
         if not self.can(permission):
-            raise Forbidden(f"a {self.role.value.replace('_', ' ')} may not {permission.value}")
+            raise Forbidden(
+                "a {role} may not {permission}",
+                role=Text(self.role.value.replace("_", " ")),
+                permission=Text(permission.value),
+            )
         if location is not None and not self.sees(location):
             raise Forbidden(
-                f"{self.name} may not {permission.value} at {location!r}: "
-                "it is outside the locations this account covers"
+                "{name} may not {permission} at {location!r}: "
+                "it is outside the locations this account covers",
+                name=self.name,
+                permission=Text(permission.value),
+                location=location,
+            )
+
+    def require_everywhere(
+        self, permission: Permission, locations: Iterable[str], what: str
+    ) -> None:
+        """For what every brand of a deployment shares (products, ladders):
+        only someone covering every location may change it."""
+        self.require(permission)
+        if not set(locations) <= self.visible:
+            raise Forbidden(
+                "{what} are shared by every brand on this server; only an account "
+                "covering all of its locations may change them",
+                what=Text(what),
             )
 
 
@@ -111,8 +131,15 @@ def check_assignment(role: Role, place: Location | None, supplier: str | None) -
             raise InvalidValue("a supplier account names its supplier, not a location")
         return
     if place is None:
-        raise InvalidValue(f"a {role.value} account needs a location (--location)")
+        raise InvalidValue("a {role} account needs a location (--location)", role=Text(role.value))
     if role in STORE_ROLES and place.kind.value != "store":
-        raise InvalidValue(f"a {role.value} works at a store; {place.code!r} is a {place.kind}")
+        raise InvalidValue(
+            "a {role} works at a store; {place!r} is a {kind}",
+            role=Text(role.value),
+            place=place.code,
+            kind=Text(place.kind.value),
+        )
     if role is Role.DISTRIBUTOR and place.kind.value != "distributor":
-        raise InvalidValue(f"a distributor account needs a distributor; {place.code!r} is not")
+        raise InvalidValue(
+            "a distributor account needs a distributor; {place!r} is not", place=place.code
+        )

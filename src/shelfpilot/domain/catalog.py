@@ -11,7 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.errors import InvalidValue, Text
 from shelfpilot.domain.money import Money, ratio
 
 DEFAULT_PRICE_FLOOR = Decimal("0.5")
@@ -54,7 +54,9 @@ def allergen_tags(values: str | Iterable[str]) -> frozenset[str]:
 def check_code(value: str, what: str) -> str:
     value = value.strip()
     if not value or not _CODE.match(value):
-        raise InvalidValue(f"{what} must be 1-64 characters, got {value!r}")
+        raise InvalidValue(
+            "{what} must be 1-64 characters, got {value!r}", what=Text(what), value=value
+        )
     return value
 
 
@@ -80,28 +82,32 @@ class Product:
             try:
                 object.__setattr__(self, "allergens", allergen_tags(self.allergens))
             except InvalidValue as error:
-                raise InvalidValue(f"product {self.sku}: {error}") from None
+                raise InvalidValue("product {sku}: {error}", sku=self.sku, error=error) from None
         if not (self.name_en or self.name_zh):
-            raise InvalidValue(f"product {self.sku} needs a name (English or Chinese)")
+            raise InvalidValue("product {sku} needs a name (English or Chinese)", sku=self.sku)
         if self.list_price.amount <= 0:
-            raise InvalidValue(f"product {self.sku}: list price must be above zero")
+            raise InvalidValue("product {sku}: list price must be above zero", sku=self.sku)
         if self.unit_cost.amount < 0:
-            raise InvalidValue(f"product {self.sku}: unit cost cannot be negative")
+            raise InvalidValue("product {sku}: unit cost cannot be negative", sku=self.sku)
         if self.unit_cost.currency != self.list_price.currency:
-            raise InvalidValue(f"product {self.sku}: cost and list price use different currencies")
+            raise InvalidValue(
+                "product {sku}: cost and list price use different currencies", sku=self.sku
+            )
         if self.shelf_life <= timedelta(0):
-            raise InvalidValue(f"product {self.sku}: shelf life must be positive")
+            raise InvalidValue("product {sku}: shelf life must be positive", sku=self.sku)
         floor = ratio(self.price_floor_ratio, "price floor")
         if not Decimal(0) < floor <= Decimal(1):
             raise InvalidValue(
-                f"product {self.sku}: price floor must be a share of list price in (0, 1]"
+                "product {sku}: price floor must be a share of list price in (0, 1]", sku=self.sku
             )
         object.__setattr__(self, "price_floor_ratio", floor)
         if self.gtin is not None and not (
             self.gtin.isdigit() and len(self.gtin) in (8, 12, 13, 14)
         ):
             raise InvalidValue(
-                f"product {self.sku}: GTIN {self.gtin!r} must be 8, 12, 13 or 14 digits"
+                "product {sku}: GTIN {gtin!r} must be 8, 12, 13 or 14 digits",
+                sku=self.sku,
+                gtin=self.gtin,
             )
 
     @property
@@ -138,7 +144,9 @@ def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidValue(f"{name!r} is not a time zone (use e.g. Asia/Shanghai)") from None
+        raise InvalidValue(
+            "{name!r} is not a time zone (use e.g. Asia/Shanghai)", name=name
+        ) from None
     return name
 
 
@@ -167,8 +175,10 @@ class Location:
         allowed = ALLOWED_PARENTS[self.kind]
         kind = parent.kind if parent else None
         if kind not in allowed:
-            under = parent.kind.value if parent else "nothing"
-            raise InvalidValue(f"a {self.kind.value} cannot sit under {under}")
+            under = Text(parent.kind.value if parent else "nothing")
+            raise InvalidValue(
+                "a {kind} cannot sit under {under}", kind=Text(self.kind.value), under=under
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,56 @@ quantity involved and says what to do, because adapters show it verbatim.
           └── LotNotSellable   the named lot is expired or pulled off sale
      ├── Unauthenticated       no valid login or key
      └── Forbidden             a known user acting outside their role or scope
+
+A message is raised as an English template with its values as keywords,
+``OutOfStock("lot {lot} has {have} on hand", lot=..., have=...)``: ``str()``
+is the English, and an adapter may look ``template`` up in a translation
+catalogue and format it with ``params`` (no translation library here). A
+phrase inside a message that is translated too (a field's name, a role) is a
+``Text``. A plain message (``InvalidValue(f"...")``) still works; it is
+shown as written in every language.
 """
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def render(template: str, params: Mapping[str, object]) -> str:
+    """``template`` formatted with ``params``; a template without params is
+    taken as written (so braces in a plain message stay braces)."""
+    return template.format(**params) if params else template
+
+
+class Text(str):
+    """A translatable phrase: a str holding its English text, which also keeps
+    the ``template`` and ``params`` it was made from."""
+
+    template: str
+    params: Mapping[str, object]
+
+    def __new__(cls, template: str, /, **params: object) -> Text:
+        text = super().__new__(cls, render(template, params))
+        text.template, text.params = template, params
+        return text
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_text, (self.template, dict(self.params)))
+
+
+def _text(template: str, params: dict[str, object]) -> Text:
+    return Text(template, **params)
 
 
 class DomainError(Exception):
     """Base of every business-rule error."""
+
+    template: str
+    params: Mapping[str, object]
+
+    def __init__(self, template: str = "", /, **params: object) -> None:
+        self.template, self.params = template, params
+        super().__init__(render(template, params))
 
 
 class InvalidValue(DomainError, ValueError):

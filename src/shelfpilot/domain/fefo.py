@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from shelfpilot.domain.errors import InvalidValue, LotNotSellable, OutOfStock
+from shelfpilot.domain.errors import InvalidValue, LotNotSellable, OutOfStock, Text
 from shelfpilot.domain.ladder import ExpiryLadder
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import Lot, LotKey, require_aware, utc
@@ -51,7 +51,7 @@ def allocate(
     require_aware(at, "sale time")
     amount = quantity(amount)
     if amount <= 0:
-        raise InvalidValue(f"sale quantity must be above zero, got {amount}")
+        raise InvalidValue("sale quantity must be above zero, got {amount}", amount=amount)
     candidates = sorted(stock, key=fefo_key)
     if lot_code is not None:
         return [_from_named_lot(candidates, lot_code, amount, at, ladder)]
@@ -69,11 +69,24 @@ def allocate(
         (s.on_hand for s in candidates if s not in sellable and s.on_hand > 0), Decimal(0)
     )
     first = candidates[0].lot if candidates else None
-    what = item or (f"{first.sku} at {first.location_code}" if first else "this product here")
-    hint = f"; {show(blocked)} more is expired or pulled off sale" if blocked else ""
+    hint = Text("; {blocked} more is expired or pulled off sale", blocked=show(blocked))
     raise OutOfStock(
-        f"out of stock: only {show(available)} of {what} can be sold, asked for {show(amount)}{hint}"
+        "out of stock: only {available} of {item} can be sold, asked for {amount}{hint}",
+        available=show(available),
+        item=_item(item, first),
+        amount=show(amount),
+        hint=hint if blocked else "",
     )
+
+
+def _item(item: str | None, first: Lot | None) -> str:
+    """The product and place a sale is for, translatable when it can be (a
+    caller's plain "SKU at STORE" is the same phrase)."""
+    if first is not None:
+        named = Text("{sku} at {location}", sku=first.sku, location=first.location_code)
+        if item is None or item == named:
+            return named
+    return item or Text("this product here")
 
 
 def _from_named_lot(
@@ -85,21 +98,29 @@ def _from_named_lot(
 ) -> Allocation:
     match = next((s for s in candidates if s.lot.code == lot_code), None)
     if match is None:
-        raise OutOfStock(f"lot {lot_code} is not stocked here; check the lot code on the label")
+        raise OutOfStock(
+            "lot {lot} is not stocked here; check the lot code on the label", lot=lot_code
+        )
     lot = match.lot
     if lot.is_expired(at):
         raise LotNotSellable(
-            f"{lot.key} expired at {_when(lot.expires_at)} and cannot be sold; "
-            "take it off the shelf and record a disposal or donation"
+            "{lot} expired at {when} and cannot be sold; "
+            "take it off the shelf and record a disposal or donation",
+            lot=lot.key,
+            when=_when(lot.expires_at),
         )
     if not ladder.is_sellable(lot.expires_at, at):
         raise LotNotSellable(
-            f"{lot.key} was pulled off sale at {_when(ladder.sellable_until(lot.expires_at))} "
-            "and cannot be sold; donate or dispose of it"
+            "{lot} was pulled off sale at {when} and cannot be sold; donate or dispose of it",
+            lot=lot.key,
+            when=_when(ladder.sellable_until(lot.expires_at)),
         )
     if match.on_hand < amount:
         raise OutOfStock(
-            f"out of stock: {lot.key} has {show(match.on_hand)} on hand, asked for {show(amount)}"
+            "out of stock: {lot} has {have} on hand, asked for {amount}",
+            lot=lot.key,
+            have=show(match.on_hand),
+            amount=show(amount),
         )
     return Allocation(lot.key, amount)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.errors import InvalidValue, Text
 
 DEFAULT_LADDER = (1.0, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5)
 
@@ -62,12 +62,23 @@ class Guardrails:
     def violation(self, before: float, after: float) -> str | None:
         """Why the move ``before`` → ``after`` breaks a guardrail, or None."""
         if after > before + 1e-9:
-            return f"a clearance price only goes down ({before:.0%} → {after:.0%} of list)"
+            return Text(
+                "a clearance price only goes down ({before:.0%} → {after:.0%} of list)",
+                before=before,
+                after=after,
+            )
         if after < self.floor - 1e-9:
-            return f"{after:.0%} of list is below the floor of {self.floor:.0%}"
+            return Text(
+                "{after:.0%} of list is below the floor of {floor:.0%}",
+                after=after,
+                floor=self.floor,
+            )
         if before - after > self.max_step + 1e-9:
-            return (
-                f"a cut from {before:.0%} to {after:.0%} of list is larger than "
-                f"the largest step of {self.max_step:.0%}"
+            return Text(
+                "a cut from {before:.0%} to {after:.0%} of list is larger than "
+                "the largest step of {step:.0%}",
+                before=before,
+                after=after,
+                step=self.max_step,
             )
         return None

@@ -31,10 +31,10 @@ def parse_duration(text: str) -> timedelta:
     form written back by ``spec`` reads in again as the same ladder)."""
     match = _DURATION.match(text)
     if not match:
-        raise InvalidValue(f"{text!r} is not a duration like 7d, 48h or 90m")
+        raise InvalidValue("{text!r} is not a duration like 7d, 48h or 90m", text=text)
     minutes = Decimal(match.group(1)) * _MINUTES[match.group(2).lower()]
     if minutes != minutes.to_integral_value() or minutes < 1:
-        raise InvalidValue(f"{text!r} must be a whole number of minutes, at least 1m")
+        raise InvalidValue("{text!r} must be a whole number of minutes, at least 1m", text=text)
     return timedelta(minutes=int(minutes))
 
 
@@ -76,19 +76,23 @@ class ExpiryLadder:
         ordered = sorted(stages, key=lambda s: s.before_expiry, reverse=True)
         codes = [s.code for s in ordered]
         if len(set(codes)) != len(codes):
-            raise InvalidValue(f"ladder has a stage twice: {', '.join(codes)}")
+            raise InvalidValue("ladder has a stage twice: {codes}", codes=", ".join(codes))
         for stage in ordered:
             if stage.code in (FRESH.code, EXPIRED.code):
-                raise InvalidValue(f"'{stage.code}' is reserved and cannot be a ladder stage")
+                raise InvalidValue(
+                    "'{stage}' is reserved and cannot be a ladder stage", stage=stage.code
+                )
             if stage.before_expiry <= timedelta(0):
-                raise InvalidValue(f"stage {stage.code} must start before expiry")
+                raise InvalidValue("stage {stage} must start before expiry", stage=stage.code)
         thresholds = [s.before_expiry for s in ordered]
         if len(set(thresholds)) != len(thresholds):
             raise InvalidValue("two ladder stages start at the same time before expiry")
         seen_unsellable = False
         for stage in ordered:
             if seen_unsellable and stage.sellable:
-                raise InvalidValue(f"stage {stage.code} cannot be sellable after a pull-off stage")
+                raise InvalidValue(
+                    "stage {stage} cannot be sellable after a pull-off stage", stage=stage.code
+                )
             seen_unsellable = seen_unsellable or not stage.sellable
         self.stages: tuple[Stage, ...] = tuple(ordered)
 
@@ -141,7 +145,7 @@ class ExpiryLadder:
             item = item.rstrip("!")
             if "=" not in item:
                 raise InvalidValue(
-                    f"ladder stage {item!r} must look like warn=3d or warn=3d:action"
+                    "ladder stage {item!r} must look like warn=3d or warn=3d:action", item=item
                 )
             code, rest = (x.strip() for x in item.split("=", 1))
             duration, _, action = rest.partition(":")

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from shelfpilot.domain.errors import InvalidValue, OutOfStock
+from shelfpilot.domain.errors import InvalidValue, OutOfStock, Text
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.money import Money, quantity, show
 
@@ -61,11 +61,13 @@ class LedgerEntry:
         sign = SIGNS[self.kind]
         q = self.quantity
         if (sign == 1 and q <= 0) or (sign == -1 and q >= 0) or (sign == 0 and q != 0):
-            raise InvalidValue(f"a {self.kind.value} entry cannot have quantity {q}")
+            raise InvalidValue(
+                "a {kind} entry cannot have quantity {q}", kind=Text(self.kind.value), q=q
+            )
         if sign is None and q == 0:
             raise InvalidValue("an adjustment of zero records nothing")
         if self.kind in (EntryKind.SALE, EntryKind.PRICE_CHANGE) and self.unit_price is None:
-            raise InvalidValue(f"a {self.kind.value} entry needs a unit price")
+            raise InvalidValue("a {kind} entry needs a unit price", kind=Text(self.kind.value))
         if self.unit_price is not None and self.unit_price.amount < 0:
             raise InvalidValue("a price cannot be negative")
 
@@ -90,13 +92,19 @@ def removal_entry(
 ) -> LedgerEntry:
     """Take ``amount`` out of a lot for a transfer, donation or disposal."""
     if kind not in REMOVALS:
-        raise InvalidValue(f"{kind.value} does not remove stock")
+        raise InvalidValue("{kind} does not remove stock", kind=Text(kind.value))
     amount = quantity(amount)
     if amount <= 0:
-        raise InvalidValue(f"{kind.value} quantity must be above zero, got {amount}")
+        raise InvalidValue(
+            "{kind} quantity must be above zero, got {amount}", kind=Text(kind.value), amount=amount
+        )
     if amount > stock:
         raise OutOfStock(
-            f"{lot} has {show(stock)} on hand; cannot record a {kind.value} of {show(amount)}"
+            "{lot} has {have} on hand; cannot record a {kind} of {amount}",
+            lot=lot,
+            have=show(stock),
+            kind=Text(kind.value),
+            amount=show(amount),
         )
     return LedgerEntry(lot, kind, -amount, at, reference=reference, note=note)
 
@@ -107,7 +115,9 @@ def count_entry(
     """A stock count sets on-hand to what was counted; None when nothing changes."""
     counted = quantity(counted, "counted quantity")
     if counted < 0:
-        raise InvalidValue(f"counted quantity for {lot} cannot be negative ({counted})")
+        raise InvalidValue(
+            "counted quantity for {lot} cannot be negative ({counted})", lot=lot, counted=counted
+        )
     delta = counted - stock
     if delta == 0:
         return None

@@ -13,13 +13,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.errors import InvalidValue, Text
 from shelfpilot.domain.money import Money, quantity
 
 
 def require_aware(moment: datetime, what: str) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise InvalidValue(f"{what} {moment.isoformat()} has no time zone")
+        raise InvalidValue(
+            "{what} {moment} has no time zone", what=Text(what), moment=moment.isoformat()
+        )
     return moment
 
 
@@ -66,7 +68,17 @@ class LotKey:
     lot_code: str
 
     def __str__(self) -> str:
-        return f"lot {self.lot_code} of {self.sku} at {self.location_code}"
+        return str(self.text)
+
+    @property
+    def text(self) -> Text:
+        """The lot as a translatable phrase."""
+        return Text(
+            "lot {lot} of {sku} at {location}",
+            lot=self.lot_code,
+            sku=self.sku,
+            location=self.location_code,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,18 +101,18 @@ class Lot:
         require_aware(self.expires_at, "expiry")
         object.__setattr__(self, "quantity", quantity(self.quantity))
         if self.quantity <= 0:
-            raise InvalidValue(f"lot {self.code}: quantity received must be above zero")
+            raise InvalidValue("lot {lot}: quantity received must be above zero", lot=self.code)
         if self.unit_cost.amount < 0:
-            raise InvalidValue(f"lot {self.code}: unit cost cannot be negative")
+            raise InvalidValue("lot {lot}: unit cost cannot be negative", lot=self.code)
         if self.produced_at is not None:
             require_aware(self.produced_at, "production time")
             if utc(self.expires_at) <= utc(self.produced_at):
-                raise InvalidValue(f"lot {self.code}: expiry is not after production")
+                raise InvalidValue("lot {lot}: expiry is not after production", lot=self.code)
             if utc(self.received_at) < utc(self.produced_at):
-                raise InvalidValue(f"lot {self.code}: received before it was produced")
+                raise InvalidValue("lot {lot}: received before it was produced", lot=self.code)
         if utc(self.expires_at) <= utc(self.received_at):
             raise InvalidValue(
-                f"lot {self.code}: it expires before it was received; check the expiry"
+                "lot {lot}: it expires before it was received; check the expiry", lot=self.code
             )
 
     @property

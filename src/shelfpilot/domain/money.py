@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.errors import InvalidValue, Text
 
 DEFAULT_CURRENCY = "CNY"
 #: Quantities are kept to the gram / millilitre when sold by weight or volume.
@@ -22,15 +22,26 @@ Number = Decimal | int | str
 def to_decimal(value: Number, what: str = "value") -> Decimal:
     """Convert to Decimal, refusing floats (binary floats cannot hold 0.1 exactly)."""
     if isinstance(value, float | bool):
-        raise InvalidValue(f"{what} must be given as a decimal string or integer, not {value!r}")
+        raise InvalidValue(
+            "{what} must be given as a decimal string or integer, not {value!r}",
+            what=Text(what),
+            value=value,
+        )
     try:
         result = Decimal(value)
     except (InvalidOperation, ValueError, TypeError):
-        raise InvalidValue(f"{what} {value!r} is not a number") from None
+        raise InvalidValue(
+            "{what} {value!r} is not a number", what=Text(what), value=value
+        ) from None
     if not result.is_finite():
-        raise InvalidValue(f"{what} {value!r} is not a finite number")
+        raise InvalidValue("{what} {value!r} is not a finite number", what=Text(what), value=value)
     if abs(result) >= LARGEST:
-        raise InvalidValue(f"{what} {value} is too large (limit {LARGEST:,.0f})")
+        raise InvalidValue(
+            "{what} {value} is too large (limit {limit:,.0f})",
+            what=Text(what),
+            value=value,
+            limit=LARGEST,
+        )
     return result
 
 
@@ -39,7 +50,9 @@ def quantity(value: Number, what: str = "quantity") -> Decimal:
     q = to_decimal(value, what)
     rounded = q.quantize(QUANTITY_PLACES, rounding=ROUND_HALF_UP)
     if rounded != q:
-        raise InvalidValue(f"{what} {value} has more than 3 decimal places")
+        raise InvalidValue(
+            "{what} {value} has more than 3 decimal places", what=Text(what), value=value
+        )
     return rounded + Decimal(0)  # normalises -0.000 to 0.000
 
 
@@ -60,7 +73,7 @@ def ratio(value: Number, what: str = "price ratio") -> Decimal:
     """A price as a share of list price: 7折 is 0.7."""
     r = to_decimal(value, what).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
     if r < 0:
-        raise InvalidValue(f"{what} {value} cannot be negative")
+        raise InvalidValue("{what} {value} cannot be negative", what=Text(what), value=value)
     return r
 
 
@@ -76,7 +89,9 @@ class Money:
         object.__setattr__(self, "amount", amount)
         cur = self.currency.upper()
         if len(cur) != 3 or not cur.isalpha():
-            raise InvalidValue(f"currency {self.currency!r} is not a 3-letter ISO 4217 code")
+            raise InvalidValue(
+                "currency {currency!r} is not a 3-letter ISO 4217 code", currency=self.currency
+            )
         object.__setattr__(self, "currency", cur)
 
     @classmethod
@@ -85,7 +100,7 @@ class Money:
 
     def _same(self, other: Money) -> None:
         if other.currency != self.currency:
-            raise InvalidValue(f"cannot combine {self.currency} with {other.currency}")
+            raise InvalidValue("cannot combine {a} with {b}", a=self.currency, b=other.currency)
 
     def __add__(self, other: Money) -> Money:
         self._same(other)

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from shelfpilot.domain.errors import Conflict, InvalidValue
+from shelfpilot.domain.errors import Conflict, InvalidValue, Text
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.money import RATIO_PLACES, estimate
@@ -87,11 +87,17 @@ class PlanLine:
         """Refuse what only an approved line of ``action`` allows (its outcome, its sales)."""
         if self.action is not action:
             raise InvalidValue(
-                f"plan line {self.line_id} is a {self.action.value} line, not a {action.value} line"
+                "plan line {line} is a {kind} line, not a {wanted} line",
+                line=self.line_id,
+                kind=Text(self.action.value),
+                wanted=Text(action.value),
             )
         if self.status is not LineStatus.APPROVED:
             raise InvalidValue(
-                f"plan line {self.line_id} is {self.status.value}; approve it before {before}"
+                "plan line {line} is {status}; approve it before {before}",
+                line=self.line_id,
+                status=Text(self.status.value),
+                before=Text(before),
             )
 
     @property
@@ -155,13 +161,17 @@ def settle(
     if not line.is_open:
         when = line.decided_at.isoformat(timespec="minutes") if line.decided_at else "earlier"
         raise Conflict(
-            f"the plan line for {line.lot} was already {line.status.value} by "
-            f"{line.decided_by} ({when}); reload the plan"
+            "the plan line for {lot} was already {status} by {by} ({when}); reload the plan",
+            lot=line.lot,
+            status=Text(line.status.value),
+            by=line.decided_by,
+            when=when if line.decided_at else Text(when),
         )
     if decision is Decision.ADJUST and line.action is not PlanAction.MARKDOWN:
         raise InvalidValue(
-            f"a {line.action.value} line is approved or rejected as a whole; "
-            "to send fewer units, reject it and record what you send"
+            "a {kind} line is approved or rejected as a whole; "
+            "to send fewer units, reject it and record what you send",
+            kind=Text(line.action.value),
         )
     if decision is Decision.ADJUST:
         if ratio is None:
@@ -169,9 +179,16 @@ def settle(
         chosen = as_ratio(ratio)
         problem = guardrails.violation(float(line.current_ratio), float(chosen))
         if problem is not None:
-            raise InvalidValue(f"cannot set {line.lot} to {float(chosen):.0%} of list: {problem}")
+            raise InvalidValue(
+                "cannot set {lot} to {ratio:.0%} of list: {problem}",
+                lot=line.lot,
+                ratio=float(chosen),
+                problem=problem,
+            )
     elif ratio is not None:
-        raise InvalidValue(f"only an adjustment takes a price ratio, not {decision.value}")
+        raise InvalidValue(
+            "only an adjustment takes a price ratio, not {decision}", decision=Text(decision.value)
+        )
     else:
         chosen = line.proposed_ratio if decision is Decision.APPROVE else line.current_ratio
     return replace(

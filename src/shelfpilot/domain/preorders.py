@@ -43,7 +43,8 @@ class PreOrder:
         share = ratio(self.price_ratio, "pre-order price ratio")
         if not Decimal(0) < share <= Decimal(1):
             raise InvalidValue(
-                f"the pre-order price ratio {share} must be a share of list price in (0, 1]"
+                "the pre-order price ratio {share} must be a share of list price in (0, 1]",
+                share=share,
             )
         if len(self.customer) > 200:
             raise InvalidValue("the customer note is at most 200 characters")
@@ -55,11 +56,15 @@ class PreOrder:
         """``today`` is the store-local day the order is taken."""
         if self.collect_on < today:
             raise InvalidValue(
-                f"collection day {self.collect_on} is before the day the order is taken ({today})"
+                "collection day {day} is before the day the order is taken ({today})",
+                day=self.collect_on,
+                today=today,
             )
         if (self.collect_on - today).days > MAX_DAYS_AHEAD:
             raise InvalidValue(
-                f"collection day {self.collect_on} is more than {MAX_DAYS_AHEAD} days ahead"
+                "collection day {day} is more than {days} days ahead",
+                day=self.collect_on,
+                days=MAX_DAYS_AHEAD,
             )
 
     @property

@@ -11,12 +11,21 @@ def check_price(product: Product, price: Money, *, allow_below_floor: bool = Fal
     """Refuse a price under the product's floor (default 50 % of list: the source
     articles found deeper cuts hurt the brand) unless a manager approved it."""
     if price.currency != product.currency:
-        raise InvalidValue(f"{product.sku} is priced in {product.currency}, not {price.currency}")
+        raise InvalidValue(
+            "{sku} is priced in {currency}, not {other}",
+            sku=product.sku,
+            currency=product.currency,
+            other=price.currency,
+        )
     if price.amount < 0:
         raise InvalidValue("a price cannot be negative")
     if price < product.price_floor and not allow_below_floor:
         raise InvalidValue(
-            f"{price} is below the floor of {product.price_floor} for {product.sku} "
-            f"({product.price_floor_ratio:.0%} of list); a manager must approve deeper cuts"
+            "{price} is below the floor of {floor} for {sku} "
+            "({ratio:.0%} of list); a manager must approve deeper cuts",
+            price=str(price),
+            floor=str(product.price_floor),
+            sku=product.sku,
+            ratio=product.price_floor_ratio,
         )
     return price

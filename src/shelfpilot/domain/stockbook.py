@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from shelfpilot.domain.catalog import Product
-from shelfpilot.domain.errors import Conflict, InvalidValue, NotFound
+from shelfpilot.domain.errors import Conflict, InvalidValue, NotFound, Text
 from shelfpilot.domain.fefo import Allocation, LotStock, allocate, sale_entries
 from shelfpilot.domain.ladder import LadderPolicy
 from shelfpilot.domain.ledger import (
@@ -46,12 +46,12 @@ class StockBook:
         try:
             return self.products[sku]
         except KeyError:
-            raise NotFound(f"unknown SKU {sku}") from None
+            raise NotFound("unknown SKU {sku}", sku=sku) from None
 
     def receive(self, lot: Lot) -> LedgerEntry:
         self.product(lot.sku)
         if lot.key in self.lots:
-            raise Conflict(f"{lot.key} was already received")
+            raise Conflict("{lot} was already received", lot=lot.key)
         self.lots[lot.key] = lot
         self._by_place[(lot.location_code, lot.sku)].append(lot.key)
         return self._append(LedgerEntry(lot.key, EntryKind.RECEIPT, lot.quantity, lot.received_at))
@@ -80,7 +80,7 @@ class StockBook:
             at,
             ladder,
             lot_code=lot_code,
-            item=f"{sku} at {location_code}",
+            item=Text("{sku} at {location}", sku=sku, location=location_code),
         )
         for entry in sale_entries(allocations, at, unit_price):
             self._append(entry)
@@ -88,18 +88,18 @@ class StockBook:
 
     def remove(self, key: LotKey, kind: EntryKind, amount: Decimal, at: datetime) -> LedgerEntry:
         if key not in self.lots:
-            raise NotFound(f"unknown {key}")
+            raise NotFound("unknown {lot}", lot=key)
         return self._append(removal_entry(key, self._on_hand[key], kind, amount, at))
 
     def count(self, key: LotKey, counted: Decimal, at: datetime) -> LedgerEntry | None:
         if key not in self.lots:
-            raise NotFound(f"unknown {key}")
+            raise NotFound("unknown {lot}", lot=key)
         entry = count_entry(key, self._on_hand[key], counted, at)
         return self._append(entry) if entry else None
 
     def customer_return(self, key: LotKey, amount: Decimal, at: datetime) -> LedgerEntry:
         if key not in self.lots:
-            raise NotFound(f"unknown {key}")
+            raise NotFound("unknown {lot}", lot=key)
         if amount <= 0:
             raise InvalidValue("a return must be above zero")
         return self._append(LedgerEntry(key, EntryKind.RETURN, amount, at))

@@ -33,7 +33,7 @@ BAD_LOGIN = "wrong user name or password"
 
 def _check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        raise InvalidValue(f"a password needs at least {MIN_PASSWORD} characters")
+        raise InvalidValue("a password needs at least {n} characters", n=MIN_PASSWORD)
     return password
 
 
@@ -193,13 +193,15 @@ def _role(role: Role | str) -> Role:
         return Role(role)
     except ValueError:
         known = ", ".join(r.value for r in Role if r is not Role.TILL)
-        raise InvalidValue(f"unknown role {role!r}; one of {known}") from None
+        raise InvalidValue(
+            "unknown role {role!r}; one of {known}", role=role, known=known
+        ) from None
 
 
 def _user(uow: UnitOfWork, username: str) -> UserRecord:
     user = uow.identity.user(username)
     if user is None:
-        raise NotFound(f"no user {username!r}")
+        raise NotFound("no user {user!r}", user=username)
     return user
 
 

@@ -77,6 +77,8 @@ from shelfpilot.storage import Database, DriverRecord, UnitOfWork
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
+#: which locations the importing user may name
+Scope = Callable[[str], bool]
 
 
 @dataclass(frozen=True)
@@ -100,13 +102,20 @@ class _RowProblem(Exception):
 
 
 def import_file(
-    db: Database, kind: str, path: Path, *, progress: Progress | None = None
+    db: Database,
+    kind: str,
+    path: Path,
+    *,
+    progress: Progress | None = None,
+    may_use: Scope | None = None,
 ) -> ImportReport:
-    """Import ``path`` (.csv, .xlsx or .parquet) as ``kind``; see docs/import-format.md."""
+    """Import ``path`` (.csv, .xlsx or .parquet) as ``kind``; see docs/import-format.md.
+    With ``may_use``, a row naming a location it refuses is an error of that row
+    (an API user imports for their own part of the chain only)."""
     if kind not in _IMPORTERS:
         raise InvalidValue(f"cannot import {kind!r}; choose one of {', '.join(KINDS)}")
     table = read_table(path)
-    written = _IMPORTERS[kind](db, table, progress)
+    written = _IMPORTERS[kind](db, table, progress, may_use)
     return ImportReport(kind, path, len(table.rows), written)
 
 
@@ -116,7 +125,14 @@ class _Run(Generic[T]):
 
     uow: UnitOfWork
     sheet: Sheet[T]
+    may_use: Scope | None = None
     locations: dict[str, Location | None] = field(default_factory=dict)
+
+    def outside(self, row: int, field_name: str, code: str | None) -> list[RowError]:
+        if code is None or self.may_use is None or self.may_use(code):
+            return []
+        message = f"location {code!r} is outside your part of the chain"
+        return [self.error(row, field_name, message)]
 
     def error(self, row: int, field_name: str | None, message: str) -> RowError:
         return self.sheet.error(row, field_name, message)
@@ -136,7 +152,9 @@ class _Run(Generic[T]):
     ) -> tuple[Location | None, list[RowError]]:
         """The row's location, and problems with its location or SKU (either may
         be None when the row does not name one)."""
-        problems = []
+        problems = self.outside(row, "location", location_code)
+        if problems:
+            return None, problems
         location = self.location(location_code) if location_code is not None else None
         if location_code is not None and location is None:
             message = f"unknown location {location_code!r}: import it in a locations file first"
@@ -158,7 +176,9 @@ class _Run(Generic[T]):
 Apply = Callable[[_Run[T], Parsed[T]], bool]
 
 
-def _apply_all(db: Database, sheet: Sheet[T], apply: Apply[T], progress: Progress | None) -> int:
+def _apply_all(
+    db: Database, sheet: Sheet[T], apply: Apply[T], progress: Progress | None, may_use: Scope | None
+) -> int:
     errors = list(sheet.errors)
     if not sheet.rows:
         if errors:
@@ -169,7 +189,7 @@ def _apply_all(db: Database, sheet: Sheet[T], apply: Apply[T], progress: Progres
     if progress:
         progress(0, total)
     with db.transaction() as uow:
-        run = _Run(uow, sheet)
+        run = _Run(uow, sheet, may_use)
         for done, parsed in enumerate(sheet.rows, start=1):
             try:
                 with uow.savepoint():
@@ -200,12 +220,19 @@ def _apply_product(run: _Run[Product], parsed: Parsed[Product]) -> bool:
 def _apply_location(run: _Run[Location], parsed: Parsed[Location]) -> bool:
     location, catalog = parsed.value, run.uow.catalog
     parent = location.parent_code
+    exists = catalog.has_location(location.code)
+    refused = run.outside(parsed.row, "code", location.code) if exists else []
+    if run.may_use is not None and parent is None and not exists:
+        refused.append(run.error(parsed.row, "parent", "a new location needs a parent of yours"))
+    refused += run.outside(parsed.row, "parent", parent)
+    if refused:
+        raise _RowProblem(refused)
     if parent is not None and not catalog.has_location(parent):
         message = (
             f"unknown parent location {parent!r}: list it on an earlier row or import it first"
         )
         raise _RowProblem([run.error(parsed.row, "parent", message)])
-    before = catalog.location(location.code) if catalog.has_location(location.code) else None
+    before = catalog.location(location.code) if exists else None
     with run.blame(parsed.row, "parent" if parent else "kind"):
         apply_location(run.uow, location)
     return before != catalog.location(location.code)
@@ -311,6 +338,9 @@ def _apply_calendar(run: _Run[CalendarEntry], parsed: Parsed[CalendarEntry]) -> 
     nothing; a later file with new values for those days replaces them)."""
     entry, row = parsed.value, parsed.row
     place, problems = run.place(row, entry.location or None, entry.sku or None)
+    if run.may_use is not None and not entry.location:
+        message = "a blank location means every store of every brand: name a store of yours"
+        problems.append(run.error(row, "location", message))
     if place is not None and place.kind is not LocationKind.STORE:
         message = (
             f"{entry.location} is a {place.kind.value}, and demand is forecast per store: "
@@ -326,14 +356,14 @@ def _apply_calendar(run: _Run[CalendarEntry], parsed: Parsed[CalendarEntry]) -> 
     return changed
 
 
-Importer = Callable[[Database, Table, Progress | None], int]
+Importer = Callable[[Database, Table, Progress | None, Scope | None], int]
 
 _IMPORTERS: dict[str, Importer] = {
-    "products": lambda db, t, p: _apply_all(db, read_products(t), _apply_product, p),
-    "locations": lambda db, t, p: _apply_all(db, read_locations(t), _apply_location, p),
-    "suppliers": lambda db, t, p: _apply_all(db, read_suppliers(t), _apply_supplier, p),
-    "lots": lambda db, t, p: _apply_all(db, read_lots(t), _apply_receipt, p),
-    "sales": lambda db, t, p: _apply_all(db, read_sales(t), _apply_sale, p),
-    "counts": lambda db, t, p: _apply_all(db, read_counts(t), _apply_count, p),
-    "calendar": lambda db, t, p: _apply_all(db, read_calendar(t), _apply_calendar, p),
+    "products": lambda db, t, p, s: _apply_all(db, read_products(t), _apply_product, p, s),
+    "locations": lambda db, t, p, s: _apply_all(db, read_locations(t), _apply_location, p, s),
+    "suppliers": lambda db, t, p, s: _apply_all(db, read_suppliers(t), _apply_supplier, p, s),
+    "lots": lambda db, t, p, s: _apply_all(db, read_lots(t), _apply_receipt, p, s),
+    "sales": lambda db, t, p, s: _apply_all(db, read_sales(t), _apply_sale, p, s),
+    "counts": lambda db, t, p, s: _apply_all(db, read_counts(t), _apply_count, p, s),
+    "calendar": lambda db, t, p, s: _apply_all(db, read_calendar(t), _apply_calendar, p, s),
 }

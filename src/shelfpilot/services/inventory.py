@@ -5,6 +5,7 @@ run inside a caller's transaction (an import runs many in one)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
@@ -12,7 +13,14 @@ from zoneinfo import ZoneInfo
 
 from shelfpilot.barcode import read_label
 from shelfpilot.domain.catalog import Product
-from shelfpilot.domain.errors import Conflict, InvalidValue, LotNotSellable, NotFound, OutOfStock
+from shelfpilot.domain.errors import (
+    Conflict,
+    InvalidValue,
+    LotNotSellable,
+    NotFound,
+    OutOfStock,
+    Text,
+)
 from shelfpilot.domain.fefo import Allocation, LotStock, allocate
 from shelfpilot.domain.ladder import ExpiryLadder
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
@@ -38,7 +46,7 @@ from shelfpilot.services.commands import (
     SaleLine,
     TransferStock,
 )
-from shelfpilot.services.operations import OperationResult, execute, occurred, run
+from shelfpilot.services.operations import OperationResult, execute, occurred, run, run_batch
 from shelfpilot.storage import Database, UnitOfWork
 
 __all__ = [
@@ -71,7 +79,9 @@ def _receive(cmd: ReceiveLot, uow: UnitOfWork, operation_id: int) -> list[Ledger
     location = uow.catalog.location(cmd.location)
     if not location.holds_stock:
         raise InvalidValue(
-            f"{location.code} is a {location.kind.value}; only stores and warehouses hold stock"
+            "{location} is a {kind}; only stores and warehouses hold stock",
+            location=location.code,
+            kind=location.kind.value,
         )
     received = occurred(cmd.received_at)
     expires, is_date = expiry_instant(
@@ -94,7 +104,7 @@ def _receive(cmd: ReceiveLot, uow: UnitOfWork, operation_id: int) -> list[Ledger
         expiry_is_date=is_date,
     )
     if uow.stock.find_lot(lot.key) is not None:
-        raise Conflict(f"{lot.key} already exists; use a new lot code for a new batch")
+        raise Conflict("{lot} already exists; use a new lot code for a new batch", lot=str(lot.key))
     uow.stock.add_lot(lot)
     entries = [LedgerEntry(lot.key, EntryKind.RECEIPT, lot.quantity, received)]
     uow.stock.add_entries(operation_id, entries)
@@ -119,7 +129,9 @@ def _resolve_line(
         label = read_label(line.barcode)
         product = uow.catalog.product_by_gtin(label.gtin)
         if line.sku and line.sku != product.sku:
-            raise InvalidValue(f"the barcode is for {product.sku}, not {line.sku}")
+            raise InvalidValue(
+                "the barcode is for {scanned}, not {sku}", scanned=product.sku, sku=line.sku
+            )
         lot_code = lot_code or label.lot_code
         expiry = label.expiry
         if amount is None:
@@ -139,11 +151,16 @@ def _lots_expiring_on(
     lots = [s for s in uow.stock.stock(location, sku, at=at) if s.lot.expiry_date(zone) == expiry]
     if not lots:
         raise NotFound(
-            f"no lot of {sku} at {location} expires on {expiry.isoformat()}; check the label"
+            "no lot of {sku} at {location} expires on {expiry}; check the label",
+            sku=sku,
+            location=location,
+            expiry=expiry.isoformat(),
         )
     if all(s.lot.is_expired(at) for s in lots):
         raise LotNotSellable(
-            f"the {sku} labelled to expire on {expiry.isoformat()} has expired and cannot be sold"
+            "the {sku} labelled to expire on {expiry} has expired and cannot be sold",
+            sku=sku,
+            expiry=expiry.isoformat(),
         )
     return lots
 
@@ -181,14 +198,14 @@ def _sale(cmd: RecordSale, uow: UnitOfWork, operation_id: int) -> list[LedgerEnt
                 at,
                 ladder,
                 lot_code=lot_code,
-                item=f"{product.sku} at {location.code}",
+                item=Text("{sku} at {location}", sku=product.sku, location=location.code),
             )
         except OutOfStock as error:
-            if lot_code is not None or expiry is not None:
+            hint = _blocked_hint(uow, location.code, product.sku, at, ladder)
+            if lot_code is not None or expiry is not None or hint is None:
                 raise
-            raise OutOfStock(
-                f"{error}{_blocked_hint(uow, location.code, product.sku, at, ladder)}"
-            ) from None
+            shortage = Text(error.template, **error.params)
+            raise OutOfStock("{shortage}{hint}", shortage=shortage, hint=hint) from None
         entries = [
             _sale_entry(uow, product, a, line.unit_price, at, cmd.reference) for a in allocations
         ]
@@ -226,7 +243,7 @@ def _sale_entry(
 
 def _blocked_hint(
     uow: UnitOfWork, location: str, sku: str, at: datetime, ladder: ExpiryLadder
-) -> str:
+) -> Text | None:
     """Say how much is there but cannot be sold (expired or pulled off sale)."""
     held = uow.stock.stock(location, sku, at=at)
     blocked = sum(
@@ -234,8 +251,11 @@ def _blocked_hint(
         Decimal(0),
     )
     if not blocked:
-        return ""
-    return f"; {show(blocked)} more is expired or pulled off sale: dispose of it or donate it"
+        return None
+    return Text(
+        "; {blocked} more is expired or pulled off sale: dispose of it or donate it",
+        blocked=show(blocked),
+    )
 
 
 def apply_sale(uow: UnitOfWork, cmd: RecordSale) -> OperationResult:
@@ -244,3 +264,14 @@ def apply_sale(uow: UnitOfWork, cmd: RecordSale) -> OperationResult:
 
 def record_sale(db: Database, cmd: RecordSale) -> OperationResult:
     return run(db, "sale", cmd, partial(_sale, cmd))
+
+
+def record_sales(db: Database, cmds: Sequence[RecordSale]) -> list[OperationResult]:
+    """A till's batch of receipts in one transaction: all recorded or none. An
+    error names the receipt (its number in the batch and its reference)."""
+
+    def label(n: int) -> str:
+        reference = cmds[n - 1].reference
+        return f"receipt {n} of {len(cmds)}" + (f" ({reference})" if reference else "")
+
+    return run_batch(db, [("sale", cmd, partial(_sale, cmd)) for cmd in cmds], label=label)

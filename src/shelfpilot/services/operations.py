@@ -12,14 +12,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Protocol
 
-from shelfpilot.domain.errors import Conflict
+from shelfpilot.domain.errors import Conflict, DomainError
 from shelfpilot.domain.ledger import LedgerEntry
 from shelfpilot.domain.lots import require_aware
 from shelfpilot.storage import Database, DuplicateOperation, TransientConflict, UnitOfWork
@@ -102,14 +102,38 @@ def run(db: Database, kind: str, command: Command, apply: Apply) -> OperationRes
     """One transaction. If a concurrent retry commits the same key first, the
     next attempt finds it and replays its result; after a deadlock or a busy
     database the whole transaction runs again (nothing of it was kept)."""
+    return run_batch(db, [(kind, command, apply)], label=None)[0]
+
+
+Step = tuple[str, Command, Apply]
+
+
+def run_batch(
+    db: Database, steps: Sequence[Step], *, label: Callable[[int], str] | None
+) -> list[OperationResult]:
+    """Several operations in one transaction: all are kept or none. An error
+    in one names it by ``label(n)`` (n from 1), so the caller can fix that one
+    and send the same batch again; the operations kept earlier replay."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with db.transaction() as uow:
-                return execute(uow, kind, command, apply)
+                return [_step(uow, n, step, label) for n, step in enumerate(steps, 1)]
         except DuplicateOperation:
-            if attempt == ATTEMPTS or command.idempotency_key is None:
+            if attempt == ATTEMPTS or any(c.idempotency_key is None for _, c, _ in steps):
                 raise
         except TransientConflict:
             if attempt == ATTEMPTS:
                 raise
     raise AssertionError("unreachable")
+
+
+def _step(
+    uow: UnitOfWork, n: int, step: Step, label: Callable[[int], str] | None
+) -> OperationResult:
+    kind, command, apply = step
+    if label is None:
+        return execute(uow, kind, command, apply)
+    try:
+        return execute(uow, kind, command, apply)
+    except DomainError as exc:
+        raise type(exc)(f"{label(n)}: {exc}; nothing of this batch was recorded") from exc

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from shelfpilot.domain.ladder import FRESH, LadderPolicy, stage_to_record
 from shelfpilot.domain.lifecycle import LifecycleRow, lifecycle_row
 from shelfpilot.domain.lots import require_aware
-from shelfpilot.storage import Database, LotView, UnitOfWork
+from shelfpilot.storage import Database, LedgerRecord, LotView, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +92,10 @@ def run_daily(db: Database, as_of: datetime, *, location: str | None = None) -> 
                 changes.append(StageChange(row, at))
         due = [r for r in rows if r.stage != FRESH.code]
         return DailyReport(at, changes, due, Counter(r.stage for r in rows))
+
+
+def ledger(db: Database, location: str, *, sku: str | None = None) -> list[LedgerRecord]:
+    """The ledger entries of one location (of one SKU, if given), as recorded."""
+    with db.transaction(readonly=True) as uow:
+        uow.catalog.location(location)
+        return uow.stock.ledger(location_code=location, sku=sku)

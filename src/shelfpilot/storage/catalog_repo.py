@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -180,6 +180,13 @@ class CatalogRepository:
                     by_sku[rule.scope_key] = ladder
             self._policy = LadderPolicy(default, by_category, by_sku)
         return self._policy
+
+    def lock_ladders(self) -> None:
+        """Hold the ladders until the transaction ends, so a check of what a
+        user saw and the change after it cannot interleave with another's.
+        SQLite's write transactions are serialised already."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtext('ladder_rules'))"))
 
     def save_ladder(self, scope: str, key: str, ladder: ExpiryLadder) -> None:
         row = self.session.scalar(

@@ -7,6 +7,7 @@ draws from are locked with ``SELECT ... FOR UPDATE`` (see ``stock_repo``).
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -50,14 +51,18 @@ class Database:
         if self.is_sqlite:
             _sqlite_setup(self.engine)
         self._writer = sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite takes one writer at a time; threads of this process queue here
+        # rather than in SQLite's busy handler, which sleeps up to 100 ms a try
+        self._write_gate = threading.RLock() if self.is_sqlite else None
         self._reader = sessionmaker(
             self.engine.execution_options(**{_READONLY: True}), expire_on_commit=False
         )
 
     def transaction(self, *, readonly: bool = False) -> UnitOfWork:
         """One unit of work: committed when the block ends, rolled back on any error."""
-        factory = self._reader if readonly else self._writer
-        return UnitOfWork(factory, self.engine.dialect.name)
+        if readonly:
+            return UnitOfWork(self._reader, self.engine.dialect.name)
+        return UnitOfWork(self._writer, self.engine.dialect.name, self._write_gate)
 
     def session(self) -> Session:
         return self._writer()

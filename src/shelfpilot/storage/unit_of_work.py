@@ -3,6 +3,7 @@ the translation of database errors into domain errors."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
@@ -31,18 +32,27 @@ class UnitOfWork:
     preorders: PreOrderRepository
     identity: IdentityRepository
 
-    def __init__(self, factory: sessionmaker[Session], dialect: str) -> None:
+    def __init__(
+        self, factory: sessionmaker[Session], dialect: str, gate: threading.RLock | None = None
+    ) -> None:
         self._factory = factory
         self.dialect = dialect
+        self._gate = gate
 
     def __enter__(self) -> UnitOfWork:
+        if self._gate is not None:
+            self._gate.acquire()
         self.session = self._factory()
         try:
             self.session.begin()
             self.session.connection()
         except DBAPIError as error:
             self.session.close()
+            self._open_gate()
             raise translate_dbapi(error) from error
+        except BaseException:
+            self._open_gate()
+            raise
         self.catalog = CatalogRepository(self.session)
         self.stock = StockRepository(self.session, self.catalog, lock=self.dialect != "sqlite")
         self.plans = PlanRepository(self.session, self.catalog, self.stock)
@@ -69,9 +79,14 @@ class UnitOfWork:
             raise translate_dbapi(error) from error
         finally:
             self.session.close()
+            self._open_gate()
         if isinstance(exc, DBAPIError):
             # a statement failed inside the block (a deadlock, a lost connection)
             raise translate_dbapi(exc) from exc
+
+    def _open_gate(self) -> None:
+        if self._gate is not None:
+            self._gate.release()
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from shelfpilot.api.schemas import AuditOut, Page
+from shelfpilot.api.schemas import AuditOut, Limit, Offset, Page
 from shelfpilot.api.security import Db, allowed
 from shelfpilot.domain.access import Permission, Principal
 from shelfpilot.services import plans
@@ -22,8 +22,8 @@ def audit_log(
     action: Annotated[str | None, Query(max_length=32)] = None,
     actor: Annotated[str | None, Query(max_length=100)] = None,
     since: datetime | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> Page[AuditOut]:
     """Who changed what, when, before and after, newest first: the records
     made at the locations this account covers."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from shelfpilot.api.routes.stock import entry_out
 from shelfpilot.api.schemas import DecisionIn, DecisionOut, PlanLineOut, PlanOut
@@ -41,7 +41,7 @@ def list_plans(
 @router.post("/locations/{location}/plan-lines/{line_id}/decision", response_model=DecisionOut)
 def decide(
     location: str,
-    line_id: int,
+    line_id: Annotated[int, Path(ge=1, le=2**62)],
     decision: DecisionIn,
     db: Db,
     principal: Annotated[Principal, allowed(Permission.DECIDE_PLANS)],

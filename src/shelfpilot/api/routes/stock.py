@@ -9,8 +9,10 @@ from fastapi import APIRouter, Header, Query, Response
 
 from shelfpilot.api.schemas import (
     EntryOut,
+    Limit,
     LocationOut,
     LotOut,
+    Offset,
     OperationOut,
     Page,
     ReceiptIn,
@@ -43,8 +45,8 @@ def list_locations(
     principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
     kind: Literal["brand", "distributor", "store", "warehouse"] | None = None,
     sort: Literal["code", "-code", "name", "-name"] = "code",
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> Page[LocationOut]:
     rows = [
         LocationOut(
@@ -75,18 +77,8 @@ def record_sale(
     principal: Annotated[Principal, allowed(Permission.SELL)],
     response: Response,
 ) -> OperationOut:
-    lines = tuple(
-        SaleLine(
-            quantity=line.quantity,
-            sku=line.sku,
-            unit_price=line.unit_price,
-            lot_code=line.lot_code,
-            barcode=line.barcode,
-        )
-        for line in sale.lines
-    )
     result = inventory.record_sale(
-        db, RecordSale(location, lines, sale.at, sale.reference, f"api:{location}:{key}")
+        db, RecordSale(location, sale_lines(sale), sale.at, sale.reference, f"api:{location}:{key}")
     )
     if result.replayed:
         response.status_code = 200
@@ -102,8 +94,8 @@ def list_lots(
     sku: Annotated[str | None, Query(max_length=64)] = None,
     stage: Annotated[str | None, Query(max_length=32)] = None,
     sort: Literal["expires_at", "-expires_at", "on_hand", "-on_hand", "sku"] = "expires_at",
-    offset: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Offset = 0,
+    limit: Limit = 50,
 ) -> Page[LotOut]:
     """The product lifecycle table of one location: open lots, their stage on
     the expiry ladder and what to do now (as of ``at``, default now)."""
@@ -158,6 +150,19 @@ def receive(
     if result.replayed:
         response.status_code = 200
     return operation_out(result)
+
+
+def sale_lines(sale: SaleIn) -> tuple[SaleLine, ...]:
+    return tuple(
+        SaleLine(
+            quantity=line.quantity,
+            sku=line.sku,
+            unit_price=line.unit_price,
+            lot_code=line.lot_code,
+            barcode=line.barcode,
+        )
+        for line in sale.lines
+    )
 
 
 def operation_out(result: OperationResult) -> OperationOut:

@@ -1,0 +1,249 @@
+"""Forecasts and risk, files in and out, and the daily run as a background job."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path as FilePath
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.background import BackgroundTask
+
+from shelfpilot.api.jobs import Job, JobBoard
+from shelfpilot.api.routes.catalog import shared_change
+from shelfpilot.api.routes.stock import IdempotencyKey
+from shelfpilot.api.schemas import (
+    DayOut,
+    ForecastOut,
+    ImportErrorBody,
+    ImportOut,
+    JobOut,
+    RiskOut,
+    RiskRowOut,
+    SeriesOut,
+)
+from shelfpilot.api.security import Db, allowed
+from shelfpilot.domain.access import Permission, Principal
+from shelfpilot.importing import ImportFailed
+from shelfpilot.services import daily_cycle, expiry_risk, exports, forecasting, imports
+
+router = APIRouter(tags=["planning"])
+#: what a file can hold (``importing.KINDS``; a unit test keeps them the same)
+ImportKind = Literal["products", "locations", "suppliers", "lots", "sales", "counts", "calendar"]
+MEDIA = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+}
+
+
+def _options(request: Request) -> dict[str, Any]:
+    """The forecast model file and costs the server was started with."""
+    return dict(request.app.state.clearance)
+
+
+def _board(request: Request) -> JobBoard:
+    board: JobBoard = request.app.state.jobs
+    return board
+
+
+@router.get("/locations/{location}/risk", response_model=RiskOut)
+def risk(
+    location: str,
+    request: Request,
+    db: Db,
+    principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
+    at: datetime | None = None,
+    horizon: Annotated[int, Query(ge=1, le=60)] = 14,
+    warn_only: bool = False,
+) -> RiskOut:
+    """Per open lot: the chance it sells out before it leaves sale, the units
+    expected left then, and the expected run-out day."""
+    model = _options(request).get("model_path")
+    report = expiry_risk.expiry_risk(
+        db, at or datetime.now(UTC), location=location, horizon=horizon, model_path=model
+    )
+    return RiskOut(
+        as_of=report.as_of,
+        rows=[
+            RiskRowOut(
+                sku=r.sku,
+                product=r.product_name,
+                lot_code=r.lot_code,
+                on_hand=r.on_hand,
+                expires_at=r.expires_at,
+                sellable_until=r.sellable_until,
+                p_sell_out=round(r.p_sell_out, 4),
+                expected_left=r.expected_left,
+                expected_run_out=r.expected_run_out,
+                warn=r.warn,
+            )
+            for r in report.rows
+            if r.warn or not warn_only
+        ],
+        notes=report.notes,
+    )
+
+
+@router.get("/locations/{location}/forecast", response_model=ForecastOut)
+def forecast(
+    location: str,
+    request: Request,
+    db: Db,
+    principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
+    at: datetime | None = None,
+    days: Annotated[int, Query(ge=1, le=60)] = 7,
+    sku: Annotated[str | None, Query(max_length=64)] = None,
+) -> ForecastOut:
+    """Daily demand per product with its 80 % interval (10th to 90th percentile)."""
+    model = _options(request).get("model_path")
+    report = forecasting.demand_forecast(
+        db, at or datetime.now(UTC), days=days, location=location, sku=sku, model_path=model
+    )
+    return ForecastOut(
+        first_day=report.first_day,
+        series=[
+            SeriesOut(
+                sku=s.sku,
+                product=s.product_name,
+                total_mean=round(s.total_mean, 3),
+                total_q10=round(s.total_q10, 3),
+                total_q90=round(s.total_q90, 3),
+                days=[
+                    DayOut(
+                        day=d.day, mean=round(d.mean, 3), q10=round(d.q10, 3), q90=round(d.q90, 3)
+                    )
+                    for d in s.days
+                ],
+            )
+            for s in report.series
+        ],
+        notes=report.notes,
+    )
+
+
+@router.get(
+    "/locations/{location}/exports/{table}",
+    response_class=FileResponse,
+    responses={200: {"content": {m: {} for m in MEDIA.values()}, "description": "the file"}},
+)
+def export(
+    location: str,
+    table: Literal["lifecycle", "ledger"],
+    db: Db,
+    principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
+    fmt: Annotated[Literal["csv", "xlsx", "parquet"], Query(alias="format")] = "csv",
+    at: datetime | None = None,
+) -> FileResponse:
+    """The lifecycle table (as of ``at``) or the ledger of this location, as
+    CSV, Excel or Parquet."""
+    folder = FilePath(tempfile.mkdtemp(prefix="shelfpilot-export-"))
+    path = folder / f"{location}-{table}.{fmt}"
+    try:
+        if table == "lifecycle":
+            exports.export_lifecycle(db, path, at or datetime.now(UTC), location=location)
+        else:
+            exports.export_ledger(db, path, location=location)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=MEDIA[fmt],
+        filename=path.name,
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+@router.post(
+    "/imports/{kind}",
+    response_model=ImportOut,
+    responses={422: {"model": ImportErrorBody, "description": "rows with errors; nothing saved"}},
+)
+def import_file(
+    kind: ImportKind,
+    file: Annotated[UploadFile, File(description="a .csv, .xlsx or .parquet file")],
+    db: Db,
+    principal: Annotated[Principal, allowed(Permission.MANAGE_CATALOG)],
+) -> Any:
+    """Import a spreadsheet the way ``shelfpilot import`` does: a row that
+    cannot be read is reported with its file, row and column, and then nothing
+    of the file is saved. Rows may name only locations the caller covers.
+    Uploading the same file again saves nothing twice."""
+    if kind in ("products", "suppliers"):
+        shared_change(db, principal, kind)
+    name = FilePath(file.filename or "upload").name or "upload"
+    folder = FilePath(tempfile.mkdtemp(prefix="shelfpilot-import-"))
+    try:
+        path = folder / name
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out)
+        report = imports.import_file(db, kind, path, may_use=principal.sees)
+    except ImportFailed as failed:
+        first = failed.errors[0] if failed.errors else None
+        body = {
+            "error": {
+                "code": "import_failed",
+                "message": str(failed),
+                "field": first.column if first else None,
+            },
+            "rows": [
+                {"file": e.file, "row": e.row, "column": e.column, "message": e.message}
+                for e in failed.errors
+            ],
+        }
+        return JSONResponse(body, status_code=422)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return ImportOut(kind=report.kind, file=name, rows=report.rows, written=report.written)
+
+
+def job_out(job: Job) -> JobOut:
+    return JobOut.model_validate(job, from_attributes=True)
+
+
+@router.post(
+    "/locations/{location}/daily-runs",
+    response_model=JobOut,
+    status_code=202,
+    responses={200: {"model": JobOut, "description": "a retry: the job it started"}},
+)
+def start_daily_run(
+    location: str,
+    request: Request,
+    key: IdempotencyKey,
+    db: Db,
+    principal: Annotated[Principal, allowed(Permission.DECIDE_PLANS)],
+    response: Response,
+    at: datetime | None = None,
+) -> JobOut:
+    """Start the store's daily run in the background: the expiry ladder, lot
+    risk and today's clearance plan. Poll ``Location`` for its progress."""
+    as_of = at or datetime.now(UTC)
+    options = _options(request)
+
+    def work(report: daily_cycle.StepProgress) -> dict[str, object]:
+        found = daily_cycle.run_cycle(
+            db, as_of, location, actor=principal.name, progress=report, **options
+        )
+        return found.summary()
+
+    job, new = _board(request).submit("daily run", location, f"{location}:{key}", work)
+    if not new:
+        response.status_code = 200
+    response.headers["Location"] = f"{request.url.path}/{job.job_id}"
+    return job_out(job)
+
+
+@router.get("/locations/{location}/daily-runs/{job_id}", response_model=JobOut)
+def daily_run(
+    location: str,
+    job_id: Annotated[str, Path(max_length=64)],
+    request: Request,
+    principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
+) -> JobOut:
+    """Where a daily run is: queued, running (which step), done (its summary) or failed."""
+    return job_out(_board(request).get(job_id, location))

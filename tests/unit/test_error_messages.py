@@ -1,0 +1,263 @@
+"""Error messages in two languages: every English template a shop manager can
+meet has a Chinese translation with the same placeholders, and the API picks
+the language from ``Accept-Language``."""
+
+from __future__ import annotations
+
+import ast
+import pickle
+import string
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from pathlib import Path
+
+import pytest
+
+from shelfpilot.api import i18n
+from shelfpilot.domain import access, ladder, ledger, plans
+from shelfpilot.domain.catalog import LocationKind
+from shelfpilot.domain.errors import DomainError, InvalidValue, OutOfStock, Text
+from shelfpilot.domain.fefo import LotStock, allocate
+from shelfpilot.domain.guardrails import Guardrails
+from shelfpilot.domain.lots import Lot, LotKey
+from shelfpilot.domain.money import Money, quantity
+
+SRC = Path(__file__).parents[2] / "src" / "shelfpilot"
+#: the modules whose messages reach a shop manager through the API
+TRANSLATED = [
+    *sorted((SRC / "domain").glob("*.py")),
+    SRC / "services" / "identity.py",
+    SRC / "services" / "inventory.py",
+    SRC / "api" / "errors.py",
+    SRC / "api" / "security.py",
+    SRC / "api" / "i18n.py",
+]
+ERRORS = {
+    "DomainError",
+    "InvalidValue",
+    "NotFound",
+    "Conflict",
+    "NotSellable",
+    "OutOfStock",
+    "LotNotSellable",
+    "Unauthenticated",
+    "Forbidden",
+}
+#: functions whose ``what`` (second argument) names the value in a message
+NAMING = {"to_decimal", "quantity", "ratio", "require_aware", "check_code"}
+#: phrases made from enum values and fixed words (``Text(kind.value)``)
+ENUMS: list[type[StrEnum]] = [
+    access.Role,
+    access.Permission,
+    ledger.EntryKind,
+    LocationKind,
+    plans.LineStatus,
+    plans.PlanAction,
+    plans.Decision,
+]
+WORDS = {"nothing", "earlier", "access", "refresh"}
+#: what the API routes pass to ``Principal.require_everywhere``
+WORDS |= {"products", "suppliers", "expiry ladders"}
+ZH = "zh-CN"
+
+
+def _name(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    return node.attr if isinstance(node, ast.Attribute) else None
+
+
+def _calls(path: Path) -> Iterator[ast.Call]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call):
+            yield node
+
+
+def _literal(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def templates() -> set[str]:
+    """Every message template and phrase in the translated modules."""
+    found = set(WORDS)
+    for enum in ENUMS:
+        found |= {member.value for member in enum}
+    found |= {role.value.replace("_", " ") for role in access.Role}
+    for path in TRANSLATED:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.arguments):  # what: str = "quantity"
+                named = [*node.posonlyargs, *node.args]
+                for arg, default in zip(
+                    named[len(named) - len(node.defaults) :], node.defaults, strict=True
+                ):
+                    if arg.arg == "what" and (text := _literal(default)):
+                        found.add(text)
+        constants = {  # BAD_LOGIN = "wrong user name or password"
+            target.id: text
+            for node in tree.body
+            if isinstance(node, ast.Assign) and (text := _literal(node.value))
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for call in _calls(path):
+            name = _name(call.func)
+            first = call.args[0] if call.args else None
+            text = constants.get(first.id) if isinstance(first, ast.Name) else _literal(first)
+            if name in ERRORS | {"Text", "N_"} and text:
+                found.add(text)
+            if name in NAMING:
+                what = call.args[1] if len(call.args) > 1 else None
+                what = what or next((k.value for k in call.keywords if k.arg == "what"), None)
+                if text := _literal(what):
+                    found.add(text)
+    return found
+
+
+def _fields(template: str) -> set[tuple[str, str, str | None]]:
+    return {
+        (name, spec or "", conversion)
+        for _, name, spec, conversion in string.Formatter().parse(template)
+        if name is not None
+    }
+
+
+def test_messages_are_templates_not_fstrings() -> None:
+    """A message built with an f-string cannot be translated."""
+    for path in TRANSLATED:
+        for call in _calls(path):
+            if _name(call.func) in ERRORS and call.args:
+                assert not isinstance(call.args[0], ast.JoinedStr), (path.name, call.lineno)
+
+
+def test_every_template_has_a_chinese_translation() -> None:
+    catalogue = i18n.catalogue(ZH)
+    missing = sorted(templates() - set(catalogue))
+    assert not missing, missing
+
+
+def test_the_catalogue_holds_only_used_messages() -> None:
+    unused = sorted(set(i18n.catalogue(ZH)) - templates())
+    assert not unused, unused
+
+
+def test_translations_keep_the_placeholders() -> None:
+    for english, chinese in i18n.catalogue(ZH).items():
+        assert _fields(chinese) == _fields(english), english
+
+
+def test_validation_messages_are_in_the_catalogue() -> None:
+    assert set(i18n.VALIDATION.values()) <= set(i18n.catalogue(ZH))
+
+
+# the language a request gets -----------------------------------------------------
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        (None, "en"),
+        ("", "en"),
+        ("*", "en"),
+        ("en-US,en;q=0.9", "en"),
+        ("fr-FR", "en"),
+        ("zh", ZH),
+        ("zh-CN", ZH),
+        ("ZH-cn", ZH),
+        ("zh_CN", ZH),
+        ("zh-Hans", ZH),
+        ("zh-Hans-CN", ZH),
+        ("zh;q=0.9,en;q=0.5", ZH),
+        ("en;q=0.5, zh;q=0.9", ZH),
+        ("zh;q=0.5, en;q=0.9", "en"),
+        ("fr, zh-CN;q=0.3", ZH),
+        ("zh;q=0, en", "en"),
+        ("zh;q=banana", "en"),
+        ("x" * 5000, "en"),
+    ],
+)
+def test_the_language_is_negotiated(header: str | None, language: str) -> None:
+    assert i18n.negotiate(header) == language
+
+
+# domain errors keep their English ---------------------------------------------------
+def test_a_template_error_reads_as_english_and_keeps_its_parts() -> None:
+    error = OutOfStock("only {have} of {sku} left", have=Decimal(2), sku="CAKE")
+    assert str(error) == "only 2 of CAKE left"
+    assert error.template == "only {have} of {sku} left"
+    assert error.params == {"have": Decimal(2), "sku": "CAKE"}
+    copy = pickle.loads(pickle.dumps(error))
+    assert str(copy) == str(error) and copy.template == error.template
+    phrase = pickle.loads(pickle.dumps(Text("{sku} at {location}", sku="CAKE", location="SZ")))
+    assert phrase == "CAKE at SZ" and phrase.template == "{sku} at {location}"
+
+
+def test_a_plain_message_still_works_and_stays_english() -> None:
+    error = InvalidValue(f"row {{3}}: {'bad'} cell")
+    assert str(error) == "row {3}: bad cell" and error.params == {}
+    assert i18n.message(error, ZH) == "row {3}: bad cell"
+    assert str(DomainError()) == ""
+
+
+def _zh(error: DomainError) -> str:
+    return i18n.message(error, ZH)
+
+
+def test_domain_errors_in_chinese() -> None:
+    at = datetime(2026, 5, 1, 9, tzinfo=UTC)
+    lot = Lot("L1", "CAKE", "SZ-01", at, at + timedelta(days=3), Decimal(5), Money.of("2"))
+    with pytest.raises(OutOfStock) as caught:
+        allocate([LotStock(lot, Decimal(5))], Decimal(7), at, ladder.DEFAULT_LADDER, lot_code="L1")
+    assert str(caught.value) == "out of stock: lot L1 of CAKE at SZ-01 has 5 on hand, asked for 7"
+    assert _zh(caught.value) == "库存不足：SZ-01 的 CAKE 批次 L1 现有 5，要求 7"
+    with pytest.raises(OutOfStock) as caught:
+        allocate([LotStock(lot, Decimal(5))], Decimal(7), at, ladder.DEFAULT_LADDER)
+    assert _zh(caught.value) == "库存不足：SZ-01 的 CAKE 只能卖 5，要求 7"
+    with pytest.raises(InvalidValue) as caught:
+        quantity("1.2345", "sale quantity")
+    assert _zh(caught.value).endswith("1.2345 超过 3 位小数")
+    with pytest.raises(InvalidValue) as caught:
+        quantity("1.2345")
+    assert _zh(caught.value) == "数量 1.2345 超过 3 位小数"
+    principal = access.Principal("kim", access.Role.STORE_STAFF, "SZ-01", frozenset({"SZ-01"}))
+    with pytest.raises(DomainError) as caught:
+        principal.require(access.Permission.DECIDE_PLANS)
+    assert str(caught.value) == "a store staff may not approve clearance plans"
+    assert _zh(caught.value) == "店员无权审批清仓方案"
+
+
+def test_phrases_and_wrapped_errors_are_translated_inside_a_message() -> None:
+    problem = Guardrails().violation(0.9, 0.3)
+    assert problem is not None and "below the floor" in problem
+    error = InvalidValue("cannot set {lot} to {ratio:.0%} of list: {problem}",
+                         lot=LotKey("SZ-01", "CAKE", "L1"), ratio=0.3, problem=problem)  # fmt: skip
+    assert _zh(error) == "不能把 SZ-01 的 CAKE 批次 L1 定为标价的 30%：标价的 30% 低于价格底线 50%"
+    wrapped = InvalidValue(
+        "product {sku}: {error}", sku="CAKE", error=InvalidValue("lot code is empty")
+    )
+    assert str(wrapped) == "product CAKE: lot code is empty"
+    assert _zh(wrapped) == "商品 CAKE：批次号为空"
+
+
+def test_a_translation_that_does_not_fit_falls_back_to_english(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(i18n, "catalogue", lambda language: {"{n} left": "还剩 {m}"})
+    assert i18n.translate("{n} left", {"n": 3}, ZH) == "3 left"
+    assert i18n.translate("nothing here", {}, ZH) == "nothing here"
+
+
+# pydantic's errors ------------------------------------------------------------------
+def test_validation_messages_by_type() -> None:
+    short = {"type": "string_too_short", "msg": "String should have at least 1 character",
+             "ctx": {"min_length": 1}}  # fmt: skip
+    assert i18n.validation_message(short, "en") == "String should have at least 1 character"
+    assert i18n.validation_message(short, ZH) == "至少 1 个字符"
+    assert i18n.validation_message({"type": "missing", "msg": "Field required"}, ZH) == "必须填写"
+    odd = {"type": "something_new", "msg": "Something new"}
+    assert i18n.validation_message(odd, ZH) == "Something new"
+    raised = {"type": "value_error", "msg": "Value error, a return must be above zero",
+              "ctx": {"error": InvalidValue("a return must be above zero")}}  # fmt: skip
+    assert i18n.validation_message(raised, ZH) == "退货数量必须大于零"
