@@ -37,6 +37,8 @@ class Example:
     shared: bool = False
     #: a file to upload; "{target}" becomes the foreign store
     upload: str | None = None
+    #: a permission the request needs beyond the route's own
+    needs: Permission | None = None
 
 
 LOT = {"sku": "CAKE", "lot_code": "L1"}
@@ -77,9 +79,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         path={"scope": "category", "key": "cake"}, json={"spec": "markdown=1d:markdown"},
         headers={"If-Match": '"any"'}, shared=True,
     ),
-    ("GET", "/channels"): Example(),
+    ("GET", "/channels"): Example(shared=True),
     ("POST", "/imports/{kind}"): Example(
-        path={"kind": "sales"}, upload="location,sku,quantity,sold_at\n{target},CAKE,1,2026-11-20 09:00\n"
+        path={"kind": "sales"}, needs=Permission.SELL, upload="location,sku,quantity,sold_at\n{target},CAKE,1,2026-11-20 09:00\n"
     ),
 }  # fmt: skip
 
@@ -141,7 +143,8 @@ def test_no_role_reaches_another_brand_or_store(
                 method, path, params=example.params, json=example.json, files=files,
                 headers={**headers, **example.headers},
             )  # fmt: skip
-            if not route_allows(route, role) or example.shared:
+            refused = example.needs is not None and example.needs not in PERMISSIONS[Role(role)]
+            if not route_allows(route, role) or example.shared or refused:
                 assert r.status_code == 403, (user, path, r.text)
                 continue
             if files is not None:  # rows naming another brand's store are refused, row by row

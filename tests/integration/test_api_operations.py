@@ -184,6 +184,9 @@ def test_exports_and_imports(own_api: tuple[httpx.Client, Database]) -> None:
     size = ledger_size(db, "SZ-01")
     files = {"file": ("till-7.csv", sheet.encode(), "text/csv")}
     r = client.post("/imports/sales", files=files, headers=planner)
+    assert r.status_code == 403  # a planner does not sell
+    manager = login(client, "manager")
+    r = client.post("/imports/sales", files=files, headers=manager)
     assert r.status_code == 422, r.text
     assert r.json()["rows"] == [
         {"file": "till-7.csv", "row": 3, "column": "quantity", "message": r.json()["rows"][0]["message"]}
@@ -191,12 +194,12 @@ def test_exports_and_imports(own_api: tuple[httpx.Client, Database]) -> None:
     assert ledger_size(db, "SZ-01") == size
     good = sheet.replace("many", "2").encode()
     files = {"file": ("till-7.csv", good, "text/csv")}
-    r = client.post("/imports/sales", files=files, headers=planner)
+    r = client.post("/imports/sales", files=files, headers=manager)
     assert r.status_code == 200 and r.json()["written"] == 2, r.text
     assert on_hand(db, "SZ-01") == Decimal(7)
-    again = client.post("/imports/sales", files=files, headers=planner)
+    again = client.post("/imports/sales", files=files, headers=manager)
     assert again.json()["written"] == 0 and on_hand(db, "SZ-01") == Decimal(7)
-    r = client.post("/imports/bananas", files=files, headers=planner)
+    r = client.post("/imports/bananas", files=files, headers=manager)
     assert r.status_code == 422 and r.json()["error"]["field"] == "kind"
 
 
@@ -221,3 +224,77 @@ def test_the_daily_run_is_a_job_to_poll(api: tuple[httpx.Client, Database]) -> N
     staff = login(client, "staff")
     r = client.get(f"/locations/SZ-02/daily-runs/{job['job_id']}", headers=staff)
     assert r.status_code == 404
+
+
+def test_a_location_import_cannot_lift_a_place_out_of_the_tree(
+    api: tuple[httpx.Client, Database],
+) -> None:
+    client, _ = api
+    planner = login(client, "planner")
+
+    def upload(rows: str) -> httpx.Response:
+        sheet = "code,name,kind,parent\n" + rows
+        files = {"file": ("places.csv", sheet.encode(), "text/csv")}
+        return client.post("/imports/locations", files=files, headers=planner)
+
+    for row, column in [
+        ("SUYUAN,Suyuan,brand,\n", "code"),  # the planner's own top
+        ("NORTH,North,brand,\n", "parent"),  # a branch made a brand of its own
+        ("SZ-03,Wuxi,store,RIVAL\n", "parent"),  # moved under another brand
+        ("RV-01,Rival store,store,SUYUAN\n", "code"),  # taken from another brand
+    ]:
+        r = upload(row)
+        assert r.status_code == 422, (row, r.text)
+        assert column in {e["column"] for e in r.json()["rows"]}, (row, r.json())
+    seen = client.get("/locations", headers=login(client, "admin"), params={"limit": 500})
+    assert len(seen.json()["items"]) == 6
+    r = upload("SZ-09,Nanjing,store,NORTH\n")
+    assert r.status_code == 200 and r.json()["written"] == 1, r.text
+    # a file name that cannot be a file here is replaced, not a 500
+    files = {"file": ("..", b"code,name,kind,parent\n", "text/csv")}
+    r = client.post("/imports/locations", files=files, headers=planner)
+    assert r.status_code == 422 and "upload" in r.json()["error"]["message"]
+
+
+def test_batch_keys_are_their_own(api: tuple[httpx.Client, Database]) -> None:
+    client, db = api
+    till = login(client, "manager")
+    first = {"sales": [sale("1", reference="A"), sale("1", reference="B")]}
+    r = client.post("/locations/SZ-01/sales/batch", json=first, headers=till | key("batch-k"))
+    assert r.status_code == 201
+    # the same key with one receipt less (or more) is another batch: refused
+    fewer = {"sales": first["sales"][:1]}
+    r = client.post("/locations/SZ-01/sales/batch", json=fewer, headers=till | key("batch-k"))
+    assert r.status_code == 409 and "different sale_batch" in r.json()["error"]["message"]
+    # keys are plain tokens of at most 100 characters
+    for bad in ("k" * 101, "batch-k:1", "a b c d e f"):
+        r = client.post(
+            "/locations/SZ-01/sales", json=sale("1"), headers=till | {"Idempotency-Key": bad}
+        )
+        assert r.status_code == 422 and r.json()["error"]["field"] == "Idempotency-Key", bad
+    assert on_hand(db, "SZ-01") == 8
+
+
+def test_reads_never_train_and_runs_do_not_pile_up(own_api: tuple[httpx.Client, Database]) -> None:
+    client, _ = own_api
+    manager = login(client, "manager")
+    r = client.get("/locations/SZ-01/forecast", headers=manager, params={"at": T0.isoformat()})
+    assert r.status_code == 409 and "no demand model yet" in r.json()["error"]["message"]
+    far = {"at": "2999-01-01T00:00:00+08:00"}
+    r = client.get("/locations/SZ-01/risk", headers=manager, params=far)
+    assert r.status_code == 422
+    r = client.post("/locations/SZ-01/daily-runs", params=far, headers=manager | key("far-run"))
+    assert r.status_code == 422
+    at = {"at": T0.isoformat()}
+    r = client.post("/locations/SZ-01/daily-runs", params=at, headers=manager | key("run-a"))
+    assert r.status_code == 202
+    later = {"at": (T0 + timedelta(hours=1)).isoformat()}
+    r = client.post("/locations/SZ-01/daily-runs", params=later, headers=manager | key("run-a"))
+    assert r.status_code == 409  # the same key asked for another time
+    admin = login(client, "admin")
+    r = client.put(
+        "/ladders/default/x",
+        json={"spec": "markdown=1d:markdown"},
+        headers=admin | {"If-Match": "*"},
+    )
+    assert r.status_code == 200, r.text

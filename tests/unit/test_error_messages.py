@@ -30,6 +30,7 @@ TRANSLATED = [
     *sorted((SRC / "domain").glob("*.py")),
     SRC / "services" / "identity.py",
     SRC / "services" / "inventory.py",
+    SRC / "services" / "operations.py",
     SRC / "api" / "errors.py",
     SRC / "api" / "security.py",
     SRC / "api" / "i18n.py",

@@ -13,11 +13,11 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from shelfpilot.api.errors import STATUS
-from shelfpilot.domain.errors import NotFound
+from shelfpilot.domain.errors import Conflict, NotFound
 
 log = logging.getLogger("shelfpilot.api")
 #: hears (step name, steps done, all steps)
@@ -31,6 +31,8 @@ class Job:
     job_id: str
     kind: str
     location: str
+    #: what was asked for (the as-of time): the same key must ask the same
+    asked: str = ""
     status: str = "queued"
     step: str | None = None
     done_steps: int = 0
@@ -39,6 +41,10 @@ class Job:
     finished_at: datetime | None = None
     result: dict[str, object] | None = None
     error: dict[str, str | None] | None = field(default=None)
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running")
 
 
 def _describe(job: Job, exc: Exception) -> dict[str, str | None]:
@@ -50,50 +56,78 @@ def _describe(job: Job, exc: Exception) -> dict[str, str | None]:
 
 
 class JobBoard:
+    """Jobs by id; one active job per location; finished jobs beyond ``KEEP``
+    are forgotten oldest first. Every change and every read holds the lock,
+    so a poll never sees a job half updated."""
+
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shelfpilot-job")
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._by_key: dict[str, str] = {}
         self._lock = threading.Lock()
 
-    def submit(self, kind: str, location: str, key: str, work: Work) -> tuple[Job, bool]:
+    def submit(
+        self, kind: str, location: str, key: str, work: Work, *, asked: str = ""
+    ) -> tuple[Job, bool]:
         """Queue ``work``; the same ``key`` again returns the job it started
-        (True when new)."""
+        (True when new). A different request under a used key, or a second
+        job while one runs at the location, is a ``Conflict``."""
         with self._lock:
             known = self._jobs.get(self._by_key.get(key, ""))
             if known is not None:
-                return known, False
-            job = Job(uuid.uuid4().hex, kind, location)
+                if known.asked != asked:
+                    raise Conflict(
+                        "this Idempotency-Key started a run for another time; use a new key"
+                    )
+                return replace(known), False
+            busy = next(
+                (j for j in self._jobs.values() if j.location == location and j.active), None
+            )
+            if busy is not None:
+                raise Conflict(
+                    f"a {busy.kind} of {location} is already under way (job {busy.job_id}); "
+                    "wait for it to finish"
+                )
+            job = Job(uuid.uuid4().hex, kind, location, asked)
             self._jobs[job.job_id] = job
             self._by_key[key] = job.job_id
-            while len(self._jobs) > KEEP:
-                old, _ = self._jobs.popitem(last=False)
-                self._by_key = {k: v for k, v in self._by_key.items() if v != old}
+            self._forget_old()
+            snapshot = replace(job)
         self._pool.submit(self._run, job, work)
-        return job, True
+        return snapshot, True
+
+    def _forget_old(self) -> None:
+        done = [j for j in self._jobs.values() if not j.active]
+        for old in done[: max(len(self._jobs) - KEEP, 0)]:
+            del self._jobs[old.job_id]
+            self._by_key = {k: v for k, v in self._by_key.items() if v != old.job_id}
 
     def get(self, job_id: str, location: str) -> Job:
         with self._lock:
             job = self._jobs.get(job_id)
-        if job is None or job.location != location:
-            raise NotFound(
-                f"no job {job_id} at {location} (jobs are kept until the server restarts)"
-            )
-        return job
+            if job is None or job.location != location:
+                raise NotFound(
+                    f"no job {job_id} at {location} (jobs are kept until the server restarts)"
+                )
+            return replace(job)
+
+    def _update(self, job: Job, **changes: object) -> None:
+        with self._lock:
+            for name, value in changes.items():
+                setattr(job, name, value)
 
     def _run(self, job: Job, work: Work) -> None:
         def report(step: str, done: int, total: int) -> None:
-            job.step, job.done_steps, job.total_steps = step, done, total
+            self._update(job, step=step, done_steps=done, total_steps=total)
 
-        job.status, job.started_at = "running", datetime.now(UTC)
+        self._update(job, status="running", started_at=datetime.now(UTC))
         try:
-            job.result = work(report)
-            job.status = "done"
+            result = work(report)
         except Exception as exc:  # the job's caller reads the error; the server goes on
-            job.error = {**_describe(job, exc), "field": None}
-            job.status = "failed"
-        finally:
-            job.finished_at = datetime.now(UTC)
+            error = {**_describe(job, exc), "field": None}
+            self._update(job, status="failed", error=error, finished_at=datetime.now(UTC))
+        else:
+            self._update(job, status="done", result=result, finished_at=datetime.now(UTC))
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

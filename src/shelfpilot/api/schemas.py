@@ -11,7 +11,11 @@ from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 T = TypeVar("T")
-Code = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+#: text a database can hold: no NUL characters (PostgreSQL refuses them)
+PLAIN = r"^[^\x00]*$"
+Code = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True, pattern=PLAIN)
+]
 
 
 def _fraction(places: int) -> str:
@@ -111,7 +115,7 @@ class TokenPair(Strict):
 
 
 class RefreshIn(Strict):
-    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+    refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=PLAIN)]
 
 
 class Me(Strict):
@@ -132,7 +136,7 @@ class LocationOut(Strict):
 
 class SaleLineIn(Strict):
     sku: Code | None = None
-    barcode: Annotated[str, StringConstraints(max_length=200)] | None = None
+    barcode: Annotated[str, StringConstraints(max_length=200, pattern=PLAIN)] | None = None
     quantity: Quantity | None = None
     unit_price: Price | None = None
     lot_code: Code | None = None
@@ -143,7 +147,7 @@ class SaleIn(Strict):
     at: datetime | None = Field(
         default=None, description="when the sale happened, with its zone; default now"
     )
-    reference: Annotated[str, StringConstraints(max_length=200)] | None = None
+    reference: Annotated[str, StringConstraints(max_length=200, pattern=PLAIN)] | None = None
 
 
 class EntryOut(Strict):
@@ -267,7 +271,7 @@ class LotMoveIn(Strict):
 class RemovalIn(LotMoveIn):
     kind: Literal["donation", "disposal"]
     quantity: Quantity
-    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+    note: Annotated[str, StringConstraints(max_length=500, pattern=PLAIN)] | None = None
 
 
 class TransferIn(LotMoveIn):
@@ -285,7 +289,7 @@ class ReturnIn(LotMoveIn):
 
 class PriceIn(LotMoveIn):
     unit_price: Price
-    reference: Annotated[str, StringConstraints(max_length=200)] | None = None
+    reference: Annotated[str, StringConstraints(max_length=200, pattern=PLAIN)] | None = None
 
 
 class LedgerOut(EntryOut):
@@ -295,17 +299,17 @@ class LedgerOut(EntryOut):
 
 
 class ProductIn(Strict):
-    name_en: Annotated[str, StringConstraints(max_length=200)] = ""
-    name_zh: Annotated[str, StringConstraints(max_length=200)] = ""
+    name_en: Annotated[str, StringConstraints(max_length=200, pattern=PLAIN)] = ""
+    name_zh: Annotated[str, StringConstraints(max_length=200, pattern=PLAIN)] = ""
     category: Code
-    unit: Annotated[str, StringConstraints(min_length=1, max_length=16)] = "pcs"
+    unit: Annotated[str, StringConstraints(min_length=1, max_length=16, pattern=PLAIN)] = "pcs"
     list_price: ListPrice
     unit_cost: Cost
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = "CNY"
     shelf_life_days: Days
     gtin: Annotated[str, StringConstraints(pattern=r"^\d{8}$|^\d{12,14}$")] | None = None
     price_floor_ratio: Share = Decimal("0.5")
-    allergens: list[Annotated[str, StringConstraints(max_length=40)]] | None = Field(
+    allergens: list[Annotated[str, StringConstraints(max_length=40, pattern=PLAIN)]] | None = Field(
         default=None, description="none recorded: null; none present: []"
     )
 
@@ -332,7 +336,7 @@ class LadderOut(Strict):
 
 
 class LadderIn(Strict):
-    spec: Annotated[str, StringConstraints(min_length=1, max_length=500)]
+    spec: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=PLAIN)]
 
 
 class ChannelOut(Strict):
@@ -344,79 +348,3 @@ class ChannelOut(Strict):
     learned_sell_through: float = Field(description="the same, learned from recorded outcomes")
     offered: float
     sold: float
-
-
-class ImportOut(Strict):
-    kind: str
-    file: str
-    rows: int
-    written: int
-
-
-class JobOut(Strict):
-    job_id: str
-    kind: str
-    location: str
-    status: Literal["queued", "running", "done", "failed"]
-    step: str | None
-    done_steps: int
-    total_steps: int
-    started_at: datetime | None
-    finished_at: datetime | None
-    result: dict[str, object] | None
-    error: ErrorDetail | None
-
-
-class RiskRowOut(Strict):
-    sku: str
-    product: str
-    lot_code: str
-    on_hand: Decimal
-    expires_at: datetime
-    sellable_until: datetime
-    p_sell_out: float = Field(description="chance it sells out before it leaves sale")
-    expected_left: Decimal = Field(description="units expected left when it leaves sale")
-    expected_run_out: date | None
-    warn: bool
-
-
-class RiskOut(Strict):
-    as_of: datetime
-    rows: list[RiskRowOut]
-    notes: list[str]
-
-
-class DayOut(Strict):
-    day: date
-    mean: float
-    q10: float
-    q90: float
-
-
-class SeriesOut(Strict):
-    sku: str
-    product: str
-    total_mean: float
-    total_q10: float
-    total_q90: float
-    days: list[DayOut]
-
-
-class ForecastOut(Strict):
-    first_day: date
-    series: list[SeriesOut]
-    notes: list[str]
-
-
-class RowErrorOut(Strict):
-    file: str
-    row: int = Field(description="spreadsheet row: the header is row 1")
-    column: str | None
-    message: str
-
-
-class ImportErrorBody(Strict):
-    error: ErrorDetail
-    rows: list[RowErrorOut] = Field(
-        default_factory=list, description="every problem found, by file, row and column"
-    )

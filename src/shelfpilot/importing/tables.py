@@ -98,6 +98,8 @@ def _xlsx(content: bytes, name: str) -> tuple[list[object], list[SheetRow]]:
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
         raise InvalidValue(f"{name} is not an Excel .xlsx workbook ({error})") from None
     try:
+        if not book.worksheets:
+            raise InvalidValue(f"{name} has no worksheet")
         sheet = book.worksheets[0]
         rows = list(_xlsx_rows(sheet.iter_rows()))
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 
 from shelfpilot.barcode import normalise_gtin
@@ -41,7 +41,10 @@ def put_product(db: Database, product: Product, *, actor: str) -> bool:
     with db.transaction() as uow:
         before = uow.catalog.product(product.sku) if uow.catalog.has_product(product.sku) else None
         apply_product(uow, product)
-        audit(uow, actor, "product.set", f"product {product.sku}", _terms(before), _terms(product))
+        if _terms(before) != _terms(product):
+            audit(
+                uow, actor, "product.set", f"product {product.sku}", _terms(before), _terms(product)
+            )
     return before is None
 
 
@@ -103,11 +106,11 @@ def set_ladder(
     spec: str,
     *,
     actor: str = "system",
-    expected_tag: str | None = None,
+    expected_tags: Collection[str] | None = None,
 ) -> ExpiryLadder:
     """Set the ladder for the default, a category or an SKU from its text form
-    (audited). With ``expected_tag`` (from ``ladders``), refused if the rules
-    changed since."""
+    (audited). With ``expected_tags`` (the tag from ``ladders``), refused if
+    the rules changed since."""
     if scope not in LADDER_SCOPES:
         raise InvalidValue(f"ladder scope must be one of {', '.join(LADDER_SCOPES)}")
     ladder = ExpiryLadder.parse(spec)
@@ -117,7 +120,7 @@ def set_ladder(
         if scope == "sku":
             uow.catalog.product(key)
         rules = _rules(uow.catalog.ladder_policy())
-        if expected_tag is not None and _tag(rules) != expected_tag:
+        if expected_tags is not None and _tag(rules) not in expected_tags:
             raise Conflict(
                 "the expiry ladders were changed by someone else since you read them; "
                 "reload them and make your change again"

@@ -87,6 +87,7 @@ def expiry_risk(
     window: tuple[float, float] = DEFAULT_WINDOW,
     samples: int = 2000,
     include_planned: bool = False,
+    train: bool = True,
 ) -> RiskReport:
     """Per open lot (with ``include_planned``, also lots recorded to arrive
     after ``as_of`` within the horizon, queued from their receipt day): the
@@ -99,7 +100,7 @@ def expiry_risk(
         raise InvalidValue("the risk horizon must be at least one day")
     first, zones = local_today(db, at, location)
     try:
-        ready = model_for(db, first - timedelta(days=1), model_path, retrain)
+        ready = model_for(db, first - timedelta(days=1), model_path, retrain, train=train)
     except NotEnoughHistory as error:
         return RiskReport(at, [], [], [f"no expiry risk: {error}"])
     forecast = predict_days(ready, first, horizon + 1)

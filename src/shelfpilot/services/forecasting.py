@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.errors import Conflict, InvalidValue
 from shelfpilot.domain.lots import require_aware
 from shelfpilot.forecast.risk import demand_samples
 from shelfpilot.services.demand_drivers import Drivers, load_drivers
@@ -148,9 +148,13 @@ class _Ready:
     drivers: Drivers
 
 
-def model_for(db: Database, until: date, model_path: Path | None, retrain: bool) -> _Ready:
+def model_for(
+    db: Database, until: date, model_path: Path | None, retrain: bool, *, train: bool = True
+) -> _Ready:
     """A model whose history ends on ``until``: loaded and brought up to date
-    with the days since it was trained, or trained now (and saved)."""
+    with the days since it was trained, or trained now (and saved). With
+    ``train`` False (a read over the API) nothing is trained or saved: no
+    usable model file is a ``Conflict`` saying how to make one."""
     history = load_history(db, location=None, until=until)
     drivers = load_drivers(db)
     frame = drivers.for_history(history.frame)
@@ -164,6 +168,11 @@ def model_for(db: Database, until: date, model_path: Path | None, retrain: bool)
                 model.update(newer.drop(columns=["location", "sku"]))
                 notes.append(f"model updated with the sales of {(until - last).days} day(s)")
         elif last > until:
+            if not train:
+                raise Conflict(
+                    f"the demand model knows sales up to {last}, after {until}: "
+                    "ask as of a later time"
+                )
             model = _fit(frame)
             notes.append(
                 f"the saved model has sales up to {last}, after the as-of day; "
@@ -176,6 +185,11 @@ def model_for(db: Database, until: date, model_path: Path | None, retrain: bool)
                 "retrain it (--retrain) to use the calendar's"
             )
         return _Ready(model, history, notes, drivers)
+    if not train:
+        raise Conflict(
+            "there is no demand model yet: start the daily run once (it trains one), "
+            "or run `shelfpilot forecast`"
+        )
     model = _fit(frame)
     if model_path is not None:
         model.save(model_path)
@@ -252,6 +266,7 @@ def demand_forecast(
     sku: str | None = None,
     model_path: Path | None = None,
     retrain: bool = False,
+    train: bool = True,
 ) -> ForecastReport:
     """Daily demand per product × location for ``days`` days from the as-of
     day (whole days, from the sales up to the day before). Totals over the
@@ -260,7 +275,7 @@ def demand_forecast(
     if days < 1:
         raise InvalidValue("forecast at least one day")
     first, _ = local_today(db, at, location)
-    ready = model_for(db, first - timedelta(days=1), model_path, retrain)
+    ready = model_for(db, first - timedelta(days=1), model_path, retrain, train=train)
     forecast = predict_days(ready, first, days)
     names = _names(db)
     places = _series_places(ready.history.frame)

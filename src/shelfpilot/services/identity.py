@@ -116,7 +116,8 @@ def authenticate(db: Database, username: str, password: str) -> Principal:
     """The principal for a correct user name and password; the same answer
     for an unknown user as for a wrong password."""
     with db.transaction() as uow:
-        user = uow.identity.user(username)
+        # no stored name holds a NUL (PostgreSQL cannot even be asked for one)
+        user = uow.identity.user(username) if "\x00" not in username else None
         try:
             _HASHER.verify(user.password_hash if user else _DUMMY, password)
         except (VerificationError, InvalidHashError):

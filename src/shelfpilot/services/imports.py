@@ -221,12 +221,18 @@ def _apply_location(run: _Run[Location], parsed: Parsed[Location]) -> bool:
     location, catalog = parsed.value, run.uow.catalog
     parent = location.parent_code
     exists = catalog.has_location(location.code)
-    refused = run.outside(parsed.row, "code", location.code) if exists else []
-    if run.may_use is not None and parent is None and not exists:
-        refused.append(run.error(parsed.row, "parent", "a new location needs a parent of yours"))
-    refused += run.outside(parsed.row, "parent", parent)
-    if refused:
-        raise _RowProblem(refused)
+    if run.may_use is not None:
+        # a scoped user changes only what lies strictly under their own place,
+        # and keeps it there: no row may lift a location out of their tree
+        now = catalog.location(location.code).parent_code if exists else None
+        refused = run.outside(parsed.row, "code", now) if exists else []
+        if exists and now is None:
+            refused = [run.error(parsed.row, "code", f"{location.code!r} is a top location")]
+        if parent is None:
+            refused.append(run.error(parsed.row, "parent", "name a parent location of yours"))
+        refused += run.outside(parsed.row, "parent", parent)
+        if refused:
+            raise _RowProblem(refused)
     if parent is not None and not catalog.has_location(parent):
         message = (
             f"unknown parent location {parent!r}: list it on an earlier row or import it first"

@@ -6,6 +6,7 @@ run inside a caller's transaction (an import runs many in one)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
@@ -46,7 +47,14 @@ from shelfpilot.services.commands import (
     SaleLine,
     TransferStock,
 )
-from shelfpilot.services.operations import OperationResult, execute, occurred, run, run_batch
+from shelfpilot.services.operations import (
+    OperationResult,
+    Step,
+    execute,
+    occurred,
+    run,
+    run_batch,
+)
 from shelfpilot.storage import Database, UnitOfWork
 
 __all__ = [
@@ -266,12 +274,41 @@ def record_sale(db: Database, cmd: RecordSale) -> OperationResult:
     return run(db, "sale", cmd, partial(_sale, cmd))
 
 
-def record_sales(db: Database, cmds: Sequence[RecordSale]) -> list[OperationResult]:
+def record_sales(
+    db: Database, cmds: Sequence[RecordSale], batch_key: str | None = None
+) -> list[OperationResult]:
     """A till's batch of receipts in one transaction: all recorded or none. An
-    error names the receipt (its number in the batch and its reference)."""
+    error names the receipt (its number in the batch and its reference). With
+    ``batch_key`` the batch as a whole is recorded too, so the same key with a
+    different batch (one receipt more or less) is refused, not half replayed."""
 
-    def label(n: int) -> str:
+    first = 2 if batch_key is not None else 1  # step 1 is then the batch itself
+
+    def label(step: int) -> Text | None:
+        n = step - first + 1
+        if n < 1:
+            return None
         reference = cmds[n - 1].reference
-        return f"receipt {n} of {len(cmds)}" + (f" ({reference})" if reference else "")
+        if reference:
+            return Text(
+                "receipt {n} of {total} ({reference})", n=n, total=len(cmds), reference=reference
+            )
+        return Text("receipt {n} of {total}", n=n, total=len(cmds))
 
-    return run_batch(db, [("sale", cmd, partial(_sale, cmd)) for cmd in cmds], label=label)
+    steps: list[Step] = [("sale", cmd, partial(_sale, cmd)) for cmd in cmds]
+    if batch_key is not None:
+        steps.insert(0, ("sale_batch", SaleBatch(tuple(cmds), batch_key), _nothing))
+    results = run_batch(db, steps, label=label)
+    return results[1:] if batch_key is not None else results
+
+
+@dataclass(frozen=True)
+class SaleBatch:
+    """A batch of receipts as one request, for its idempotency key."""
+
+    receipts: tuple[RecordSale, ...]
+    idempotency_key: str | None
+
+
+def _nothing(uow: UnitOfWork, operation_id: int) -> list[LedgerEntry]:
+    return []

@@ -19,7 +19,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Protocol
 
-from shelfpilot.domain.errors import Conflict, DomainError
+from shelfpilot.domain.errors import Conflict, DomainError, Text
 from shelfpilot.domain.ledger import LedgerEntry
 from shelfpilot.domain.lots import require_aware
 from shelfpilot.storage import Database, DuplicateOperation, TransientConflict, UnitOfWork
@@ -89,8 +89,10 @@ def execute(uow: UnitOfWork, kind: str, command: Command, apply: Apply) -> Opera
         if found is not None:
             if found.kind != kind or found.fingerprint != digest:
                 raise Conflict(
-                    f"idempotency key {key!r} was already used for a different {found.kind}; "
-                    "use a new key for a new request"
+                    "idempotency key {key!r} was already used for a different {kind}; "
+                    "use a new key for a new request",
+                    key=key,
+                    kind=found.kind,
                 )
             entries = [r.entry for r in uow.stock.ledger(operation_id=found.id)]
             return OperationResult(found.id, entries, replayed=True)
@@ -106,14 +108,13 @@ def run(db: Database, kind: str, command: Command, apply: Apply) -> OperationRes
 
 
 Step = tuple[str, Command, Apply]
+#: names step n of a batch in an error about it (None: the error as it is)
+Label = Callable[[int], Text | None]
 
 
-def run_batch(
-    db: Database, steps: Sequence[Step], *, label: Callable[[int], str] | None
-) -> list[OperationResult]:
+def run_batch(db: Database, steps: Sequence[Step], *, label: Label | None) -> list[OperationResult]:
     """Several operations in one transaction: all are kept or none. An error
-    in one names it by ``label(n)`` (n from 1), so the caller can fix that one
-    and send the same batch again; the operations kept earlier replay."""
+    in step n (from 1) is prefixed with ``label(n)`` unless that is None."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with db.transaction() as uow:
@@ -127,13 +128,16 @@ def run_batch(
     raise AssertionError("unreachable")
 
 
-def _step(
-    uow: UnitOfWork, n: int, step: Step, label: Callable[[int], str] | None
-) -> OperationResult:
+def _step(uow: UnitOfWork, n: int, step: Step, label: Label | None) -> OperationResult:
     kind, command, apply = step
-    if label is None:
+    which = None if label is None else label(n)
+    if which is None:
         return execute(uow, kind, command, apply)
     try:
         return execute(uow, kind, command, apply)
     except DomainError as exc:
-        raise type(exc)(f"{label(n)}: {exc}; nothing of this batch was recorded") from exc
+        error = Text(exc.template, **exc.params) if exc.template else str(exc)
+        said = Text(
+            "{which}: {error}; nothing of this batch was recorded", which=which, error=error
+        )
+        raise type(exc)(said.template, **said.params) from exc

@@ -15,11 +15,14 @@ from shelfpilot.storage.audit_repo import AuditRepository
 from shelfpilot.storage.catalog_repo import CatalogRepository
 from shelfpilot.storage.channels_repo import ChannelRepository
 from shelfpilot.storage.drivers_repo import DriverRepository
-from shelfpilot.storage.errors import translate, translate_dbapi
+from shelfpilot.storage.errors import TransientConflict, translate, translate_dbapi
 from shelfpilot.storage.identity_repo import IdentityRepository
 from shelfpilot.storage.plans_repo import PlanRepository
 from shelfpilot.storage.preorders_repo import PreOrderRepository
 from shelfpilot.storage.stock_repo import StockRepository
+
+#: seconds a write waits for this process's other SQLite writers
+GATE_WAIT = 60.0
 
 
 class UnitOfWork:
@@ -40,16 +43,16 @@ class UnitOfWork:
         self._gate = gate
 
     def __enter__(self) -> UnitOfWork:
-        if self._gate is not None:
-            self._gate.acquire()
-        self.session = self._factory()
+        if self._gate is not None and not self._gate.acquire(timeout=GATE_WAIT):
+            raise TransientConflict("the database is busy with other writes; try again")
         try:
-            self.session.begin()
-            self.session.connection()
-        except DBAPIError as error:
-            self.session.close()
-            self._open_gate()
-            raise translate_dbapi(error) from error
+            self.session = self._factory()
+            try:
+                self.session.begin()
+                self.session.connection()
+            except DBAPIError as error:
+                self.session.close()
+                raise translate_dbapi(error) from error
         except BaseException:
             self._open_gate()
             raise
@@ -70,15 +73,17 @@ class UnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         try:
-            if exc_type is None:
-                self.session.commit()
-            else:
+            try:
+                if exc_type is None:
+                    self.session.commit()
+                else:
+                    self.session.rollback()
+            except DBAPIError as error:
                 self.session.rollback()
-        except DBAPIError as error:
-            self.session.rollback()
-            raise translate_dbapi(error) from error
+                raise translate_dbapi(error) from error
+            finally:
+                self.session.close()
         finally:
-            self.session.close()
             self._open_gate()
         if isinstance(exc, DBAPIError):
             # a statement failed inside the block (a deadlock, a lost connection)

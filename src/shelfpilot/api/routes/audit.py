@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from shelfpilot.api.schemas import AuditOut, Limit, Offset, Page
+from shelfpilot.api.schemas import PLAIN, AuditOut, Limit, Offset, Page
 from shelfpilot.api.security import Db, allowed
 from shelfpilot.domain.access import Permission, Principal
 from shelfpilot.services import plans
@@ -19,8 +19,8 @@ router = APIRouter(tags=["audit"])
 def audit_log(
     db: Db,
     principal: Annotated[Principal, allowed(Permission.READ_AUDIT)],
-    action: Annotated[str | None, Query(max_length=32)] = None,
-    actor: Annotated[str | None, Query(max_length=100)] = None,
+    action: Annotated[str | None, Query(max_length=32, pattern=PLAIN)] = None,
+    actor: Annotated[str | None, Query(max_length=100, pattern=PLAIN)] = None,
     since: datetime | None = None,
     offset: Offset = 0,
     limit: Limit = 50,

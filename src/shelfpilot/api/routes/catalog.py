@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Path, Query, Response
 
 from shelfpilot.api.schemas import (
+    PLAIN,
     ChannelOut,
     Code,
     LadderIn,
@@ -32,11 +33,14 @@ router = APIRouter(tags=["catalogue"])
 DAY = Decimal(86400)
 
 
-def shared_change(db: Db, principal: Principal, what: str) -> None:
-    """Products, suppliers and ladders are shared by every brand of the
-    deployment, so only someone covering every location may change them."""
+def shared_change(
+    db: Db, principal: Principal, what: str, permission: Permission = Permission.MANAGE_CATALOG
+) -> None:
+    """Products, suppliers, ladders and channels are shared by every brand on
+    the server, so only someone covering every location may change them (or,
+    for channels, whose results mix every brand's, read them)."""
     codes = [loc.code for loc in catalog.locations(db)]
-    principal.require_everywhere(Permission.MANAGE_CATALOG, codes, what)
+    principal.require_everywhere(permission, codes, what)
 
 
 def product_out(p: Product) -> ProductOut:
@@ -60,8 +64,10 @@ def product_out(p: Product) -> ProductOut:
 def list_products(
     db: Db,
     principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
-    category: Annotated[str | None, Query(max_length=64)] = None,
-    q: Annotated[str | None, Query(max_length=100, description="part of the SKU or a name")] = None,
+    category: Annotated[str | None, Query(max_length=64, pattern=PLAIN)] = None,
+    q: Annotated[
+        str | None, Query(max_length=100, pattern=PLAIN, description="part of the SKU or a name")
+    ] = None,
     sort: Literal["sku", "-sku", "category", "list_price", "-list_price"] = "sku",
     offset: Offset = 0,
     limit: Limit = 50,
@@ -80,7 +86,9 @@ def list_products(
 
 @router.get("/products/{sku}", response_model=ProductOut)
 def get_product(
-    sku: str, db: Db, principal: Annotated[Principal, allowed(Permission.READ_STOCK)]
+    sku: Annotated[str, Path(max_length=64, pattern=PLAIN)],
+    db: Db,
+    principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
 ) -> ProductOut:
     return product_out(catalog.product(db, sku))
 
@@ -91,7 +99,7 @@ def get_product(
     responses={201: {"model": ProductOut, "description": "a new product"}},
 )
 def put_product(
-    sku: Annotated[str, Path(max_length=64)],
+    sku: Annotated[str, Path(max_length=64, pattern=PLAIN)],
     body: ProductIn,
     db: Db,
     principal: Annotated[Principal, allowed(Permission.MANAGE_CATALOG)],
@@ -152,10 +160,12 @@ def put_ladder(
 ) -> list[LadderOut]:
     """Set the ladder of the default (key ``*``), a category or an SKU, e.g.
     ``remind=3d:review,markdown=1d:markdown,pulled=2h:pull_off!``. Refused
-    with 409 if the ladders changed since the ETag was read."""
+    with 409 if the ladders changed since the ETag was read (``If-Match: *``
+    changes them whatever they are now)."""
     shared_change(db, principal, "expiry ladders")
+    tags = [t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")]
     catalog.set_ladder(
-        db, scope, key, body.spec, actor=principal.name, expected_tag=if_match.strip('W/"')
+        db, scope, key, body.spec, actor=principal.name, expected_tags=None if "*" in tags else tags
     )
     return list_ladders(db, principal, response)
 
@@ -165,7 +175,9 @@ def list_channels(
     db: Db, principal: Annotated[Principal, allowed(Permission.READ_STOCK)]
 ) -> list[ChannelOut]:
     """The clearance channels set up (member push, group buy, food bank, ...)
-    with what they were expected to sell and what they sold."""
+    with what they were expected to sell and what they sold (over every
+    brand on the server: only an account covering all of them may read it)."""
+    shared_change(db, principal, "channels", Permission.READ_STOCK)
     return [
         ChannelOut(
             code=s.configured.code,

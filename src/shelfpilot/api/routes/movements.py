@@ -8,8 +8,15 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from shelfpilot.api.routes.stock import IdempotencyKey, entry_out, operation_out, sale_lines
+from shelfpilot.api.routes.stock import (
+    IdempotencyKey,
+    entry_out,
+    operation_out,
+    sale_lines,
+    stored_key,
+)
 from shelfpilot.api.schemas import (
+    PLAIN,
     CountIn,
     LedgerOut,
     Limit,
@@ -65,11 +72,12 @@ def record_sales(
 ) -> SaleBatchOut:
     """Up to 500 till receipts at once (a till back online), in one
     transaction: all are recorded or none, and an error names the receipt."""
+    batch_key = f"api-batch:{location}:{key}"
     commands = [
-        RecordSale(location, sale_lines(sale), sale.at, sale.reference, f"api:{location}:{key}:{n}")
+        RecordSale(location, sale_lines(sale), sale.at, sale.reference, f"{batch_key}:{n}")
         for n, sale in enumerate(batch.sales, 1)
     ]
-    results = inventory.record_sales(db, commands)
+    results = inventory.record_sales(db, commands, batch_key)
     replayed = all(r.replayed for r in results)
     if replayed:
         response.status_code = 200
@@ -92,7 +100,7 @@ def remove(
         db,
         RemoveStock(
             location, removal.sku, removal.lot_code, EntryKind(removal.kind), removal.quantity,
-            removal.at, removal.note, f"api:{location}:{key}", principal.name,
+            removal.at, removal.note, stored_key(location, key), principal.name,
         ),
     )  # fmt: skip
     return _answer(result, response)
@@ -116,7 +124,7 @@ def transfer(
         db,
         TransferStock(
             location, move.to_location, move.sku, move.lot_code, move.quantity, move.at,
-            f"api:{location}:{key}",
+            stored_key(location, key),
         ),
     )  # fmt: skip
     return _answer(result, response)
@@ -138,7 +146,7 @@ def count(
         db,
         CountStock(
             location, counted.sku, counted.lot_code, counted.counted, counted.at,
-            f"api:{location}:{key}", principal.name,
+            stored_key(location, key), principal.name,
         ),
     )  # fmt: skip
     return _answer(result, response)
@@ -159,7 +167,7 @@ def customer_return(
     result = adjustments.return_stock(
         db,
         ReturnStock(
-            location, back.sku, back.lot_code, back.quantity, back.at, f"api:{location}:{key}"
+            location, back.sku, back.lot_code, back.quantity, back.at, stored_key(location, key)
         ),
     )
     return _answer(result, response)
@@ -181,7 +189,7 @@ def change_price(
         db,
         ChangePrice(
             location, price.sku, price.lot_code, price.unit_price, price.at,
-            reference=price.reference, idempotency_key=f"api:{location}:{key}",
+            reference=price.reference, idempotency_key=stored_key(location, key),
             actor=principal.name,
         ),
     )  # fmt: skip
@@ -193,8 +201,8 @@ def ledger(
     location: str,
     db: Db,
     principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
-    sku: Annotated[str | None, Query(max_length=64)] = None,
-    lot_code: Annotated[str | None, Query(max_length=64)] = None,
+    sku: Annotated[str | None, Query(max_length=64, pattern=PLAIN)] = None,
+    lot_code: Annotated[str | None, Query(max_length=64, pattern=PLAIN)] = None,
     kind: EntryKind | None = None,
     sort: Literal["occurred_at", "-occurred_at"] = "-occurred_at",
     offset: Offset = 0,

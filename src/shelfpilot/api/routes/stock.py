@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Query, Response
 
 from shelfpilot.api.schemas import (
+    PLAIN,
     EntryOut,
     Limit,
     LocationOut,
@@ -32,11 +33,17 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         min_length=8,
-        max_length=200,
-        description="A key unique to this request (a UUID): sending it again returns the "
-        "first result and records nothing twice.",
+        max_length=100,
+        pattern=r"^[A-Za-z0-9._~-]+$",
+        description="A key unique to this request (a UUID; letters, digits and . _ ~ -): "
+        "sending it again returns the first result and records nothing twice.",
     ),
 ]
+
+
+def stored_key(location: str, key: str) -> str:
+    """The key as recorded: a key is the caller's own within one location."""
+    return f"api:{location}:{key}"
 
 
 @router.get("/locations", response_model=Page[LocationOut])
@@ -78,7 +85,8 @@ def record_sale(
     response: Response,
 ) -> OperationOut:
     result = inventory.record_sale(
-        db, RecordSale(location, sale_lines(sale), sale.at, sale.reference, f"api:{location}:{key}")
+        db,
+        RecordSale(location, sale_lines(sale), sale.at, sale.reference, stored_key(location, key)),
     )
     if result.replayed:
         response.status_code = 200
@@ -91,8 +99,8 @@ def list_lots(
     db: Db,
     principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
     at: datetime | None = None,
-    sku: Annotated[str | None, Query(max_length=64)] = None,
-    stage: Annotated[str | None, Query(max_length=32)] = None,
+    sku: Annotated[str | None, Query(max_length=64, pattern=PLAIN)] = None,
+    stage: Annotated[str | None, Query(max_length=32, pattern=PLAIN)] = None,
     sort: Literal["expires_at", "-expires_at", "on_hand", "-on_hand", "sku"] = "expires_at",
     offset: Offset = 0,
     limit: Limit = 50,
@@ -144,7 +152,7 @@ def receive(
         ReceiveLot(
             location, receipt.sku, receipt.lot_code, receipt.quantity, receipt.received_at,
             receipt.produced_at, receipt.expiry, receipt.unit_cost, receipt.supplier,
-            f"api:{location}:{key}",
+            stored_key(location, key),
         ),
     )  # fmt: skip
     if result.replayed:

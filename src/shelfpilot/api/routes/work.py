@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
-from fastapi.responses import FileResponse, JSONResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import JSONResponse
 
 from shelfpilot.api.jobs import Job, JobBoard
-from shelfpilot.api.routes.catalog import shared_change
-from shelfpilot.api.routes.stock import IdempotencyKey
-from shelfpilot.api.schemas import (
+from shelfpilot.api.planning_schemas import (
     DayOut,
     ForecastOut,
     ImportErrorBody,
@@ -25,19 +22,48 @@ from shelfpilot.api.schemas import (
     RiskRowOut,
     SeriesOut,
 )
+from shelfpilot.api.routes.catalog import shared_change
+from shelfpilot.api.routes.stock import IdempotencyKey
+from shelfpilot.api.schemas import PLAIN
 from shelfpilot.api.security import Db, allowed
 from shelfpilot.domain.access import Permission, Principal
+from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.importing import ImportFailed
 from shelfpilot.services import daily_cycle, expiry_risk, exports, forecasting, imports
 
 router = APIRouter(tags=["planning"])
 #: what a file can hold (``importing.KINDS``; a unit test keeps them the same)
 ImportKind = Literal["products", "locations", "suppliers", "lots", "sales", "counts", "calendar"]
+#: what each kind of file records, and so who may upload it
+IMPORT_PERMISSIONS = {
+    "locations": Permission.MANAGE_CATALOG,
+    "calendar": Permission.MANAGE_CATALOG,
+    "lots": Permission.RECEIVE,
+    "sales": Permission.SELL,
+    "counts": Permission.ADJUST_STOCK,
+}
 MEDIA = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "parquet": "application/vnd.apache.parquet",
 }
+
+
+#: how far ahead an as-of time may be (a forecast from further away is no forecast)
+REACH = timedelta(days=366)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def as_of(at: datetime | None) -> datetime:
+    """The as-of time asked for, or now; refused when naive or far from now."""
+    now = datetime.now(UTC)
+    if at is None:
+        return now
+    if at.tzinfo is None:
+        raise InvalidValue("give the time with its zone, e.g. 2026-11-20T08:00:00+08:00")
+    if not EARLIEST <= at <= now + REACH:
+        raise InvalidValue("the as-of time must be after 2000 and at most a year from now")
+    return at
 
 
 def _options(request: Request) -> dict[str, Any]:
@@ -61,10 +87,11 @@ def risk(
     warn_only: bool = False,
 ) -> RiskOut:
     """Per open lot: the chance it sells out before it leaves sale, the units
-    expected left then, and the expected run-out day."""
+    expected left then, and the expected run-out day. Uses the demand model
+    the daily run trains (409 until there is one)."""
     model = _options(request).get("model_path")
     report = expiry_risk.expiry_risk(
-        db, at or datetime.now(UTC), location=location, horizon=horizon, model_path=model
+        db, as_of(at), location=location, horizon=horizon, model_path=model, train=False
     )
     return RiskOut(
         as_of=report.as_of,
@@ -96,12 +123,13 @@ def forecast(
     principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
     at: datetime | None = None,
     days: Annotated[int, Query(ge=1, le=60)] = 7,
-    sku: Annotated[str | None, Query(max_length=64)] = None,
+    sku: Annotated[str | None, Query(max_length=64, pattern=PLAIN)] = None,
 ) -> ForecastOut:
-    """Daily demand per product with its 80 % interval (10th to 90th percentile)."""
+    """Daily demand per product with its 80 % interval (10th to 90th
+    percentile), from the demand model the daily run trains (409 until there is one)."""
     model = _options(request).get("model_path")
     report = forecasting.demand_forecast(
-        db, at or datetime.now(UTC), days=days, location=location, sku=sku, model_path=model
+        db, as_of(at), days=days, location=location, sku=sku, model_path=model, train=False
     )
     return ForecastOut(
         first_day=report.first_day,
@@ -127,7 +155,7 @@ def forecast(
 
 @router.get(
     "/locations/{location}/exports/{table}",
-    response_class=FileResponse,
+    response_class=Response,
     responses={200: {"content": {m: {} for m in MEDIA.values()}, "description": "the file"}},
 )
 def export(
@@ -137,25 +165,21 @@ def export(
     principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
     fmt: Annotated[Literal["csv", "xlsx", "parquet"], Query(alias="format")] = "csv",
     at: datetime | None = None,
-) -> FileResponse:
+) -> Response:
     """The lifecycle table (as of ``at``) or the ledger of this location, as
     CSV, Excel or Parquet."""
     folder = FilePath(tempfile.mkdtemp(prefix="shelfpilot-export-"))
     path = folder / f"{location}-{table}.{fmt}"
     try:
         if table == "lifecycle":
-            exports.export_lifecycle(db, path, at or datetime.now(UTC), location=location)
+            exports.export_lifecycle(db, path, as_of(at), location=location)
         else:
             exports.export_ledger(db, path, location=location)
-    except BaseException:
+        content = path.read_bytes()
+    finally:
         shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return FileResponse(
-        path,
-        media_type=MEDIA[fmt],
-        filename=path.name,
-        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
-    )
+    disposition = f'attachment; filename="{path.name}"'
+    return Response(content, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition})
 
 
 @router.post(
@@ -167,15 +191,20 @@ def import_file(
     kind: ImportKind,
     file: Annotated[UploadFile, File(description="a .csv, .xlsx or .parquet file")],
     db: Db,
-    principal: Annotated[Principal, allowed(Permission.MANAGE_CATALOG)],
+    principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
 ) -> Any:
     """Import a spreadsheet the way ``shelfpilot import`` does: a row that
     cannot be read is reported with its file, row and column, and then nothing
     of the file is saved. Rows may name only locations the caller covers.
-    Uploading the same file again saves nothing twice."""
+    Uploading the same file again saves nothing twice. Sales need the right
+    to sell, lots to receive, counts to adjust stock; products and suppliers
+    are shared by every brand (see ``PUT /products``), locations and the
+    calendar need the catalogue right."""
     if kind in ("products", "suppliers"):
         shared_change(db, principal, kind)
-    name = FilePath(file.filename or "upload").name or "upload"
+    else:
+        principal.require(IMPORT_PERMISSIONS[kind])
+    name = upload_name(file.filename)
     folder = FilePath(tempfile.mkdtemp(prefix="shelfpilot-import-"))
     try:
         path = folder / name
@@ -201,6 +230,16 @@ def import_file(
     return ImportOut(kind=report.kind, file=name, rows=report.rows, written=report.written)
 
 
+def upload_name(sent: str | None) -> str:
+    """The file's own name (row errors name it), or ``upload`` with its suffix
+    when the name is not one a file can have here."""
+    name = FilePath(sent or "").name
+    if name in ("", ".", "..") or "\0" in name or len(name.encode()) > 200:
+        suffix = FilePath(name.replace("\0", "")).suffix
+        return "upload" + (suffix if suffix.isascii() and len(suffix) <= 10 else "")
+    return name
+
+
 def job_out(job: Job) -> JobOut:
     return JobOut.model_validate(job, from_attributes=True)
 
@@ -221,17 +260,21 @@ def start_daily_run(
     at: datetime | None = None,
 ) -> JobOut:
     """Start the store's daily run in the background: the expiry ladder, lot
-    risk and today's clearance plan. Poll ``Location`` for its progress."""
-    as_of = at or datetime.now(UTC)
+    risk and today's clearance plan. Poll the URL in the ``Location`` header for its progress. One
+    run per store at a time; the same key again returns its job (a failed
+    one too: retry with a new key)."""
+    moment = as_of(at)
     options = _options(request)
 
     def work(report: daily_cycle.StepProgress) -> dict[str, object]:
         found = daily_cycle.run_cycle(
-            db, as_of, location, actor=principal.name, progress=report, **options
+            db, moment, location, actor=principal.name, progress=report, **options
         )
         return found.summary()
 
-    job, new = _board(request).submit("daily run", location, f"{location}:{key}", work)
+    job, new = _board(request).submit(
+        "daily run", location, f"{location}:{key}", work, asked=moment.isoformat()
+    )
     if not new:
         response.status_code = 200
     response.headers["Location"] = f"{request.url.path}/{job.job_id}"
@@ -241,7 +284,7 @@ def start_daily_run(
 @router.get("/locations/{location}/daily-runs/{job_id}", response_model=JobOut)
 def daily_run(
     location: str,
-    job_id: Annotated[str, Path(max_length=64)],
+    job_id: Annotated[str, Path(max_length=64, pattern=PLAIN)],
     request: Request,
     principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
 ) -> JobOut:

@@ -1,0 +1,88 @@
+"""Response bodies of the planning endpoints: forecasts, lot risk, imports
+and background jobs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import Field
+
+from shelfpilot.api.schemas import ErrorDetail, Strict
+
+
+class ImportOut(Strict):
+    kind: str
+    file: str
+    rows: int
+    written: int
+
+
+class JobOut(Strict):
+    job_id: str
+    kind: str
+    location: str
+    status: Literal["queued", "running", "done", "failed"]
+    step: str | None
+    done_steps: int
+    total_steps: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: dict[str, object] | None
+    error: ErrorDetail | None
+
+
+class RiskRowOut(Strict):
+    sku: str
+    product: str
+    lot_code: str
+    on_hand: Decimal
+    expires_at: datetime
+    sellable_until: datetime
+    p_sell_out: float = Field(description="chance it sells out before it leaves sale")
+    expected_left: Decimal = Field(description="units expected left when it leaves sale")
+    expected_run_out: date | None
+    warn: bool
+
+
+class RiskOut(Strict):
+    as_of: datetime
+    rows: list[RiskRowOut]
+    notes: list[str]
+
+
+class DayOut(Strict):
+    day: date
+    mean: float
+    q10: float
+    q90: float
+
+
+class SeriesOut(Strict):
+    sku: str
+    product: str
+    total_mean: float
+    total_q10: float
+    total_q90: float
+    days: list[DayOut]
+
+
+class ForecastOut(Strict):
+    first_day: date
+    series: list[SeriesOut]
+    notes: list[str]
+
+
+class RowErrorOut(Strict):
+    file: str
+    row: int = Field(description="spreadsheet row: the header is row 1")
+    column: str | None
+    message: str
+
+
+class ImportErrorBody(Strict):
+    error: ErrorDetail
+    rows: list[RowErrorOut] = Field(
+        default_factory=list, description="every problem found, by file, row and column"
+    )
