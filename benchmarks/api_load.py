@@ -1,7 +1,7 @@
 """API load: many tills posting sales at once, over HTTP, then the ledger
 reconciled against what the tills were told.
 
-    python benchmarks/api_load.py [--seconds 60] [--clients 200 20] [--no-postgres]
+    python benchmarks/api_load.py [--seconds 60] [--clients 200 20] [--pace 10] [--no-postgres]
 
 For SQLite (a real file) and PostgreSQL (a throwaway server on 127.0.0.1):
 20 stores x 50 SKUs, one large lot each (stock never runs out: this measures
@@ -9,7 +9,10 @@ the API, not refusals), one API key per store. ``shelfpilot serve`` runs as
 its own process (one uvicorn worker, no access log); this process is the
 load: ``--clients`` tills (asyncio + httpx, one connection each) post single
 sales of one unit of a random SKU at their store, back to back, for
-``--seconds``. Every 20th request is sent twice with the same
+``--seconds``; then the first number of tills again at a shop's pace, each
+ringing up a sale every ``--pace`` seconds on average (exponential gaps):
+back to back measures how much the server takes, paced what a till waits
+on a busy day. Every 20th request is sent twice with the same
 Idempotency-Key (a till retrying after a timeout): the second must come back
 200 "replayed" and record nothing. Afterwards the ledger must hold exactly
 one sale per request answered 201: "lost" counts 201s with no sale behind
@@ -60,6 +63,8 @@ RESULTS = Path(__file__).with_name("results")
 class Row:
     database: str
     clients: int
+    #: mean seconds between one till's sales (0: back to back)
+    pace_s: float
     seconds: float
     requests: int
     per_second: float
@@ -133,13 +138,30 @@ def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("the API server did not start")
 
 
-async def till(n: int, base: str, store: str, key: str, until: float, out: dict[str, Any]) -> None:
+async def till(
+    n: int,
+    base: str,
+    store: str,
+    key: str,
+    until: float,
+    pace: float,
+    run: str,
+    out: dict[str, Any],
+) -> None:
     rng = random.Random(n)
-    async with httpx.AsyncClient(base_url=base, timeout=30, headers={"X-API-Key": key}) as client:
+    # an idle connection is dropped before the server's keep-alive (5 s) ends
+    # it, as a till that reconnects would; reusing a closed one is no API error
+    limits = httpx.Limits(keepalive_expiry=1.0)
+    async with httpx.AsyncClient(
+        base_url=base, timeout=30, headers={"X-API-Key": key}, limits=limits
+    ) as client:
         sent = 0
+        if pace:
+            await asyncio.sleep(rng.uniform(0, pace))
         while time.perf_counter() < until:
             body = {"lines": [{"sku": f"P{rng.randrange(SKUS):03d}", "quantity": "1"}]}
-            headers = {"Idempotency-Key": f"load-{n:04d}-{sent:07d}"}
+            # a key per run, till and sale: no run replays another's sales
+            headers = {"Idempotency-Key": f"load-{run}-{n:04d}-{sent:07d}"}
             for attempt in range(2 if sent % RETRY_EVERY == 0 else 1):
                 start = time.perf_counter()
                 try:
@@ -155,18 +177,29 @@ async def till(n: int, base: str, store: str, key: str, until: float, out: dict[
                     out["ok"] += 1
                 if status not in (200, 201):
                     out["errors"] += 1
+                    out["refused"][status] = out["refused"].get(status, 0) + 1
             sent += 1
+            if pace:  # a customer at the till: the next sale comes after a while
+                gap = rng.expovariate(1 / pace)
+                await asyncio.sleep(max(min(gap, until - time.perf_counter()), 0))
 
 
-def load(base: str, keys: dict[str, str], clients: int, seconds: float) -> dict[str, Any]:
-    out: dict[str, Any] = {"latency": [], "ok": 0, "errors": 0, "retries": 0, "replayed": 0}
+def load(
+    base: str, keys: dict[str, str], clients: int, seconds: float, pace: float
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "latency": [], "ok": 0, "errors": 0, "retries": 0, "replayed": 0, "refused": {}
+    }  # fmt: skip
     stores = sorted(keys)
 
     async def main() -> None:
         until = time.perf_counter() + seconds
         places = [stores[n % len(stores)] for n in range(clients)]
         await asyncio.gather(
-            *(till(n, base, place, keys[place], until, out) for n, place in enumerate(places))
+            *(
+                till(n, base, place, keys[place], until, pace, f"{clients}.{pace:g}", out)
+                for n, place in enumerate(places)
+            )
         )
 
     asyncio.run(main())
@@ -178,28 +211,32 @@ def sales_in_ledger(db: Database) -> int:
         return sum(1 for r in uow.stock.ledger() if r.entry.kind.value == "sale")
 
 
-def measure(name: str, url: str, clients: list[int], seconds: float, console: Console) -> list[Row]:
+def measure(
+    name: str, url: str, runs: list[tuple[int, float]], seconds: float, console: Console
+) -> list[Row]:
     db = Database(url)
     keys = setup(db)
     server, base = start_server(url)
     rows = []
     try:
-        for c in clients:
+        for c, pace in runs:
             before = sales_in_ledger(db)
             started = time.perf_counter()
-            out = load(base, keys, c, seconds)
+            out = load(base, keys, c, seconds, pace)
             took = time.perf_counter() - started
             recorded = sales_in_ledger(db) - before
             lat = sorted(out["latency"])
             q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [0.0] * 99
             row = Row(
-                name, c, round(took, 1), len(lat), round(len(lat) / took, 1),
+                name, c, pace, round(took, 1), len(lat), round(len(lat) / took, 1),
                 round(q[49] * 1000, 1), round(q[98] * 1000, 1), out["errors"],
                 out["retries"], out["replayed"], max(out["ok"] - recorded, 0),
                 max(recorded - out["ok"], 0),
             )  # fmt: skip
             rows.append(row)
             console.print(rows[-1])
+            if out["refused"]:
+                console.print(f"[red]answers other than 200/201 (0 = no answer): {out['refused']}")
     finally:
         server.terminate()
         server.wait(30)
@@ -211,13 +248,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--clients", type=int, nargs="+", default=[200, 20])
+    parser.add_argument(
+        "--pace", type=float, default=10.0,
+        help="then the first --clients again, each till ringing a sale every PACE s on average",
+    )  # fmt: skip
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
     console = Console()
     rows: list[Row] = []
+    runs = [(c, 0.0) for c in args.clients] + ([(args.clients[0], args.pace)] if args.pace else [])
     with tempfile.TemporaryDirectory() as tmp:
-        rows += measure("SQLite", f"sqlite:///{tmp}/load.db", args.clients, args.seconds, console)
+        rows += measure("SQLite", f"sqlite:///{tmp}/load.db", runs, args.seconds, console)
     if not args.no_postgres:
         try:
             server = TemporaryPostgres().start()
@@ -226,7 +268,7 @@ def main() -> int:
         else:
             try:
                 url = server.create_database("load")
-                rows += measure("PostgreSQL", url, args.clients, args.seconds, console)
+                rows += measure("PostgreSQL", url, runs, args.seconds, console)
             finally:
                 server.stop()
     table = Table(*Row.__dataclass_fields__, title="API load: single-sale posts")
