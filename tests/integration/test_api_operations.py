@@ -167,6 +167,7 @@ def test_exports_and_imports(own_api: tuple[httpx.Client, Database]) -> None:
     planner = login(client, "planner")
     r = client.get("/locations/SZ-01/exports/ledger", headers=planner)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert r.headers["content-disposition"].endswith("filename*=UTF-8''SZ-01-ledger.csv")
     rows = list(csv.DictReader(io.StringIO(r.text)))
     assert len(rows) == ledger_size(db, "SZ-01") and rows[0]["location"] == "SZ-01"
     r = client.get(

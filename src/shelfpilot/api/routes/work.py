@@ -7,6 +7,7 @@ import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
@@ -169,7 +170,8 @@ def export(
     """The lifecycle table (as of ``at``) or the ledger of this location, as
     CSV, Excel or Parquet."""
     folder = FilePath(tempfile.mkdtemp(prefix="shelfpilot-export-"))
-    path = folder / f"{location}-{table}.{fmt}"
+    path = folder / f"export.{fmt}"  # a location code may hold any character
+    name = f"{location}-{table}.{fmt}"
     try:
         if table == "lifecycle":
             exports.export_lifecycle(db, path, as_of(at), location=location)
@@ -178,7 +180,9 @@ def export(
         content = path.read_bytes()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-    disposition = f'attachment; filename="{path.name}"'
+    # a location code may be Chinese: the plain name is ASCII, the full one UTF-8 (RFC 6266)
+    plain = name if name.isascii() and name.isprintable() and '"' not in name else f"{table}.{fmt}"
+    disposition = f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"
     return Response(content, media_type=MEDIA[fmt], headers={"Content-Disposition": disposition})
 
 
