@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 
 from shelfpilot.storage import Database
-from tests.integration.api_setup import PASSWORD, login, on_hand, sale
+from tests.conftest import T0
+from tests.integration.api_setup import PASSWORD, line_id, login, on_hand, sale
 
 CHINESE = {"Accept-Language": "zh-CN"}
 
@@ -109,3 +110,27 @@ def test_q_values_choose_the_language(api: tuple[httpx.Client, Database]) -> Non
     # a successful answer says its language too
     r = client.get("/me", headers={**login(client, "manager"), **CHINESE})
     assert r.status_code == 200 and r.headers["content-language"] == "zh-CN"
+
+
+def test_stock_and_plan_refusals_in_either_language(api: tuple[httpx.Client, Database]) -> None:
+    client, db = api
+    manager = login(client, "manager")
+    back = {"sku": "CAKE", "lot_code": "L1", "quantity": "3", "at": T0.isoformat()}
+    english, chinese = both(
+        client, "POST", "/locations/SZ-01/returns", manager | {"Idempotency-Key": "lang-return"},
+        json=back,
+    )  # fmt: skip
+    assert english["message"].startswith("only 0 of lot L1 of CAKE at SZ-01 was sold")
+    assert chinese["message"] == "SZ-01 的 CAKE 批次 L1 已售且未退回的只有 0；退货 3 超出了这个数量"
+    line = line_id(db, "SZ-01")
+    english, chinese = both(
+        client, "POST", f"/locations/SZ-01/plan-lines/{line}/decision", manager,
+        json={"decision": "approve", "version": 5},
+    )  # fmt: skip
+    assert english["message"] == (
+        f"plan line {line} was changed by someone else since you saw it (version 5, now 1); "
+        "reload the plan"
+    )
+    assert chinese["message"] == (
+        f"计划行 {line} 在您查看后已被他人修改（您看到的版本 5，现在 1）；请重新加载计划"
+    )

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import partial
 
 from shelfpilot.domain.audit import AuditRecord
-from shelfpilot.domain.errors import InvalidValue, LotNotSellable, NotFound, OutOfStock
+from shelfpilot.domain.errors import InvalidValue, LotNotSellable, NotFound, OutOfStock, Text
 from shelfpilot.domain.fefo import LotStock
 from shelfpilot.domain.ledger import ZERO, EntryKind, LedgerEntry, count_entry, removal_entry
 from shelfpilot.domain.lots import Lot, LotKey
@@ -30,8 +30,12 @@ from shelfpilot.storage import Database, UnitOfWork
 def check_after_receipt(lot: Lot, at: datetime, what: str) -> None:
     if at < lot.received_at:
         raise InvalidValue(
-            f"{lot.key} was received at {lot.received_at:%Y-%m-%d %H:%M}; "
-            f"it cannot be {what} at {at.astimezone(lot.received_at.tzinfo):%Y-%m-%d %H:%M}, before it arrived"
+            "{lot} was received at {received:%Y-%m-%d %H:%M}; "
+            "it cannot be {what} at {at:%Y-%m-%d %H:%M}, before it arrived",
+            lot=lot.key,
+            received=lot.received_at,
+            what=Text(what),
+            at=at.astimezone(lot.received_at.tzinfo),
         )
 
 
@@ -40,7 +44,7 @@ def _one_lot(
 ) -> LotStock:
     stock = uow.stock.stock(location, sku, lot_code=lot_code, at=at)
     if not stock:
-        raise NotFound(f"unknown {LotKey(location, sku, lot_code)}")
+        raise NotFound("unknown {lot}", lot=LotKey(location, sku, lot_code))
     check_after_receipt(stock[0].lot, at, what)
     return stock[0]
 
@@ -57,7 +61,7 @@ def _remove(cmd: RemoveStock, uow: UnitOfWork, operation_id: int) -> list[Ledger
     )
     if cmd.kind == EntryKind.DONATION and held.lot.is_expired(at):
         raise LotNotSellable(
-            f"{held.lot.key} has expired: expired food cannot be donated, dispose of it"
+            "{lot} has expired: expired food cannot be donated, dispose of it", lot=held.lot.key
         )
     entry = removal_entry(
         held.lot.key, held.on_hand, EntryKind(cmd.kind), cmd.quantity, at, note=cmd.note
@@ -96,7 +100,9 @@ def _transfer(cmd: TransferStock, uow: UnitOfWork, operation_id: int) -> list[Le
     destination = uow.catalog.location(cmd.to_location)
     if not destination.holds_stock:
         raise InvalidValue(
-            f"{destination.code} is a {destination.kind.value} and cannot hold stock"
+            "{location} is a {kind} and cannot hold stock",
+            location=destination.code,
+            kind=destination.kind.value,
         )
     out = removal_entry(
         held.lot.key,
@@ -142,8 +148,11 @@ def _count(cmd: CountStock, uow: UnitOfWork, operation_id: int) -> list[LedgerEn
     entry = count_entry(held.lot.key, uow.stock.balance_at(held.lot.key, at), cmd.counted, at)
     if entry is not None and -entry.quantity > held.on_hand:
         raise OutOfStock(
-            f"a count of {show(quantity(cmd.counted))} at {at:%Y-%m-%d %H:%M} would leave later records of "
-            f"{held.lot.key} below zero; record the count at the time it was taken, after those sales"
+            "a count of {counted} at {at:%Y-%m-%d %H:%M} would leave later records of "
+            "{lot} below zero; record the count at the time it was taken, after those sales",
+            counted=show(quantity(cmd.counted)),
+            at=at,
+            lot=held.lot.key,
         )
     entries = [entry] if entry else []
     uow.stock.add_entries(operation_id, entries)
@@ -176,8 +185,11 @@ def _return(cmd: ReturnStock, uow: UnitOfWork, operation_id: int) -> list[Ledger
     returnable = -totals.get(EntryKind.SALE, ZERO) - totals.get(EntryKind.RETURN, ZERO)
     if amount > returnable:
         raise InvalidValue(
-            f"only {show(returnable)} of {held.lot.key} was sold and not yet returned; "
-            f"a return of {show(amount)} is more than that"
+            "only {returnable} of {lot} was sold and not yet returned; "
+            "a return of {amount} is more than that",
+            returnable=show(returnable),
+            lot=held.lot.key,
+            amount=show(amount),
         )
     entry = LedgerEntry(held.lot.key, EntryKind.RETURN, amount, at)
     uow.stock.add_entries(operation_id, [entry])

@@ -112,7 +112,7 @@ def set_ladder(
     (audited). With ``expected_tags`` (the tag from ``ladders``), refused if
     the rules changed since."""
     if scope not in LADDER_SCOPES:
-        raise InvalidValue(f"ladder scope must be one of {', '.join(LADDER_SCOPES)}")
+        raise InvalidValue("ladder scope must be one of {scopes}", scopes=", ".join(LADDER_SCOPES))
     ladder = ExpiryLadder.parse(spec)
     key = key if scope != "default" else "*"
     with db.transaction() as uow:

@@ -187,13 +187,18 @@ def decide(
     with db.transaction() as uow:
         line, store, _ = uow.plans.line(line_id)
         if location is not None and store != location:
-            raise NotFound(f"there is no plan line {line_id} at {location}")
+            raise NotFound(
+                "there is no plan line {line} at {location}", line=line_id, location=location
+            )
         if _repeats(line, decision, actor, ratio):
             return DecisionResult(line, [], replayed=True)
         if expected_version is not None and line.version != expected_version:
             raise Conflict(
-                f"plan line {line_id} was changed by someone else since you saw it "
-                f"(version {expected_version}, now {line.version}); reload the plan"
+                "plan line {line} was changed by someone else since you saw it "
+                "(version {seen}, now {now}); reload the plan",
+                line=line_id,
+                seen=expected_version,
+                now=line.version,
             )
         product = uow.catalog.product(line.lot.sku)
         if decision is not Decision.REJECT:
@@ -238,12 +243,13 @@ def _still_as_planned(uow: UnitOfWork, line: PlanLine, list_price: Decimal, at: 
     price it had then (a price changed by hand since makes the line stale)."""
     lot = uow.stock.lot(line.lot)
     if lot.is_expired(at):
-        raise LotNotSellable(f"{line.lot} has expired; its plan line can only be rejected")
+        raise LotNotSellable("{lot} has expired; its plan line can only be rejected", lot=line.lot)
     end = line.detail.get("end")
     if line.action is PlanAction.CHANNEL and end and datetime.fromisoformat(end) <= at:
         raise Conflict(
-            f"the {line.detail.get('channel')} window for {line.lot} has passed; "
-            "make the plan again with --refresh"
+            "the {channel} window for {lot} has passed; make the plan again with --refresh",
+            channel=line.detail.get("channel"),
+            lot=line.lot,
         )
     if line.action is not PlanAction.MARKDOWN:
         return  # a channel or a bundle has its own price
@@ -251,8 +257,11 @@ def _still_as_planned(uow: UnitOfWork, line: PlanLine, list_price: Decimal, at: 
     now = Decimal(1) if price is None else min(price / list_price, Decimal(1))
     if abs(now - line.current_ratio) > Decimal("0.005"):
         raise Conflict(
-            f"the price of {line.lot} changed since the plan was made ({float(now):.0%} of list "
-            f"now, {float(line.current_ratio):.0%} then); make the plan again with --refresh"
+            "the price of {lot} changed since the plan was made ({now:.0%} of list "
+            "now, {then:.0%} then); make the plan again with --refresh",
+            lot=line.lot,
+            now=float(now),
+            then=float(line.current_ratio),
         )
 
 
