@@ -93,15 +93,20 @@ def _language(request: Request) -> str:
     return i18n.negotiate(request.headers.get("accept-language"))
 
 
+def classify(exc: DomainError) -> tuple[int, str]:
+    """The HTTP status and error code of a business-rule error."""
+    for kind, status, code in STATUS:
+        if isinstance(exc, kind):
+            return status, code
+    return 422, "invalid"
+
+
 def _domain(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     language = _language(request)
-    text = i18n.message(exc, language)
-    for kind, status, code in STATUS:
-        if isinstance(exc, kind):
-            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-            return _respond(language, body(code, text), status, headers)
-    return _respond(language, body("invalid", text), 422)
+    status, code = classify(exc)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return _respond(language, body(code, i18n.message(exc, language)), status, headers)
 
 
 def _validation(request: Request, exc: Exception) -> JSONResponse:

@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from shelfpilot.api.errors import STATUS
-from shelfpilot.domain.errors import Conflict, NotFound
+from shelfpilot.api.errors import classify
+from shelfpilot.domain.errors import Conflict, DomainError, NotFound
 
 log = logging.getLogger("shelfpilot.api")
 #: hears (step name, steps done, all steps)
@@ -48,9 +48,8 @@ class Job:
 
 
 def _describe(job: Job, exc: Exception) -> dict[str, str | None]:
-    for kind, _, code in STATUS:
-        if isinstance(exc, kind):
-            return {"code": code, "message": str(exc)}
+    if isinstance(exc, DomainError):
+        return {"code": classify(exc)[1], "message": str(exc)}
     log.exception("job %s failed", job.job_id, exc_info=exc)
     return {"code": "internal", "message": f"the {job.kind} failed; it has been logged"}
 

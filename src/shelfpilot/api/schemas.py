@@ -106,6 +106,15 @@ class Page(Strict, Generic[T]):
     offset: int
     limit: int
 
+    @classmethod
+    def of(cls, rows: list[T], sort: str, offset: int, limit: int) -> Page[T]:
+        """``rows`` sorted by the field ``sort`` names (``-`` first: descending),
+        and the slice asked for."""
+        rows = sorted(
+            rows, key=lambda r: getattr(r, sort.lstrip("-")), reverse=sort.startswith("-")
+        )
+        return cls(items=rows[offset : offset + limit], total=len(rows), offset=offset, limit=limit)
+
 
 class TokenPair(Strict):
     access_token: str

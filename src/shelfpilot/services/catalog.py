@@ -41,10 +41,9 @@ def put_product(db: Database, product: Product, *, actor: str) -> bool:
     with db.transaction() as uow:
         before = uow.catalog.product(product.sku) if uow.catalog.has_product(product.sku) else None
         apply_product(uow, product)
-        if _terms(before) != _terms(product):
-            audit(
-                uow, actor, "product.set", f"product {product.sku}", _terms(before), _terms(product)
-            )
+        was, now = _terms(before), _terms(product)
+        if was != now:
+            audit(uow, actor, "product.set", f"product {product.sku}", was, now)
     return before is None
 
 

@@ -80,8 +80,7 @@ def list_products(
         if (category is None or p.category == category)
         and (not needle or any(needle in t.casefold() for t in (p.sku, p.name_en, p.name_zh)))
     ]
-    rows.sort(key=lambda r: getattr(r, sort.lstrip("-")), reverse=sort.startswith("-"))
-    return Page(items=rows[offset : offset + limit], total=len(rows), offset=offset, limit=limit)
+    return Page.of(rows, sort, offset, limit)
 
 
 @router.get("/products/{sku}", response_model=ProductOut)

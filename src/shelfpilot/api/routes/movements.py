@@ -4,12 +4,14 @@ and the ledger they leave. Every write takes an ``Idempotency-Key``."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
 from shelfpilot.api.routes.stock import (
+    RETRY,
     IdempotencyKey,
+    answer,
     entry_out,
     operation_out,
     sale_lines,
@@ -42,18 +44,8 @@ from shelfpilot.services.commands import (
     ReturnStock,
     TransferStock,
 )
-from shelfpilot.services.operations import OperationResult
 
 router = APIRouter(tags=["stock"])
-RETRY: dict[int | str, dict[str, Any]] = {
-    200: {"model": OperationOut, "description": "a retry: the first result"}
-}
-
-
-def _answer(result: OperationResult, response: Response) -> OperationOut:
-    if result.replayed:
-        response.status_code = 200
-    return operation_out(result)
 
 
 @router.post(
@@ -103,7 +95,7 @@ def remove(
             removal.at, removal.note, stored_key(location, key), principal.name,
         ),
     )  # fmt: skip
-    return _answer(result, response)
+    return answer(result, response)
 
 
 @router.post(
@@ -127,7 +119,7 @@ def transfer(
             stored_key(location, key),
         ),
     )  # fmt: skip
-    return _answer(result, response)
+    return answer(result, response)
 
 
 @router.post(
@@ -149,7 +141,7 @@ def count(
             stored_key(location, key), principal.name,
         ),
     )  # fmt: skip
-    return _answer(result, response)
+    return answer(result, response)
 
 
 @router.post(
@@ -170,7 +162,7 @@ def customer_return(
             location, back.sku, back.lot_code, back.quantity, back.at, stored_key(location, key)
         ),
     )
-    return _answer(result, response)
+    return answer(result, response)
 
 
 @router.post(
@@ -193,7 +185,7 @@ def change_price(
             actor=principal.name,
         ),
     )  # fmt: skip
-    return _answer(result, response)
+    return answer(result, response)
 
 
 @router.get("/locations/{location}/ledger", response_model=Page[LedgerOut])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 
@@ -41,6 +41,12 @@ IdempotencyKey = Annotated[
 ]
 
 
+#: the answer to a retry, documented beside the 201
+RETRY: dict[int | str, dict[str, Any]] = {
+    200: {"model": OperationOut, "description": "a retry: the first result"}
+}
+
+
 def stored_key(location: str, key: str) -> str:
     """The key as recorded: a key is the caller's own within one location."""
     return f"api:{location}:{key}"
@@ -66,15 +72,14 @@ def list_locations(
         for loc in catalog.locations(db)
         if principal.sees(loc.code) and (kind is None or loc.kind.value == kind)
     ]
-    rows.sort(key=lambda r: getattr(r, sort.lstrip("-")), reverse=sort.startswith("-"))
-    return Page(items=rows[offset : offset + limit], total=len(rows), offset=offset, limit=limit)
+    return Page.of(rows, sort, offset, limit)
 
 
 @router.post(
     "/locations/{location}/sales",
     response_model=OperationOut,
     status_code=201,
-    responses={200: {"model": OperationOut, "description": "a retry: the first result"}},
+    responses=RETRY,
 )
 def record_sale(
     location: str,
@@ -88,9 +93,7 @@ def record_sale(
         db,
         RecordSale(location, sale_lines(sale), sale.at, sale.reference, stored_key(location, key)),
     )
-    if result.replayed:
-        response.status_code = 200
-    return operation_out(result)
+    return answer(result, response)
 
 
 @router.get("/locations/{location}/lots", response_model=Page[LotOut])
@@ -128,15 +131,14 @@ def list_lots(
         )
         if stage is None or r.stage == stage
     ]
-    rows.sort(key=lambda r: getattr(r, sort.lstrip("-")), reverse=sort.startswith("-"))
-    return Page(items=rows[offset : offset + limit], total=len(rows), offset=offset, limit=limit)
+    return Page.of(rows, sort, offset, limit)
 
 
 @router.post(
     "/locations/{location}/receipts",
     response_model=OperationOut,
     status_code=201,
-    responses={200: {"model": OperationOut, "description": "a retry: the first result"}},
+    responses=RETRY,
 )
 def receive(
     location: str,
@@ -155,6 +157,11 @@ def receive(
             stored_key(location, key),
         ),
     )  # fmt: skip
+    return answer(result, response)
+
+
+def answer(result: OperationResult, response: Response) -> OperationOut:
+    """201 for a write recorded now, 200 for a retry answered with the first result."""
     if result.replayed:
         response.status_code = 200
     return operation_out(result)

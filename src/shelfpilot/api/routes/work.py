@@ -169,17 +169,16 @@ def export(
 ) -> Response:
     """The lifecycle table (as of ``at``) or the ledger of this location, as
     CSV, Excel or Parquet."""
-    folder = FilePath(tempfile.mkdtemp(prefix="shelfpilot-export-"))
-    path = folder / f"export.{fmt}"  # a location code may hold any character
     name = f"{location}-{table}.{fmt}"
-    try:
+    with tempfile.TemporaryDirectory(
+        prefix="shelfpilot-export-", ignore_cleanup_errors=True
+    ) as folder:
+        path = FilePath(folder) / f"export.{fmt}"  # a location code may hold any character
         if table == "lifecycle":
             exports.export_lifecycle(db, path, as_of(at), location=location)
         else:
             exports.export_ledger(db, path, location=location)
         content = path.read_bytes()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     # a location code may be Chinese: the plain name is ASCII, the full one UTF-8 (RFC 6266)
     plain = name if name.isascii() and name.isprintable() and '"' not in name else f"{table}.{fmt}"
     disposition = f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name)}"
@@ -209,12 +208,14 @@ def import_file(
     else:
         principal.require(IMPORT_PERMISSIONS[kind])
     name = upload_name(file.filename)
-    folder = FilePath(tempfile.mkdtemp(prefix="shelfpilot-import-"))
     try:
-        path = folder / name
-        with path.open("wb") as out:
-            shutil.copyfileobj(file.file, out)
-        report = imports.import_file(db, kind, path, may_use=principal.sees)
+        with tempfile.TemporaryDirectory(
+            prefix="shelfpilot-import-", ignore_cleanup_errors=True
+        ) as folder:
+            path = FilePath(folder) / name
+            with path.open("wb") as out:
+                shutil.copyfileobj(file.file, out)
+            report = imports.import_file(db, kind, path, may_use=principal.sees)
     except ImportFailed as failed:
         first = failed.errors[0] if failed.errors else None
         body = {
@@ -229,8 +230,6 @@ def import_file(
             ],
         }
         return JSONResponse(body, status_code=422)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
     return ImportOut(kind=report.kind, file=name, rows=report.rows, written=report.written)
 
 
