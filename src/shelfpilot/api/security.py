@@ -55,12 +55,12 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def database(request: Request) -> Database:
+async def database(request: Request) -> Database:
     db: Database = request.app.state.db
     return db
 
 
-def issuer(request: Request) -> TokenIssuer:
+async def issuer(request: Request) -> TokenIssuer:
     tokens: TokenIssuer = request.app.state.tokens
     return tokens
 
@@ -91,7 +91,7 @@ def allowed(permission: Permission) -> Any:
     Every endpoint declares its permission this way, so the rules stay in
     ``domain.access`` and the route table says who may call what."""
 
-    def check(request: Request, principal: Current) -> Principal:
+    async def check(request: Request, principal: Current) -> Principal:
         principal.require(permission, request.path_params.get("location"))
         return principal
 
