@@ -34,9 +34,11 @@ TRANSLATED = [
     SRC / "services" / "adjustments.py",
     SRC / "services" / "plans.py",
     SRC / "services" / "catalog.py",
+    SRC / "services" / "dashboard.py",
     SRC / "api" / "errors.py",
     SRC / "api" / "security.py",
     SRC / "api" / "i18n.py",
+    *sorted((SRC / "web").rglob("*.py")),
 ]
 ERRORS = {
     "DomainError",

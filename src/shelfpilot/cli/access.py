@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -12,10 +12,11 @@ from rich.table import Table
 from shelfpilot import config
 from shelfpilot.api.app import create_app
 from shelfpilot.cli.app import By, Db, app, who
-from shelfpilot.cli.support import clearance_options, err, handled, open_db, out
+from shelfpilot.cli.support import clearance_options, err, fail, handled, open_db, out
 from shelfpilot.config import DEFAULT_DB_URL
 from shelfpilot.domain.access import Role
 from shelfpilot.services import identity
+from shelfpilot.web import app as web
 
 users_app = typer.Typer(help="Accounts for the API and the dashboard.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for a store's tills (POS systems).", no_args_is_help=True)
@@ -50,10 +51,26 @@ def serve(
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
     ] = True,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Run the dashboard's clock at this moment, e.g. 2017-04-09T17:00+00:00 "
+            "to look at a replayed history such as the demo (default: now).",
+        ),
+    ] = None,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
-    """Run the REST API (interactive docs at /api/v1/docs)."""
+    """Run the REST API (interactive docs at /api/v1/docs) and the dashboard (/app)."""
     with handled():
+        clock = None
+        if as_of is not None:
+            try:
+                clock = datetime.fromisoformat(as_of)
+            except ValueError:
+                fail(f"{as_of!r} is not a time; write it like 2017-04-09T17:00+00:00")
+            if clock.tzinfo is None:
+                fail(f"give --as-of with its zone, e.g. {as_of}+08:00")
         database = open_db(db)
         settings = config.settings()
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
@@ -69,7 +86,10 @@ def serve(
             refresh=timedelta(days=settings.refresh_days),
             clearance=clearance_options(None, db),
         )
+        api.state.as_of = clock
+        web.mount(api)
     out.print(f"ShelfPilot API on http://{host}:{port}/api/v1/docs ({database.describe()})")
+    out.print(f"Dashboard on http://{host}:{port}/app/")
     uvicorn.run(api, host=host, port=port, log_level="info", access_log=access_log)
 
 

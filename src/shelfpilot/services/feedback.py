@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -199,9 +200,16 @@ def _channel_row(line: PlanLine, own: list[LedgerEntry], list_price: float) -> d
     )  # fmt: skip
 
 
-def action_ranking(db: Database, as_of: datetime, *, location: str | None = None) -> pd.DataFrame:
-    """Products × actions × segments, what clears best first (``rank_actions``)."""
-    return rank_actions(action_outcomes(db, as_of, location=location))
+def action_ranking(
+    db: Database,
+    as_of: datetime,
+    *,
+    location: str | None = None,
+    by: Sequence[str] = ("sku", "action", "segment"),
+) -> pd.DataFrame:
+    """Products × actions × segments (or the groups ``by`` names), what
+    clears best first (``rank_actions``)."""
+    return rank_actions(action_outcomes(db, as_of, location=location), by)
 
 
 @dataclass(frozen=True)

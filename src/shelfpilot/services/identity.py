@@ -185,6 +185,34 @@ def principal_for_key(db: Database, key: str) -> Principal:
         )
 
 
+#: the languages the dashboard speaks
+LANGUAGES = ("en", "zh-CN")
+
+
+def language(db: Database, username: str) -> str | None:
+    """The language the user picked, if any."""
+    with db.transaction(readonly=True) as uow:
+        picked = uow.identity.language(username)
+    return picked if picked in LANGUAGES else None
+
+
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise InvalidValue(
+            "{language!r} is not a language ShelfPilot speaks; pick one of {choices}",
+            language=language,
+            choices=", ".join(LANGUAGES),
+        )
+    return language
+
+
+def set_language(db: Database, username: str, language: str) -> None:
+    """Remember the user's language for every device they log in from."""
+    check_language(language)
+    with db.transaction() as uow:
+        uow.identity.set_language(username, language)
+
+
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 

@@ -86,6 +86,18 @@ class IdentityRepository:
         row.version += 1
         self.session.flush()
 
+    def language(self, username: str) -> str | None:
+        row = self._user_row(username)
+        return row.language if row is not None else None
+
+    def set_language(self, username: str, language: str) -> None:
+        """Not a change of the account: its version stays."""
+        row = self._user_row(username)
+        if row is None:
+            raise NotFound(f"no user {username!r}")
+        row.language = language
+        self.session.flush()
+
     def _user(self, row: UserRow) -> UserRecord:
         location = self.session.get(LocationRow, row.location_id) if row.location_id else None
         supplier = self.session.get(SupplierRow, row.supplier_id) if row.supplier_id else None

@@ -275,6 +275,8 @@ class UserRow(Base):
     active: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
+    #: the dashboard language the user picked (None: the browser's)
+    language: Mapped[str | None] = mapped_column(String(8))
 
 
 class ApiKeyRow(Base):

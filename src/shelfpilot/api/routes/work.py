@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path as FilePath
@@ -23,26 +22,17 @@ from shelfpilot.api.planning_schemas import (
     RiskRowOut,
     SeriesOut,
 )
-from shelfpilot.api.routes.catalog import shared_change
 from shelfpilot.api.routes.stock import IdempotencyKey
 from shelfpilot.api.schemas import PLAIN
 from shelfpilot.api.security import Db, allowed
 from shelfpilot.domain.access import Permission, Principal
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.importing import ImportFailed
-from shelfpilot.services import daily_cycle, expiry_risk, exports, forecasting, imports
+from shelfpilot.services import daily_cycle, expiry_risk, exports, forecasting, uploads
 
 router = APIRouter(tags=["planning"])
 #: what a file can hold (``importing.KINDS``; a unit test keeps them the same)
 ImportKind = Literal["products", "locations", "suppliers", "lots", "sales", "counts", "calendar"]
-#: what each kind of file records, and so who may upload it
-IMPORT_PERMISSIONS = {
-    "locations": Permission.MANAGE_CATALOG,
-    "calendar": Permission.MANAGE_CATALOG,
-    "lots": Permission.RECEIVE,
-    "sales": Permission.SELL,
-    "counts": Permission.ADJUST_STOCK,
-}
 MEDIA = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -203,19 +193,8 @@ def import_file(
     to sell, lots to receive, counts to adjust stock; products and suppliers
     are shared by every brand (see ``PUT /products``), locations and the
     calendar need the catalogue right."""
-    if kind in ("products", "suppliers"):
-        shared_change(db, principal, kind)
-    else:
-        principal.require(IMPORT_PERMISSIONS[kind])
-    name = upload_name(file.filename)
     try:
-        with tempfile.TemporaryDirectory(
-            prefix="shelfpilot-import-", ignore_cleanup_errors=True
-        ) as folder:
-            path = FilePath(folder) / name
-            with path.open("wb") as out:
-                shutil.copyfileobj(file.file, out)
-            report = imports.import_file(db, kind, path, may_use=principal.sees)
+        name, report = uploads.import_upload(db, principal, kind, file.filename, file.file)
     except ImportFailed as failed:
         first = failed.errors[0] if failed.errors else None
         body = {
@@ -231,16 +210,6 @@ def import_file(
         }
         return JSONResponse(body, status_code=422)
     return ImportOut(kind=report.kind, file=name, rows=report.rows, written=report.written)
-
-
-def upload_name(sent: str | None) -> str:
-    """The file's own name (row errors name it), or ``upload`` with its suffix
-    when the name is not one a file can have here."""
-    name = FilePath(sent or "").name
-    if name in ("", ".", "..") or "\0" in name or len(name.encode()) > 200:
-        suffix = FilePath(name.replace("\0", "")).suffix
-        return "upload" + (suffix if suffix.isascii() and len(suffix) <= 10 else "")
-    return name
 
 
 def job_out(job: Job) -> JobOut:
