@@ -22,7 +22,7 @@ import httpx
 import pytest
 
 from shelfpilot.domain import Location, LocationKind
-from shelfpilot.services import catalog, identity, inventory, plans
+from shelfpilot.services import catalog, daily_cycle, forecast_log, identity, inventory, plans
 from shelfpilot.services.commands import ReceiveLot
 from shelfpilot.services.demo import build_demo
 from shelfpilot.storage import Database
@@ -77,6 +77,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     inventory.receive_lot(
         db, ReceiveLot("BB-LEI", sku, "LEITH-1", Decimal(12), as_of - timedelta(hours=6))
     )
+    # three days before, a daily run kept its week's forecast: the forecast page
+    # sets those days against what sold
+    daily_cycle.run_cycle(
+        db, as_of - timedelta(days=3), "BB-EDI", actor="test",
+        model_path=folder / "demo.demand.pkl",
+    )  # fmt: skip
     identity.create_user(db, "admin", PASSWORD, "brand_admin", location="BB", actor="test")
     identity.create_user(db, "edi", PASSWORD, "store_manager", location="BB-EDI", actor="test")
     port = free_port()
@@ -211,11 +217,16 @@ def test_run_the_day_approve_a_markdown_and_find_it_in_the_audit_log(
     page.wait_for_function(
         f"document.querySelector('#line-{line_id} [data-test=line-status]').innerText === 'Approved'"
     )
-    _, decided = next(
+    plan, decided = next(
         (p, line) for p in plans.plans(site.db, location="BB-EDI") for line in p.lines
         if str(line.line_id) == line_id
     )  # fmt: skip
     assert decided.status.value == "approved" and decided.decided_by is not None
+    # the run kept the week's forecast, to be set against the sales later
+    week = forecast_log.made_before(
+        site.db, "BB-EDI", decided.lot.sku, plan.business_day, plan.business_day + timedelta(days=6)
+    )
+    assert [d.day for d in week][:1] == [plan.business_day] and len(week) == 7
     shoot(page, "plan-desktop")
     admin = log_in(browser, site, "admin")
     admin.click("nav >> text=Audit log")
@@ -240,6 +251,22 @@ def test_a_store_manager_cannot_open_another_stores_lot(browser: object, site: S
     assert "LEITH-1" in admin.inner_text("h1")
     page.context.close()
     admin.context.close()
+
+
+def test_the_forecast_page_sets_past_forecasts_against_the_sales(
+    browser: object, site: Site
+) -> None:
+    page = log_in(browser, site, "edi")
+    page.click("nav >> text=Forecast")
+    page.wait_for_selector(".chart[data-drawn]")
+    checked = int(page.inner_text(".pairs dd:first-of-type"))
+    assert 1 <= checked <= 3  # the three days since that run (sold-out days left out)
+    assert page.inner_text("[data-test=coverage]").endswith("%")
+    options = page.evaluate("() => JSON.parse(document.querySelector('.chart').dataset.chart)")
+    made = next(s for s in options["series"] if s["name"] == "Forecast made that morning")
+    assert sum(v is not None for v in made["data"]) == 3
+    shoot(page, "forecast-checked-desktop")
+    page.context.close()
 
 
 PAGES = ["/app/", "/app/lots", "/app/plan", "/app/forecast", "/app/results", "/app/import",

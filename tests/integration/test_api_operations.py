@@ -219,8 +219,14 @@ def test_the_daily_run_is_a_job_to_poll(api: tuple[httpx.Client, Database]) -> N
         time.sleep(0.2)
         job = client.get(f"/locations/SZ-01/daily-runs/{job['job_id']}", headers=manager).json()
     assert job["status"] == "done", job
-    assert job["done_steps"] == job["total_steps"] == 3
-    assert set(job["result"]) >= {"stage_changes", "lots_at_risk", "plan_lines", "notes"}
+    assert job["done_steps"] == job["total_steps"] == 4
+    assert set(job["result"]) >= {
+        "stage_changes",
+        "lots_at_risk",
+        "plan_lines",
+        "forecasts_kept",
+        "notes",
+    }
     # another store's staff cannot see it, even with its id
     staff = login(client, "staff")
     r = client.get(f"/locations/SZ-02/daily-runs/{job['job_id']}", headers=staff)

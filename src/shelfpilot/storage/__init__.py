@@ -4,6 +4,7 @@ The only package that knows SQL."""
 from shelfpilot.storage.database import Database
 from shelfpilot.storage.drivers_repo import DriverRecord
 from shelfpilot.storage.errors import DuplicateOperation, StorageUnavailable, TransientConflict
+from shelfpilot.storage.forecasts_repo import ForecastRecord
 from shelfpilot.storage.identity_repo import ApiKeyRecord, UserRecord
 from shelfpilot.storage.stock_reports import LedgerRecord, LotView
 from shelfpilot.storage.unit_of_work import UnitOfWork
@@ -13,6 +14,7 @@ __all__ = [
     "Database",
     "DriverRecord",
     "DuplicateOperation",
+    "ForecastRecord",
     "LedgerRecord",
     "LotView",
     "StorageUnavailable",

@@ -292,3 +292,24 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_by: Mapped[str] = mapped_column(String(100))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ForecastSnapshotRow(Base):
+    """One day's demand as a daily run forecast it (kept to check forecasts
+    against sales afterwards)."""
+
+    __tablename__ = "forecast_snapshots"
+    __table_args__ = (
+        UniqueConstraint(
+            "location_code", "sku", "made_on", "day", name="uq_forecast_snapshots_made_day"
+        ),
+        Index("ix_forecast_snapshots_day", "location_code", "sku", "day"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    location_code: Mapped[str] = mapped_column(String(64))
+    sku: Mapped[str] = mapped_column(String(64))
+    made_on: Mapped[date] = mapped_column(Date)
+    day: Mapped[date] = mapped_column(Date)
+    mean: Mapped[float] = mapped_column(Float)
+    q10: Mapped[float] = mapped_column(Float)
+    q90: Mapped[float] = mapped_column(Float)

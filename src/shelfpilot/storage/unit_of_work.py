@@ -16,6 +16,7 @@ from shelfpilot.storage.catalog_repo import CatalogRepository
 from shelfpilot.storage.channels_repo import ChannelRepository
 from shelfpilot.storage.drivers_repo import DriverRepository
 from shelfpilot.storage.errors import TransientConflict, translate, translate_dbapi
+from shelfpilot.storage.forecasts_repo import ForecastRepository
 from shelfpilot.storage.identity_repo import IdentityRepository
 from shelfpilot.storage.plans_repo import PlanRepository
 from shelfpilot.storage.preorders_repo import PreOrderRepository
@@ -32,6 +33,7 @@ class UnitOfWork:
     audit: AuditRepository
     channels: ChannelRepository
     drivers: DriverRepository
+    forecasts: ForecastRepository
     preorders: PreOrderRepository
     identity: IdentityRepository
 
@@ -62,6 +64,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session)
         self.channels = ChannelRepository(self.session)
         self.drivers = DriverRepository(self.session)
+        self.forecasts = ForecastRepository(self.session)
         self.preorders = PreOrderRepository(self.session, self.catalog)
         self.identity = IdentityRepository(self.session, self.catalog)
         return self
