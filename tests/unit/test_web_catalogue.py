@@ -82,9 +82,9 @@ class _Visible(HTMLParser):
 JINJA = "\x00"
 
 
-def _literal_text(template: str) -> list[str]:
+def _literal_text(template: str, folder: Path = TEMPLATES) -> list[str]:
     """Visible text written straight into a template (not through ``_()``)."""
-    source = (TEMPLATES / template).read_text(encoding="utf-8")
+    source = (folder / template).read_text(encoding="utf-8")
     blanked = re.sub(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", JINJA, source, flags=re.S)
     parser = _Visible()
     parser.feed(blanked)
@@ -100,12 +100,16 @@ def test_no_template_shows_untranslated_text(template: str) -> None:
 
 
 def test_the_lint_catches_text_written_into_a_template(tmp_path: Path) -> None:
-    sample = TEMPLATES / "_sample_for_lint.html"
-    sample.write_text('<p title="Hello">{{ _("Fine") }} Not fine</p>', encoding="utf-8")
-    try:
-        assert _literal_text("_sample_for_lint.html") == ["Hello", "Not fine"]
-    finally:
-        sample.unlink()
+    (tmp_path / "sample.html").write_text(
+        '<p title="Hello">{{ _("Fine") }} Not fine</p>', encoding="utf-8"
+    )
+    assert _literal_text("sample.html", tmp_path) == ["Hello", "Not fine"]
+
+
+def test_a_code_of_the_shops_own_is_shown_as_written() -> None:
+    label = environment(CHINESE).globals["label"]
+    assert label({"warn": "Warn"}, "warn") == catalogue(CHINESE)["Warn"]
+    assert label({"warn": "Warn"}, "50% off") == "50% off"
 
 
 def test_templates_render_in_both_languages_with_localised_numbers() -> None:

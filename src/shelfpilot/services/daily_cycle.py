@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from shelfpilot.domain.errors import Conflict
+from shelfpilot.domain.errors import DomainError
 from shelfpilot.domain.lots import require_aware
 from shelfpilot.services import expiry_risk, forecast_log, forecasting, plans, stock_views
 from shelfpilot.storage import Database
@@ -79,7 +79,7 @@ def run_cycle(
             db, at, days=7, location=location, model_path=model_path, train=model_path is None
         )
         kept = forecast_log.record(db, forecast)
-    except (forecasting.NotEnoughHistory, Conflict) as error:
+    except DomainError as error:
         notes.append(f"no forecast kept: {error}")
     if progress is not None:
         progress("done", len(STEPS), len(STEPS))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -21,10 +21,11 @@ from shelfpilot.domain.ladder import FRESH
 from shelfpilot.domain.ledger import ZERO, EntryKind, LedgerEntry
 from shelfpilot.domain.lifecycle import LifecycleRow
 from shelfpilot.domain.lots import LotKey, require_aware
-from shelfpilot.domain.plans import Plan
+from shelfpilot.domain.plans import LineStatus, Plan, PlanLine
 from shelfpilot.services.stock_views import lifecycle_table
 from shelfpilot.storage import Database
 
+_FAR = datetime(2999, 1, 1, tzinfo=UTC)
 #: the kinds that take stock out of a store for good, and how the pages name them
 OUTFLOWS = (EntryKind.SALE, EntryKind.DONATION, EntryKind.DISPOSAL)
 
@@ -105,6 +106,14 @@ def totals(days: Iterable[DayResult], day: date) -> DayResult:
     return DayResult(day, **{f: sum((getattr(d, f) for d in rows), ZERO) for f in fields})
 
 
+def currency(db: Database, location: str) -> str:
+    """The currency the store's products are priced in (the first found)."""
+    with db.transaction(readonly=True) as uow:
+        for view in uow.stock.lots_with_totals(_FAR, location_code=location, open_only=False)[:1]:
+            return uow.catalog.product(view.lot.sku).list_price.currency
+    return "CNY"
+
+
 def day_results(
     db: Database, location: str, first: date, last: date, zone: ZoneInfo
 ) -> list[DayResult]:
@@ -155,10 +164,10 @@ def today(db: Database, as_of: datetime, location: str, *, language: str = "en")
         db, [r.sku for r in rows] + ([line.lot.sku for line in plan.lines] if plan else [])
     )
     held = with_plan = ZERO
-    for line in plan.lines if plan else []:
-        cost = costs[line.lot.sku][0]
-        held += Decimal(str(line.left_if_held)) * cost
-        with_plan += Decimal(str(line.left_with_plan)) * cost
+    for lot, (if_held, planned) in left_per_lot(plan).items():
+        cost = costs[lot.sku][0]
+        held += if_held * cost
+        with_plan += planned * cost
     currency = next(iter(costs.values()))[2] if costs else "CNY"
     yesterday = day_results(
         db, location, business_day - timedelta(days=1), business_day - timedelta(days=1), zone
@@ -174,6 +183,43 @@ def today(db: Database, as_of: datetime, location: str, *, language: str = "en")
         yesterday,
         currency,
     )
+
+
+def left_per_lot(plan: Plan | None) -> dict[LotKey, tuple[Decimal, Decimal]]:
+    """Units each lot is expected to have left when it leaves sale, held and
+    with the plan. A lot's lines are steps (a markdown, then what channels
+    take of the rest), so the first step's start and the last step's end; a
+    rejected line changes nothing."""
+    by_lot: dict[LotKey, list[PlanLine]] = defaultdict(list)
+    for line in plan.lines if plan else ():
+        by_lot[line.lot].append(line)
+    out = {}
+    for lot, lines in by_lot.items():
+        held = max(line.left_if_held for line in lines)
+        kept = [line.left_with_plan for line in lines if line.status is not LineStatus.REJECTED]
+        out[lot] = (held, min(kept, default=held))
+    return out
+
+
+def exposure(db: Database, as_of: datetime, location: str) -> tuple[set[str], set[str]]:
+    """The products on show at the store (with stock) and those of them on
+    clearance now (a lot priced below list), as the clearance cap counts them."""
+    at = require_aware(as_of, "as-of time")
+    shown: set[str] = set()
+    cleared: set[str] = set()
+    with db.transaction(readonly=True) as uow:
+        lists: dict[str, Decimal] = {}
+        for view in uow.stock.lots_with_totals(at, location_code=location):
+            if view.on_hand <= 0:
+                continue
+            sku = view.lot.sku
+            shown.add(sku)
+            if sku not in lists:
+                lists[sku] = uow.catalog.product(sku).list_price.amount
+            price = uow.stock.price_at(view.lot.key, at)
+            if price is not None and price < lists[sku]:
+                cleared.add(sku)
+    return shown, cleared
 
 
 def lot_story(db: Database, key: LotKey, as_of: datetime, *, language: str = "en") -> LotStory:

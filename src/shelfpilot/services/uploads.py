@@ -30,6 +30,12 @@ def import_for(db: Database, principal: Principal, kind: str, path: Path) -> Imp
     """An import on someone's behalf (API, dashboard): the kind needs the
     right its rows use, shared kinds an account covering every location, and
     rows may name only locations the account covers."""
+    may_import(db, principal, kind)
+    return import_file(db, kind, path, may_use=principal.sees)
+
+
+def may_import(db: Database, principal: Principal, kind: str) -> None:
+    """Refuse an unknown kind, or one the account may not import."""
     if kind not in KINDS:
         raise InvalidValue(f"cannot import {kind!r}; choose one of {', '.join(KINDS)}")
     if kind in SHARED:
@@ -38,7 +44,6 @@ def import_for(db: Database, principal: Principal, kind: str, path: Path) -> Imp
         principal.require_everywhere(Permission.MANAGE_CATALOG, codes, kind)
     else:
         principal.require(IMPORT_PERMISSIONS[kind])
-    return import_file(db, kind, path, may_use=principal.sees)
 
 
 def import_upload(
@@ -47,6 +52,7 @@ def import_upload(
     """Save an uploaded file under its own name (row errors name it) in a
     temporary folder and import it there (``import_for``); the folder goes
     whatever happens. Returns the name used and the report."""
+    may_import(db, principal, kind)  # before the file is copied
     name = upload_name(sent_name)
     with tempfile.TemporaryDirectory(
         prefix="shelfpilot-import-", ignore_cleanup_errors=True

@@ -16,14 +16,16 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shelfpilot.api import i18n
+from shelfpilot.api.app import MAX_BODY
 from shelfpilot.api.errors import classify
 from shelfpilot.domain.errors import DomainError
 from shelfpilot.web import session
 from shelfpilot.web.pages import ROUTERS
-from shelfpilot.web.templating import gettext, render
+from shelfpilot.web.templating import L_, gettext, render
 
 log = logging.getLogger("shelfpilot.web")
 PREFIX = "/app"
+TOO_LARGE = L_("This file is too large: send at most 1 MB at once")
 
 
 def _language(request: Request) -> str:
@@ -69,9 +71,10 @@ def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     language = _language(request)
     wording = {
-        404: "This page does not exist",
-        405: "This page cannot be used that way",
-    }.get(exc.status_code, "The request was refused")
+        404: L_("This page does not exist"),
+        405: L_("This page cannot be used that way"),
+        413: TOO_LARGE,
+    }.get(exc.status_code, L_("The request was refused"))
     return _error_page(request, exc.status_code, gettext(language, wording))
 
 
@@ -107,10 +110,28 @@ class PageOnError:
             await _error_page(request, 500, message)(scope, receive, send)
 
 
+class TooLarge:
+    """A body declared larger than the limit gets the "too large" page at
+    once (the framework's own limit still cuts off one sent without a length)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = dict(scope["headers"]).get(b"content-length", b"")
+            if declared.isdigit() and int(declared) > self.limit:
+                request = Request(scope)
+                message = gettext(_language(request), TOO_LARGE)
+                await _error_page(request, 413, message)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_web(state: Any) -> FastAPI:
     """The dashboard over the API's ``state`` (database, token key, job
     board and clearance options): the same accounts and the same services."""
-    web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, max_body_size=MAX_BODY)
     web.state.db = state.db
     web.state.tokens = state.tokens
     web.state.jobs = state.jobs
@@ -123,6 +144,7 @@ def create_web(state: Any) -> FastAPI:
     web.add_exception_handler(RequestValidationError, _unreadable)
     web.add_exception_handler(HTTPException, _http)
     web.add_middleware(PageOnError)
+    web.add_middleware(TooLarge, limit=MAX_BODY)
     for router in ROUTERS:
         web.include_router(router)
     return web

@@ -123,6 +123,11 @@ def environment(language: str) -> Environment:
         newstyle=True,
     )
     env.filters.update(_filters(language))
+    # a label of a known code (stage, action, status) in this language; a code
+    # of the shop's own making is shown as it is (never read as a format)
+    env.globals["label"] = lambda labels, code: (
+        gettext(language, labels[code]) if code in labels else code
+    )
     env.globals["language"] = language
     env.globals["html_lang"] = "zh-CN" if language == CHINESE else "en"
     return env

@@ -76,11 +76,10 @@ def language(
         viewer = session.viewer(request, db, request.app.state.tokens)
     except session.LoginNeeded:
         viewer = None
-    if viewer is not None:
+    identity.check_language(language)
+    if viewer is not None and csrf:  # the login page's switch sends no token: cookie only
         session.check_csrf(request, viewer, csrf)
         identity.set_language(db, viewer.username, language)
-    else:
-        identity.check_language(language)
     # only a path of this dashboard: never a redirect to another site
     target = back if back.startswith(PREFIX + "/") and "//" not in back else f"{PREFIX}/"
     response = RedirectResponse(target, status_code=303)

@@ -4,11 +4,12 @@ bulk; and the gauge of how much of the range is on clearance against the cap."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse
 
 from shelfpilot.api import i18n
@@ -16,8 +17,7 @@ from shelfpilot.domain.access import Permission
 from shelfpilot.domain.errors import DomainError, InvalidValue
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.plans import LineStatus, Plan, PlanAction, PlanLine
-from shelfpilot.services import catalog, plans
-from shelfpilot.services.stock_views import lifecycle_table
+from shelfpilot.services import catalog, dashboard, plans
 from shelfpilot.web import session
 from shelfpilot.web.pages.base import Current, Db, now, page, pick_store
 from shelfpilot.web.templating import ui
@@ -37,14 +37,15 @@ def _marked_down(line: PlanLine) -> bool:
     return ratio < 1
 
 
-def exposure(plan: Plan | None, shown: set[str]) -> tuple[float, float]:
+def exposure(plan: Plan | None, shown: set[str], cleared: set[str]) -> tuple[float, float]:
     """Share of the products on show that are on clearance now, and with the
-    plan's markdowns (those not rejected)."""
-    if not shown or plan is None:
+    plan's markdowns (those not rejected) added."""
+    if not shown:
         return 0.0, 0.0
-    now_ = {line.lot.sku for line in plan.lines if line.current_ratio < 1}
-    planned = now_ | {line.lot.sku for line in plan.lines if _marked_down(line)}
-    return len(now_ & shown) / len(shown), len(planned & shown) / len(shown)
+    planned = (
+        cleared | {line.lot.sku for line in plan.lines if _marked_down(line)} if plan else cleared
+    )
+    return len(cleared & shown) / len(shown), len(planned & shown) / len(shown)
 
 
 def gauge(share: float, cap: float, language: str) -> dict[str, Any]:
@@ -65,8 +66,8 @@ def _context(request: Request, db: Db, viewer: session.Viewer, store: str | None
     day = at.astimezone(ZoneInfo(place.timezone)).date()
     found = plans.plans(db, day=day, location=place.code)
     plan = found[0] if found else None
-    shown = {r.sku for r in lifecycle_table(db, at, location=place.code)}
-    before, after = exposure(plan, shown)
+    shown, cleared = dashboard.exposure(db, at, place.code)
+    before, after = exposure(plan, shown, cleared)
     cap = _cap(request)
     products = {p.sku: p for p in catalog.products(db)}
     return {
@@ -95,7 +96,9 @@ def _ratio(text: str) -> Decimal | None:
         else:
             value = Decimal(text)
     except ArithmeticError:
-        raise InvalidValue("write the new price as a share of list: 0.7, 70% or 7折") from None
+        value = Decimal("NaN")
+    if not value.is_finite():
+        raise InvalidValue("write the new price as a share of list: 0.7, 70% or 7折")
     return value
 
 
@@ -112,7 +115,8 @@ def _decide(
     """None when done, else the refusal in the viewer's language."""
     try:
         plans.decide(
-            db, line, decision, actor=viewer.principal.name, ratio=_ratio(ratio),
+            db, line, decision, actor=viewer.principal.name,
+            ratio=_ratio(ratio) if decision == "adjust" else None,
             at=now(request), location=store, expected_version=version,
         )  # fmt: skip
     except DomainError as error:
@@ -126,8 +130,8 @@ def decide_line(
     db: Db,
     viewer: Current,
     store: str,
-    line: int,
-    version: Annotated[int, Form(ge=1)],
+    line: Annotated[int, Path(ge=1, le=2**62)],
+    version: Annotated[int, Form(ge=1, le=2**62)],
     decision: Annotated[str, Form(pattern="^(approve|adjust|reject)$")],
     ratio: Annotated[str, Form(max_length=16)] = "",
     csrf: Annotated[str, Form()] = "",
@@ -158,9 +162,9 @@ def decide_many(
     viewer.principal.require(Permission.DECIDE_PLANS, store)
     results: dict[int, str | None] = {}
     for item in lines:
-        number, _, version = item.partition(":")
-        if not (number.isdigit() and version.isdigit()):
+        if not re.fullmatch(r"[0-9]{1,18}:[0-9]{1,18}", item):
             raise InvalidValue("the list of plan lines could not be read; reload the page")
+        number, _, version = item.partition(":")
         results[int(number)] = _decide(
             request, db, viewer, store, int(number), int(version), decision, ""
         )

@@ -52,6 +52,7 @@ def results(request: Request, db: Db, viewer: Current, store: str | None = None)
     return page(
         request, viewer, "results.html", store=place, stores=mine, days=days,
         totals=dashboard.totals(days, today),
+        currency=dashboard.currency(db, place.code),
         ranking=[
             {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
             for row in ranking.to_dict("records")
