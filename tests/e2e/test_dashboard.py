@@ -267,6 +267,12 @@ def test_a_store_manager_cannot_open_another_stores_lot(browser: object, site: S
     ):
         answer = page.request.post(site.base + path, form=form, headers=token)
         assert answer.status == 422 and "<html" in answer.text().lower(), (path, answer.status)
+    big = {
+        "kind": "lots",
+        "file": {"name": "big.csv", "mimeType": "text/csv", "buffer": b"x" * 1_200_000},
+    }
+    answer = page.request.post(f"{site.base}/app/import", multipart=big, headers=token)
+    assert answer.status == 413 and "1 MB" in answer.text()
     admin = log_in(browser, site, "admin")
     response = admin.goto(site.base + site.other_lot)
     assert response is not None and response.status == 200

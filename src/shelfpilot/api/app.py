@@ -58,7 +58,7 @@ def create_app(
     app.state.clearance = dict(clearance or {})
     app.state.tokens = TokenIssuer(secret or secrets.token_urlsafe(48), access, refresh)
     errors.install(app)
-    app.add_middleware(errors.DeclaredSizeLimit, limit=MAX_BODY)
+    app.add_middleware(errors.DeclaredSizeLimit, limit=MAX_BODY, prefix=PREFIX)
     # the limit sits on the router, inside our middleware, so a body declared
     # too large gets our error body; one sent without a length is still cut off
     v1 = APIRouter(prefix=PREFIX, max_body_size=MAX_BODY, responses=ERRORS)

@@ -10,10 +10,11 @@ and field are the same in either language.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -145,21 +146,34 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return _respond(language, body("internal", i18n.text(INTERNAL, language)), 500)
 
 
-class DeclaredSizeLimit:
-    """Refuse a body whose declared length is over the limit with our error
-    body (the framework's own limit answers in plain text when it sees the
-    header, and still guards bodies sent without one)."""
+#: the answer to a body declared too large: (request scope, limit in bytes) → response
+Refusal = Callable[[Scope, int], Response]
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
+
+def too_large(scope: Scope, limit: int) -> Response:
+    language = i18n.negotiate(i18n.request_header(scope, b"accept-language"))
+    message = i18n.text(TOO_LARGE, language, kb=limit // 1024)
+    return _respond(language, body("too_large", message), 413)
+
+
+class DeclaredSizeLimit:
+    """Refuse a body whose declared length is over the limit, for paths under
+    ``prefix``, with our own answer (``refuse``: the API's error body by
+    default; the framework's own
+    limit answers in plain text when it sees the header, and still guards
+    bodies sent without one)."""
+
+    def __init__(
+        self, app: ASGIApp, limit: int, refuse: Refusal = too_large, prefix: str = ""
+    ) -> None:
+        self.app, self.limit, self.refuse, self.prefix = app, limit, refuse, prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        # only under ``prefix``: an application mounted beside it answers its own way
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
             declared = dict(scope["headers"]).get(b"content-length", b"")
             if declared.isdigit() and int(declared) > self.limit:
-                language = i18n.negotiate(i18n.request_header(scope, b"accept-language"))
-                message = i18n.text(TOO_LARGE, language, kb=self.limit // 1024)
-                await _respond(language, body("too_large", message), 413)(scope, receive, send)
+                await self.refuse(scope, self.limit)(scope, receive, send)
                 return
         await self.app(scope, receive, send)
 

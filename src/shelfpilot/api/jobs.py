@@ -11,13 +11,16 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from shelfpilot.api.errors import classify
 from shelfpilot.domain.errors import Conflict, DomainError, NotFound
+from shelfpilot.services import daily_cycle
+from shelfpilot.storage import Database
 
 log = logging.getLogger("shelfpilot.api")
 #: hears (step name, steps done, all steps)
@@ -94,6 +97,27 @@ class JobBoard:
             snapshot = replace(job)
         self._pool.submit(self._run, job, work)
         return snapshot, True
+
+    def daily_run(
+        self,
+        db: Database,
+        location: str,
+        moment: datetime,
+        *,
+        actor: str,
+        key: str,
+        options: Mapping[str, Any],
+    ) -> tuple[Job, bool]:
+        """Queue the store's daily run as of ``moment`` (``daily_cycle``), as
+        ``submit`` does: the API and the dashboard start it the same way."""
+
+        def work(report: Report) -> dict[str, object]:
+            found = daily_cycle.run_cycle(
+                db, moment, location, actor=actor, progress=report, **options
+            )
+            return found.summary()
+
+        return self.submit("daily run", location, key, work, asked=moment.isoformat())
 
     def _forget_old(self) -> None:
         done = [j for j in self._jobs.values() if not j.active]

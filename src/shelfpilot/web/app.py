@@ -8,7 +8,7 @@ import logging
 from importlib import resources
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -17,14 +17,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shelfpilot.api import i18n
 from shelfpilot.api.app import MAX_BODY
-from shelfpilot.api.errors import classify
+from shelfpilot.api.errors import DeclaredSizeLimit, classify
 from shelfpilot.domain.errors import DomainError
 from shelfpilot.web import session
 from shelfpilot.web.pages import ROUTERS
+from shelfpilot.web.pages.base import PREFIX
 from shelfpilot.web.templating import L_, gettext, render
 
 log = logging.getLogger("shelfpilot.web")
-PREFIX = "/app"
 TOO_LARGE = L_("This file is too large: send at most 1 MB at once")
 
 
@@ -110,28 +110,15 @@ class PageOnError:
             await _error_page(request, 500, message)(scope, receive, send)
 
 
-class TooLarge:
-    """A body declared larger than the limit gets the "too large" page at
-    once (the framework's own limit still cuts off one sent without a length)."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            declared = dict(scope["headers"]).get(b"content-length", b"")
-            if declared.isdigit() and int(declared) > self.limit:
-                request = Request(scope)
-                message = gettext(_language(request), TOO_LARGE)
-                await _error_page(request, 413, message)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+def _too_large(scope: Scope, limit: int) -> Response:
+    request = Request(scope)
+    return _error_page(request, 413, gettext(_language(request), TOO_LARGE))
 
 
 def create_web(state: Any) -> FastAPI:
     """The dashboard over the API's ``state`` (database, token key, job
     board and clearance options): the same accounts and the same services."""
-    web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None, max_body_size=MAX_BODY)
+    web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     web.state.db = state.db
     web.state.tokens = state.tokens
     web.state.jobs = state.jobs
@@ -144,9 +131,13 @@ def create_web(state: Any) -> FastAPI:
     web.add_exception_handler(RequestValidationError, _unreadable)
     web.add_exception_handler(HTTPException, _http)
     web.add_middleware(PageOnError)
-    web.add_middleware(TooLarge, limit=MAX_BODY)
+    web.add_middleware(DeclaredSizeLimit, limit=MAX_BODY, refuse=_too_large)
+    # the limit sits on a router, inside our middleware, so a body declared too
+    # large gets our page; one sent without a length is still cut off
+    pages = APIRouter(max_body_size=MAX_BODY)
     for router in ROUTERS:
-        web.include_router(router)
+        pages.include_router(router)
+    web.include_router(pages)
     return web
 
 

@@ -28,7 +28,7 @@ from shelfpilot.api.security import Db, allowed
 from shelfpilot.domain.access import Permission, Principal
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.importing import ImportFailed
-from shelfpilot.services import daily_cycle, expiry_risk, exports, forecasting, uploads
+from shelfpilot.services import expiry_risk, exports, forecasting, uploads
 
 router = APIRouter(tags=["planning"])
 #: what a file can hold (``importing.KINDS``; a unit test keeps them the same)
@@ -232,21 +232,13 @@ def start_daily_run(
     at: datetime | None = None,
 ) -> JobOut:
     """Start the store's daily run in the background: the expiry ladder, lot
-    risk and today's clearance plan. Poll the URL in the ``Location`` header for its progress. One
+    risk, today's clearance plan and the week's forecast kept. Poll the URL in the ``Location`` header for its progress. One
     run per store at a time; the same key again returns its job (a failed
     one too: retry with a new key)."""
-    moment = as_of(at)
-    options = _options(request)
-
-    def work(report: daily_cycle.StepProgress) -> dict[str, object]:
-        found = daily_cycle.run_cycle(
-            db, moment, location, actor=principal.name, progress=report, **options
-        )
-        return found.summary()
-
-    job, new = _board(request).submit(
-        "daily run", location, f"{location}:{key}", work, asked=moment.isoformat()
-    )
+    job, new = _board(request).daily_run(
+        db, location, as_of(at), actor=principal.name, key=f"{location}:{key}",
+        options=_options(request),
+    )  # fmt: skip
     if not new:
         response.status_code = 200
     response.headers["Location"] = f"{request.url.path}/{job.job_id}"

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from shelfpilot.api.jobs import JobBoard
 from shelfpilot.domain.access import Permission
-from shelfpilot.services import daily_cycle, dashboard
+from shelfpilot.services import dashboard
 from shelfpilot.web import session
 from shelfpilot.web.pages.base import STAGES, Current, Db, now, page, pick_store
 from shelfpilot.web.templating import gettext
@@ -66,18 +66,10 @@ def start_run(
 ) -> HTMLResponse:
     session.check_csrf(request, viewer, csrf)
     viewer.principal.require(Permission.DECIDE_PLANS, store)
-    moment = now(request)
-    options = dict(request.app.state.clearance)
-    actor = viewer.principal.name
-
-    def work(report: daily_cycle.StepProgress) -> dict[str, object]:
-        return daily_cycle.run_cycle(
-            db, moment, store, actor=actor, progress=report, **options
-        ).summary()
-
-    job, _ = _board(request).submit(
-        "daily run", store, f"web:{uuid.uuid4().hex}", work, asked=moment.isoformat()
-    )
+    job, _ = _board(request).daily_run(
+        db, store, now(request), actor=viewer.principal.name, key=f"web:{uuid.uuid4().hex}",
+        options=request.app.state.clearance,
+    )  # fmt: skip
     return page(request, viewer, "fragments/job.html", job=job, store=store)
 
 
