@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -101,6 +102,28 @@ def test_stock_nobody_wants_is_donated_while_it_may_be() -> None:
     late = solve(problem(mean=[0.0] * 3, sd=[0.0] * 3, economics=econ, donation_periods=0))
     assert late.donate_now == 0.0 and late.plan.donated == 0.0
     assert late.plan.left == pytest.approx(20.0)
+
+
+def test_a_full_clearance_cap_ahead_makes_donation_the_better_choice() -> None:
+    # today one buyer; tomorrow 100 fresh units are ahead at list, so this lot
+    # sells tomorrow only on a markdown, and may be donated only today
+    econ = Economics(list_price=10.0, unit_cost=4.0, disposal_cost=1.0, donation_value=0.5)
+    p = problem(
+        stock=20.0, mean=[1.0, 20.0], sd=[0.5, 4.0], ahead=[0.0, 100.0], displaced_loss=0.0,
+        economics=econ, donation_periods=1,
+    )  # fmt: skip
+    sure = solve(p)  # a place under the cap tomorrow: keep it all and mark it down then
+    assert sure.donate_now == 0.0 and sure.path[1] < 1.0
+    blocked = solve(replace(p, markdown_odds=0.0))  # no place: only today's buyer is left
+    assert blocked.donate_now >= 17.0
+    assert blocked.plan.donated == pytest.approx(blocked.donate_now)
+    assert blocked.plan.left < 1.0
+    # in between, the donation is in between, and the expected outcome counts the odds
+    half = solve(replace(p, markdown_odds=0.5))
+    assert sure.donate_now <= half.donate_now <= blocked.donate_now
+    assert half.plan.objective <= sure.plan.objective + 1e-9
+    with pytest.raises(ValueError, match="probability"):
+        replace(p, markdown_odds=1.5)
 
 
 def test_over_stock_with_short_life_is_marked_down_and_explained() -> None:

@@ -14,6 +14,15 @@ obey the guardrails: down only, at most one step a period, never under the
 floor (a current price outside the ladder may be held). Solved exactly on a
 grid of at most ``MAX_LEVELS`` stock levels (whole units when the stock is a
 whole number up to that).
+
+The store's clearance cap couples its lots: a lot still at list may find no
+place when it wants a markdown (this period too: the cap rules after the
+plan). ``markdown_odds`` is the chance it will. Donation, the one decision
+that cannot wait (it is allowed only while the lot has
+``donation_min_hours`` left), is judged by the value that counts on those
+odds; the price path assumes a place, because the cap rules on each
+period's markdown when it comes (a plan that counted on the odds for its
+prices too rushed markdowns into the first period and filled the cap early).
 """
 
 from __future__ import annotations
@@ -69,6 +78,13 @@ class MarkdownProblem:
     #: how likely a fresher unit whose sale a markdown here takes is never to
     #: sell (1.0: it is lost, with its waste cost; less when it sells later)
     displaced_loss: float = 1.0
+    #: the chance that the store's clearance cap has a place for this lot when
+    #: it wants to start a markdown in a later period (1.0: always)
+    markdown_odds: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.markdown_odds <= 1.0:
+            raise ValueError("markdown_odds is a probability")
 
 
 @dataclass(frozen=True)
@@ -208,6 +224,14 @@ class _Model:
             sales[j] = (sold @ pmf) * u
         return _Period(trans, sales, ahead)
 
+    def odds(self, j: int) -> float:
+        """The chance a move from price ``j`` is carried out: a lot still at
+        list needs a place under the store's cap to start a markdown; one on
+        clearance keeps its place."""
+        if self.ratios[j] < 1.0 - 1e-9:
+            return 1.0
+        return self.p.markdown_odds
+
     @property
     def ahead_value(self) -> float:
         """What a sale of a fresher unit now is worth: its price and, when it
@@ -243,29 +267,38 @@ def solve(problem: MarkdownProblem, *, compare: bool = True) -> MarkdownPlan:
     e = problem.economics
     s_units = np.arange(levels + 1) * m.unit
     value = np.tile(-e.waste_cost * s_units, (n_r, 1))  # value[j, s] after the last period
+    # the same, counting on the cap's odds of a place later: it decides donations
+    gate = problem.markdown_odds < 1.0 and problem.donation_periods > 0
+    gated = value.copy()
     policy = np.zeros((periods, n_r, levels + 1), dtype=np.int64)
     keep = np.tile(np.arange(levels + 1), (periods, n_r, 1))
+    idx = np.arange(levels + 1)
     for t in range(periods - 1, -1, -1):
         period = m.periods[t]
         # q[j', s]: choose price j' now
-        q = m.margins[:, None] * period.sales + m.ahead_value * period.ahead
-        q += np.einsum("jsk,jk->js", period.transition, value)
-        new = np.empty_like(value)
+        step = m.margins[:, None] * period.sales + m.ahead_value * period.ahead
+        q = step + np.einsum("jsk,jk->js", period.transition, value)
+        qg = step + np.einsum("jsk,jk->js", period.transition, gated) if gate else q
+        new, new_g = np.empty_like(value), np.empty_like(value)
         for j in range(n_r):
             options = m.moves[j] if (t > 0 or problem.may_change_now) else [j]
             best = np.argmax(q[options], axis=0)
             policy[t, j] = np.asarray(options)[best]
-            new[j] = q[policy[t, j], np.arange(levels + 1)]
+            new[j] = q[policy[t, j], idx]
+            odds = m.odds(j)
+            new_g[j] = np.max(qg[options], axis=0) if gate else new[j]
+            if gate and odds < 1.0:  # the cap may hold the price: then it stays at j
+                new_g[j] = odds * new_g[j] + (1.0 - odds) * qg[j]
         if t < problem.donation_periods:
-            # donate all but k units: s·dv + max over k <= s of (V(k) - k·dv)
+            # donate all but k units: s·dv + max over k <= s of (V(k) - k·dv),
+            # judged by the value that counts on the cap's odds
             dv = e.donation_value * m.unit
-            idx = np.arange(levels + 1)
             for j in range(n_r):
-                shifted = new[j] - idx * dv
-                best_k = _running_argmax(shifted)
+                best_k = _running_argmax(new_g[j] - idx * dv)
                 keep[t, j] = best_k
-                new[j] = idx * dv + shifted[best_k]
-        value = new
+                new[j] = idx * dv + (new[j] - idx * dv)[best_k]
+                new_g[j] = idx * dv + (new_g[j] - idx * dv)[best_k]
+        value, gated = new, new_g
     plan, path = _forward(m, policy, keep)
     hold = plan
     if compare:

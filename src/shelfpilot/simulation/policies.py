@@ -23,6 +23,8 @@ from shelfpilot.simulation.engine import HOURS, Store
 Array = npt.NDArray[np.float64]
 #: share of list price an over-stocked unit is expected to recover in clearance
 SALVAGE = DEFAULT_SALVAGE
+#: weight of the latest decision in a store's running share of markdowns the cap let through
+ODDS_WEIGHT = 0.3
 
 
 class NoMarkdown:
@@ -74,6 +76,11 @@ class Optimiser:
     #: units each (series, slot) lot is expected to have left at its end, by the
     #: last decision (what channels may take)
     expected_left: dict[tuple[int, int], float] = field(default_factory=dict)
+    #: whether a lot's plan counts on the store's cap having a place later
+    #: (``MarkdownProblem.markdown_odds``, learned from the store's decisions)
+    cap_odds: bool = True
+    #: per store, the share of wanted new markdowns the cap let through lately
+    odds: dict[int, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.ordering:
@@ -130,6 +137,7 @@ class Optimiser:
                     guardrails=s.guardrails,
                     ahead=ahead,
                     displaced_loss=float(loss[i]),
+                    markdown_odds=self._odds(int(store.replay.stores[i])),
                 )
                 plan = solve(problem, compare=False)
                 gain, donate_if_held, left_if_held = 0.0, plan.donate_now, plan.plan.left
@@ -142,6 +150,9 @@ class Optimiser:
                     left_if_held,
                 )  # fmt: skip
         self._apply(store, plans)
+
+    def _odds(self, store_id: int) -> float:
+        return self.odds.get(store_id, 1.0) if self.cap_odds else 1.0
 
     def _apply(
         self,
@@ -164,7 +175,12 @@ class Optimiser:
             )
         allowed: set[object] = set()
         for st, cands in by_store.items():
-            allowed |= within_cap(cands, shown[st], store.setting.guardrails.exposure_cap)
+            granted = within_cap(cands, shown[st], store.setting.guardrails.exposure_cap)
+            allowed |= granted
+            wanting = sum(1 for c in cands if c.wants_markdown and not c.on_clearance)
+            if wanting:
+                share = len(granted) / wanting
+                self.odds[st] = (1 - ODDS_WEIGHT) * self.odds.get(st, 1.0) + ODDS_WEIGHT * share
         donations = np.zeros_like(store.qty)
         self.expected_left = {}
         for (i, slot), (ratio, donate, _, donate_if_held, left, left_held) in plans.items():
