@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import pickle
+import re
 import sqlite3
 from collections import defaultdict
 from contextlib import closing
@@ -17,10 +18,13 @@ import pandas as pd
 import pytest
 from sqlalchemy.engine import make_url
 
+from shelfpilot.api import i18n
+from shelfpilot.api.routes.plans import line_out
 from shelfpilot.channels import bakery_channels
 from shelfpilot.clearance.blindbox import BoxSpec, violations
 from shelfpilot.clearance.markdown import solve
 from shelfpilot.domain import EntryKind, InvalidValue, NotFound
+from shelfpilot.domain.errors import Text
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.services import (
     blindboxes,
@@ -36,6 +40,11 @@ from shelfpilot.services import channels as channel_service
 from shelfpilot.services.demo import ZONE, DemoSummary, build_demo, local
 from shelfpilot.storage import Database
 from tests.integration.demo_bakery import DEMO_UNTIL as UNTIL
+
+#: the wording of the reasons' English templates (names of products are data, not wording)
+ENGLISH_WORDING = re.compile(
+    r"of list|would be left|expected gain|against keeping|tea-break|bundle at|instead of|\bnet\b"
+)
 
 
 def _ledger_sales(db: Database) -> dict[tuple[str, date], float]:
@@ -347,6 +356,17 @@ def test_the_plan_sends_what_is_left_to_channels_within_capacity(
             if line.detail["kind"] == "food_bank":
                 start = datetime.fromisoformat(line.detail["start"])
                 assert uow.stock.lot(line.lot).expires_at - start >= timedelta(hours=48)
+    # each reason is kept with its wording, so every reader gets it in their language
+    stored = plans.plans(db, day=report.plans[0].business_day)[0].lines
+    assert {line.action.value for line in stored} >= {"markdown", "channel"}
+    for line in stored:
+        assert isinstance(line.reason, Text) and "_reason" not in line.detail
+        zh = str(i18n.localize(line.reason, i18n.CHINESE))
+        assert zh != str(line.reason) and not ENGLISH_WORDING.search(zh), zh
+        assert line_out(line, i18n.CHINESE).reason == zh  # what the API answers in Chinese
+        assert line_out(line, i18n.ENGLISH).reason == str(line.reason)
+    english = " ".join(str(line.reason) for line in stored)
+    assert "of list now" in english and "against keeping them" in english
 
 
 def test_blind_boxes_from_last_hours_stock_are_fair(

@@ -5,8 +5,10 @@ the language from ``Accept-Language``."""
 from __future__ import annotations
 
 import ast
+import json
 import pickle
 import string
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +18,10 @@ from pathlib import Path
 import pytest
 
 from shelfpilot.api import i18n
+from shelfpilot.api.i18n import ENGLISH
+from shelfpilot.api.jobs import JobBoard
+from shelfpilot.api.routes.work import job_out
+from shelfpilot.channels import bakery_channels
 from shelfpilot.domain import access, ladder, ledger, plans
 from shelfpilot.domain.catalog import LocationKind
 from shelfpilot.domain.errors import DomainError, InvalidValue, OutOfStock, Text
@@ -35,6 +41,12 @@ TRANSLATED = [
     SRC / "services" / "plans.py",
     SRC / "services" / "catalog.py",
     SRC / "services" / "dashboard.py",
+    SRC / "services" / "clearance.py",
+    SRC / "services" / "channels.py",
+    SRC / "services" / "bundling.py",
+    SRC / "clearance" / "markdown.py",
+    SRC / "clearance" / "bundles.py",
+    SRC / "api" / "jobs.py",
     SRC / "api" / "errors.py",
     SRC / "api" / "security.py",
     SRC / "api" / "i18n.py",
@@ -66,6 +78,8 @@ ENUMS: list[type[StrEnum]] = [
 WORDS = {"nothing", "earlier", "access", "refresh"}
 #: what the API routes pass to ``Principal.require_everywhere``
 WORDS |= {"products", "suppliers", "expiry ladders"}
+#: the default channels' names (a plan line names its channel; a shop's own name is shown as written)
+WORDS |= {channel.name for channel in bakery_channels()}
 ZH = "zh-CN"
 
 
@@ -267,3 +281,47 @@ def test_validation_messages_by_type() -> None:
     raised = {"type": "value_error", "msg": "Value error, a return must be above zero",
               "ctx": {"error": InvalidValue("a return must be above zero")}}  # fmt: skip
     assert i18n.validation_message(raised, ZH) == "退货数量必须大于零"
+
+
+def test_a_phrase_kept_as_data_comes_back_the_same_in_every_language() -> None:
+    move = Text("{ratio:.0%} of list now", ratio=0.7)
+    reason = Text(
+        "{move}: at the current price about {held} of {stock} would be left at expiry; "
+        "a markdown would not earn more",
+        move=move, held="12", stock=Decimal("20.000"),
+    )  # fmt: skip
+    back = Text.from_data(json.loads(json.dumps(reason.to_data())))
+    assert back == reason and back.params["stock"] == Decimal("20.000")
+    assert i18n.localize(back, ZH) == i18n.localize(reason, ZH)
+    assert str(i18n.localize(back, ZH)).startswith("现在降至标价的 70%：")
+    # something that is not a phrase's data is read as a plain text
+    assert Text.from_data({"template": "as {x}", "params": {"x": {"odd": 1}}}) == "as {'odd': 1}"
+
+
+def test_a_failed_job_tells_its_reader_why_in_their_language() -> None:
+    board = JobBoard()
+
+    def refused(report: object) -> dict[str, object]:
+        raise InvalidValue("the price elasticity must be between -10 and 0")
+
+    def broken(report: object) -> dict[str, object]:
+        raise RuntimeError("a bug")
+
+    try:
+        seen = []
+        for n, work in enumerate((refused, broken)):
+            job, _ = board.submit("daily run", f"SZ-0{n}", f"key-{n}", work)
+            deadline = time.monotonic() + 10
+            while board.get(job.job_id, job.location).active and time.monotonic() < deadline:
+                time.sleep(0.01)
+            seen.append(board.get(job.job_id, job.location))
+    finally:
+        board.close()
+    assert [job_out(j, ENGLISH).error.message for j in seen] == [  # type: ignore[union-attr]
+        "the price elasticity must be between -10 and 0",
+        "the daily run failed; it has been logged",
+    ]
+    assert [job_out(j, ZH).error.message for j in seen] == [  # type: ignore[union-attr]
+        "价格弹性必须在 -10 到 0 之间",
+        "每日运行失败；已记录日志",
+    ]

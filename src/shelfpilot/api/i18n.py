@@ -15,10 +15,11 @@ import logging
 from collections.abc import Mapping
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
 from babel import Locale, UnknownLocaleError
 from babel.messages.pofile import read_po
+from fastapi import Depends, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shelfpilot.domain.errors import DomainError, Text
@@ -218,6 +219,14 @@ class ContentLanguage:
             await send(event)
 
         await self.app(scope, receive, send_with_language)
+
+
+async def request_language(request: Request) -> str:
+    """The language of this request's answer (a dependency: ``Language``)."""
+    return negotiate(request.headers.get("accept-language"))
+
+
+Language = Annotated[str, Depends(request_language)]
 
 
 def request_header(scope: Scope, name: bytes) -> str | None:

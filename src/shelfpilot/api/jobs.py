@@ -18,7 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shelfpilot.api.errors import classify
-from shelfpilot.domain.errors import Conflict, DomainError, NotFound
+from shelfpilot.api.i18n import N_
+from shelfpilot.domain.errors import Conflict, DomainError, NotFound, Text
 from shelfpilot.services import daily_cycle
 from shelfpilot.storage import Database
 
@@ -44,17 +45,20 @@ class Job:
     finished_at: datetime | None = None
     result: dict[str, object] | None = None
     error: dict[str, str | None] | None = field(default=None)
+    #: the error's message with its template, to be shown in the reader's language
+    problem: Text | None = field(default=None, repr=False)
 
     @property
     def active(self) -> bool:
         return self.status in ("queued", "running")
 
 
-def _describe(job: Job, exc: Exception) -> dict[str, str | None]:
+def _describe(job: Job, exc: Exception) -> tuple[dict[str, str | None], Text]:
     if isinstance(exc, DomainError):
-        return {"code": classify(exc)[1], "message": str(exc)}
+        return {"code": classify(exc)[1], "message": str(exc)}, Text(exc.template, **exc.params)
     log.exception("job %s failed", job.job_id, exc_info=exc)
-    return {"code": "internal", "message": f"the {job.kind} failed; it has been logged"}
+    problem = Text("the {kind} failed; it has been logged", kind=Text(job.kind))
+    return {"code": "internal", "message": str(problem)}, problem
 
 
 class JobBoard:
@@ -87,8 +91,11 @@ class JobBoard:
             )
             if busy is not None:
                 raise Conflict(
-                    f"a {busy.kind} of {location} is already under way (job {busy.job_id}); "
-                    "wait for it to finish"
+                    "a {kind} of {location} is already under way (job {job}); "
+                    "wait for it to finish",
+                    kind=Text(busy.kind),
+                    location=location,
+                    job=busy.job_id,
                 )
             job = Job(uuid.uuid4().hex, kind, location, asked)
             self._jobs[job.job_id] = job
@@ -117,7 +124,7 @@ class JobBoard:
             )
             return found.summary()
 
-        return self.submit("daily run", location, key, work, asked=moment.isoformat())
+        return self.submit(N_("daily run"), location, key, work, asked=moment.isoformat())
 
     def _forget_old(self) -> None:
         done = [j for j in self._jobs.values() if not j.active]
@@ -130,7 +137,9 @@ class JobBoard:
             job = self._jobs.get(job_id)
             if job is None or job.location != location:
                 raise NotFound(
-                    f"no job {job_id} at {location} (jobs are kept until the server restarts)"
+                    "no job {job} at {location} (jobs are kept until the server restarts)",
+                    job=job_id,
+                    location=location,
                 )
             return replace(job)
 
@@ -147,8 +156,11 @@ class JobBoard:
         try:
             result = work(report)
         except Exception as exc:  # the job's caller reads the error; the server goes on
-            error = {**_describe(job, exc), "field": None}
-            self._update(job, status="failed", error=error, finished_at=datetime.now(UTC))
+            error, problem = _describe(job, exc)
+            self._update(
+                job, status="failed", error={**error, "field": None}, problem=problem,
+                finished_at=datetime.now(UTC),
+            )  # fmt: skip
         else:
             self._update(job, status="done", result=result, finished_at=datetime.now(UTC))
 

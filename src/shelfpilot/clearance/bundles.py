@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from shelfpilot.clearance.markdown import Economics
-from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.errors import InvalidValue, Text
 from shelfpilot.domain.guardrails import Guardrails, PriceLadder
 from shelfpilot.pricing.response import DEFAULT_ELASTICITY
 
@@ -80,13 +80,16 @@ class BundleOffer:
             raise InvalidValue("bundle prices are ratios of list above 0 and at most 1")
         if self.partner_ratio * self.partner_price < self.partner_cost - 1e-9:
             raise InvalidValue(
-                f"{self.partner} would sell below its unit cost in the bundle; "
-                "discount it less or not at all"
+                "{partner} would sell below its unit cost in the bundle; "
+                "discount it less or not at all",
+                partner=self.partner,
             )
         if self.effective_ratio <= 0:
             raise InvalidValue(
-                f"the bundle would give {self.anchor} away: the discount on "
-                f"{self.partner} exceeds the anchor's bundle price"
+                "the bundle would give {anchor} away: the discount on "
+                "{partner} exceeds the anchor's bundle price",
+                anchor=self.anchor,
+                partner=self.partner,
             )
 
     @property
@@ -143,22 +146,38 @@ class BundleValue:
         """Units of the anchor still expected to be left at expiry."""
         return max(self.offer.units_at_risk - self.extra_units, 0.0)
 
-    def describe(self) -> str:
-        """The bundle in a manager's words."""
+    def describe(self) -> Text:
+        """The bundle in a manager's words (a ``Text``, shown in the reader's language)."""
         o = self.offer
-        age = f"{_number(o.age_days)}-day-old " if o.age_days is not None else "near-expiry "
-        why = f" (bought together {o.lift:.1f}× more than chance)" if o.lift is not None else ""
+        item = (
+            Text("the {days}-day-old {product}", days=_number(o.age_days), product=o.anchor)
+            if o.age_days is not None
+            else Text("the near-expiry {product}", product=o.anchor)
+        )
+        price = {"item": item, "partner": o.partner, "price": o.price, "total": o.list_total}
         head = (
-            f"Pair the {age}{o.anchor} with {o.partner}{why}: bundle at {o.price:.2f} "
-            f"instead of {o.list_total:.2f}"
+            Text(
+                "Pair {item} with {partner} (bought together {lift:.1f}× more than chance): "
+                "bundle at {price:.2f} instead of {total:.2f}",
+                lift=o.lift,
+                **price,
+            )
+            if o.lift is not None
+            else Text(
+                "Pair {item} with {partner}: bundle at {price:.2f} instead of {total:.2f}", **price
+            )
         )
         if self.bundles < 0.5:
-            return f"{head}; too few {o.partner} buyers take it to matter, net {self.gain:+.2f}"
-        return (
-            f"{head}; expect {_number(self.bundles)} of {_number(o.units_at_risk)} at risk "
-            f"to go ({_number(self.extra_units)} of them sales it would not make), "
-            f"net {self.gain:+.2f}"
-        )
+            return Text(
+                "{head}; too few {partner} buyers take it to matter, net {gain:+.2f}",
+                head=head, partner=o.partner, gain=self.gain,
+            )  # fmt: skip
+        return Text(
+            "{head}; expect {bundles} of {risk} at risk to go ({extra} of them sales it "
+            "would not make), net {gain:+.2f}",
+            head=head, bundles=_number(self.bundles), risk=_number(o.units_at_risk),
+            extra=_number(self.extra_units), gain=self.gain,
+        )  # fmt: skip
 
 
 def _number(x: float) -> str:
@@ -225,7 +244,9 @@ def best_bundle(
         if best is None or value.gain > best.gain + 1e-9:
             best = value
     if best is None:
-        raise InvalidValue(f"no bundle price of {offer.anchor} on the ladder is allowed")
+        raise InvalidValue(
+            "no bundle price of {product} on the ladder is allowed", product=offer.anchor
+        )
     return best
 
 

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import special
 
+from shelfpilot.domain.errors import Text
 from shelfpilot.domain.guardrails import Guardrails, PriceLadder
 
 Array = npt.NDArray[np.float64]
@@ -378,28 +379,42 @@ def _units(x: float) -> str:
     return f"{x:.0f}" if abs(x - round(x)) < 0.05 or x >= 10 else f"{x:.1f}"
 
 
-def reason(plan: MarkdownPlan, current: float = 1.0) -> str:
+def reason(plan: MarkdownPlan, current: float = 1.0) -> Text:
     """The plan in a manager's words, e.g. "70 % of list now: at the current
-    price about 12 of 20 would be left at expiry; with this plan about 2"."""
+    price about 12 of 20 would be left at expiry; with this plan about 2".
+    A ``Text``: its English is ``str()``, and the dashboard and API show it
+    in the reader's language."""
     hold, new = plan.hold, plan.plan
-    parts = []
-    if plan.donate_now > 0:
-        parts.append(f"donate {_units(plan.donate_now)} now")
     if plan.ratio_now < current - 1e-9:
-        parts.append(f"{plan.ratio_now:.0%} of list now")
+        move = Text("{ratio:.0%} of list now", ratio=plan.ratio_now)
     elif any(r < current - 1e-9 for r in plan.path):
         first = next(i for i, r in enumerate(plan.path) if r < current - 1e-9)
-        parts.append(f"hold the price today, {plan.path[first]:.0%} of list in {first} day(s)")
+        move = Text(
+            "hold the price today, {ratio:.0%} of list in {days} day(s)",
+            ratio=plan.path[first],
+            days=first,
+        )
     else:
-        parts.append(f"hold {current:.0%} of list")
-    head = ", ".join(parts)
-    left = (
-        f"at the current price about {_units(hold.left)} of {_units(plan.stock)} "
-        f"would be left at expiry"
-    )
+        move = Text("hold {ratio:.0%} of list", ratio=current)
+    if plan.donate_now > 0:
+        move = Text("donate {units} now, {then}", units=_units(plan.donate_now), then=move)
+    held = {"held": _units(hold.left), "stock": _units(plan.stock)}
     if new.left < hold.left - 0.05 or new.donated > 0:
-        tail = f"; with this plan about {_units(new.left)}"
         if new.donated > 0:
-            tail += f" (and {_units(new.donated)} donated)"
-        return f"{head}: {left}{tail}, expected gain {plan.gain:.2f}"
-    return f"{head}: {left}; a markdown would not earn more"
+            return Text(
+                "{move}: at the current price about {held} of {stock} would be left at "
+                "expiry; with this plan about {left} (and {donated} donated), expected gain "
+                "{gain:.2f}",
+                move=move, left=_units(new.left), donated=_units(new.donated), gain=plan.gain,
+                **held,
+            )  # fmt: skip
+        return Text(
+            "{move}: at the current price about {held} of {stock} would be left at expiry; "
+            "with this plan about {left}, expected gain {gain:.2f}",
+            move=move, left=_units(new.left), gain=plan.gain, **held,
+        )  # fmt: skip
+    return Text(
+        "{move}: at the current price about {held} of {stock} would be left at expiry; "
+        "a markdown would not earn more",
+        move=move, **held,
+    )  # fmt: skip

@@ -25,6 +25,7 @@ shown as written in every language.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 
 def render(template: str, params: Mapping[str, object]) -> str:
@@ -48,9 +49,44 @@ class Text(str):
     def __reduce__(self) -> tuple[object, ...]:
         return (_text, (self.template, dict(self.params)))
 
+    def to_data(self) -> dict[str, object]:
+        """The phrase as JSON-ready data (kept with what it describes, so it
+        can be shown later in another language): nested phrases stay phrases,
+        decimals stay exact, anything else is kept as its text."""
+        return {
+            "template": self.template,
+            "params": {k: _encode(v) for k, v in self.params.items()},
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, object]) -> Text:
+        params = data.get("params")
+        values = params if isinstance(params, Mapping) else {}
+        return cls(str(data.get("template", "")), **{k: _decode(v) for k, v in values.items()})
+
 
 def _text(template: str, params: dict[str, object]) -> Text:
     return Text(template, **params)
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, Text):
+        return {"text": value.to_data()}
+    if isinstance(value, Decimal):
+        return {"decimal": str(value)}
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def _decode(value: object) -> object:
+    if isinstance(value, Mapping):
+        if isinstance(value.get("text"), Mapping):
+            return Text.from_data(value["text"])
+        if isinstance(value.get("decimal"), str):
+            return Decimal(value["decimal"])
+        return str(value)
+    return value
 
 
 class DomainError(Exception):

@@ -28,7 +28,7 @@ from shelfpilot.channels import (
 )
 from shelfpilot.channels.codec import from_spec, to_spec
 from shelfpilot.channels.learning import ChannelOutcome, learn
-from shelfpilot.domain.errors import Conflict, InvalidValue
+from shelfpilot.domain.errors import Conflict, InvalidValue, Text
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
@@ -52,6 +52,16 @@ class ChannelStatus:
     learned: Channel
     offered: float
     sold: float
+
+
+#: short weekday names, as phrases (a plan line says "Mon 19:00" or "周一 19:00")
+WEEKDAYS = (
+    Text("Mon"), Text("Tue"), Text("Wed"), Text("Thu"), Text("Fri"), Text("Sat"), Text("Sun"),
+)  # fmt: skip
+
+
+def _moment(when: datetime) -> Text:
+    return Text("{day} {time}", day=WEEKDAYS[when.weekday()], time=f"{when:%H:%M}")
 
 
 def set_up_channels(db: Database, channels: Sequence[Channel], *, actor: str) -> None:
@@ -163,11 +173,16 @@ def channel_lines(
                 left_if_held=estimate(before, 3),
                 left_with_plan=estimate(left[key], 3),
                 gain=estimate(gain, 4),
-                reason=(
-                    f"send {show(units)} to {row.channel_label} "
-                    f"{first.astimezone(zone):%a %H:%M}–{last.astimezone(zone):%a %H:%M}: "
-                    f"expect {sold:.1f} taken at {row.price_ratio:.0%} of list, "
-                    f"net {gain:+.2f} against keeping them"
+                reason=Text(
+                    "send {units} to {channel} {start}–{end}: expect {sold:.1f} taken at "
+                    "{ratio:.0%} of list, net {gain:+.2f} against keeping them",
+                    units=show(units),
+                    channel=Text(row.channel_label),  # the default names are translated
+                    start=_moment(first.astimezone(zone)),
+                    end=_moment(last.astimezone(zone)),
+                    sold=sold,
+                    ratio=row.price_ratio,
+                    gain=gain,
                 ),
                 action=PlanAction.CHANNEL,
                 units=units,
@@ -269,21 +284,29 @@ def record_outcome(
         line, _, _ = uow.plans.line(line_id)
         line.require_approved(PlanAction.CHANNEL, "its outcome")
         if line.detail.get("kind") == ChannelKind.FOOD_BANK.value:
-            raise InvalidValue(f"plan line {line_id} went to the food bank; nothing to record")
+            raise InvalidValue(
+                "plan line {line} went to the food bank; nothing to record", line=line_id
+            )
         sent_op = uow.stock.find_operation(_sent_key(line_id))
         if sent_op is None:
-            raise InvalidValue(f"plan line {line_id} sent nothing (no stock was left to send)")
+            raise InvalidValue(
+                "plan line {line} sent nothing (no stock was left to send)", line=line_id
+            )
         sent_entries = [r.entry for r in uow.stock.ledger(operation_id=sent_op.id)]
         sent = -sum((e.quantity for e in sent_entries), Decimal(0))
         if not 0 <= sold <= sent:
             raise InvalidValue(
-                f"plan line {line_id} sent {show(sent)}; units sold must be between 0 and that"
+                "plan line {line} sent {sent}; units sold must be between 0 and that",
+                line=line_id,
+                sent=show(sent),
             )
         found = uow.channels.outcome_for_line(line_id)
         if found is not None:
             if found != (sent, sold):
                 raise Conflict(
-                    f"plan line {line_id} already has an outcome ({show(found[1])} sold)"
+                    "plan line {line} already has an outcome ({sold} sold)",
+                    line=line_id,
+                    sold=show(found[1]),
                 )
             return OutcomeResult(line, [], replayed=True)
         list_price = uow.catalog.product(line.lot.sku).list_price.amount
@@ -291,8 +314,9 @@ def record_outcome(
         money = (sold * list_price * ratio) if revenue is None else to_decimal(revenue, "revenue")
         if money < 0 or money > sold * list_price:
             raise InvalidValue(
-                f"revenue {money:.2f} must be between 0 and the list value of the units sold "
-                f"({sold * list_price:.2f})"
+                "revenue {revenue} must be between 0 and the list value of the units sold ({most})",
+                revenue=f"{money:.2f}",
+                most=f"{sold * list_price:.2f}",
             )
         when = _outcome_time(uow, line, at, min(e.occurred_at for e in sent_entries))
         back = _Return(line_id, sent, when, f"plan-line-{line_id}-returned")
@@ -324,8 +348,9 @@ def _outcome_time(uow: UnitOfWork, line: PlanLine, at: datetime | None, sent: da
         when = require_aware(at, "outcome time")
         if when < sent:
             raise InvalidValue(
-                f"the outcome of plan line {line.line_id} cannot be before its units were sent "
-                f"({sent:%Y-%m-%d %H:%M} UTC)"
+                "the outcome of plan line {line} cannot be before its units were sent ({sent} UTC)",
+                line=line.line_id,
+                sent=f"{sent:%Y-%m-%d %H:%M}",
             )
         return when
     end = line.detail.get("end")

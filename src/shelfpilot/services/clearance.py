@@ -33,7 +33,7 @@ from shelfpilot.clearance.markdown import (
     solve,
 )
 from shelfpilot.domain.catalog import Product
-from shelfpilot.domain.errors import InvalidValue, NotFound
+from shelfpilot.domain.errors import InvalidValue, NotFound, Text
 from shelfpilot.domain.guardrails import Guardrails, PriceLadder
 from shelfpilot.domain.lots import require_aware
 from shelfpilot.domain.money import Money, estimate
@@ -243,7 +243,7 @@ def _planned(base: Proposal, problem: MarkdownProblem) -> tuple[Proposal, Propos
         gain=hold.gain,
         plan_gain=hold.gain,
         held_by_cap=True,
-        reason="the store's clearance cap is full: " + reason(hold, problem.current),
+        reason=Text("the store's clearance cap is full: {why}", why=reason(hold, problem.current)),
     )
     return out, refused
 
@@ -349,6 +349,10 @@ def cost_benefit_for(
             )
             return p, rows
     raise NotFound(
-        f"no open lot {lot_code} of {sku} at {location} with a forecast as of "
-        f"{as_of:%Y-%m-%d %H:%M}; see `shelfpilot plan --preview`"
+        "no open lot {lot} of {sku} at {location} with a forecast as of {at}; "
+        "see `shelfpilot plan --preview`",
+        lot=lot_code,
+        sku=sku,
+        location=location,
+        at=f"{as_of:%Y-%m-%d %H:%M}",
     )

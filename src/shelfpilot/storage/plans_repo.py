@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
-from shelfpilot.domain.errors import Conflict, NotFound
+from shelfpilot.domain.errors import Conflict, NotFound, Text
 from shelfpilot.domain.lots import LotKey
 from shelfpilot.domain.plans import LineStatus, Plan, PlanAction, PlanLine
 from shelfpilot.storage.catalog_repo import CatalogRepository
@@ -21,8 +21,13 @@ from shelfpilot.storage.models import (
 )
 from shelfpilot.storage.stock_repo import StockRepository
 
+#: where a line's reason keeps its template and values (to be shown in any language)
+REASON_KEY = "_reason"
+
 
 def _line(row: PlanLineRow, key: LotKey) -> PlanLine:
+    detail = json.loads(row.detail)
+    data = detail.pop(REASON_KEY, None)
     return PlanLine(
         lot=key,
         current_ratio=row.current_ratio,
@@ -31,7 +36,7 @@ def _line(row: PlanLineRow, key: LotKey) -> PlanLine:
         left_if_held=row.left_if_held,
         left_with_plan=row.left_with_plan,
         gain=row.gain,
-        reason=row.reason,
+        reason=Text.from_data(data) if isinstance(data, dict) else row.reason,
         held_by_cap=row.held_by_cap,
         status=LineStatus(row.status),
         decided_ratio=row.decided_ratio,
@@ -41,8 +46,15 @@ def _line(row: PlanLineRow, key: LotKey) -> PlanLine:
         line_id=row.id,
         action=PlanAction(row.action),
         units=row.units,
-        detail=json.loads(row.detail),
+        detail=detail,
     )
+
+
+def _detail(line: PlanLine) -> str:
+    detail: dict[str, object] = dict(line.detail)
+    if isinstance(line.reason, Text):
+        detail[REASON_KEY] = line.reason.to_data()
+    return json.dumps(detail, ensure_ascii=False, sort_keys=True)
 
 
 class PlanRepository:
@@ -123,7 +135,7 @@ class PlanRepository:
                 action=line.action.value,
                 channel=line.detail.get("channel", ""),
                 units=line.units,
-                detail=json.dumps(dict(line.detail), ensure_ascii=False, sort_keys=True),
+                detail=_detail(line),
             )
         )
         self.session.flush()

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from shelfpilot.api import i18n
 from shelfpilot.api.routes.stock import entry_out
 from shelfpilot.api.schemas import DecisionIn, DecisionOut, PlanLineOut, PlanOut
 from shelfpilot.api.security import Db, allowed
@@ -22,6 +23,7 @@ def list_plans(
     location: str,
     db: Db,
     principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
+    language: i18n.Language,
     day: date | None = None,
 ) -> list[PlanOut]:
     """The store's clearance plans (one per business day), newest first; ``day``
@@ -32,7 +34,7 @@ def list_plans(
             business_day=p.business_day,
             made_at=p.made_at,
             made_by=p.made_by,
-            lines=[line_out(line) for line in p.lines],
+            lines=[line_out(line, language) for line in p.lines],
         )
         for p in plans.plans(db, day=day, location=location)
     ]
@@ -45,6 +47,7 @@ def decide(
     decision: DecisionIn,
     db: Db,
     principal: Annotated[Principal, allowed(Permission.DECIDE_PLANS)],
+    language: i18n.Language,
 ) -> DecisionOut:
     """Approve, adjust (``ratio``, within the guardrails) or reject a line.
     ``version`` is the line's version you saw: if someone decided it since,
@@ -60,21 +63,22 @@ def decide(
         expected_version=decision.version,
     )
     return DecisionOut(
-        line=line_out(result.line),
+        line=line_out(result.line, language),
         replayed=result.replayed,
         entries=[entry_out(e) for e in result.entries],
         notes=result.notes,
     )
 
 
-def line_out(line: PlanLine) -> PlanLineOut:
+def line_out(line: PlanLine, language: str) -> PlanLineOut:
+    """A plan line, its reason in ``language``."""
     assert line.line_id is not None
     return PlanLineOut(
         line_id=line.line_id, lot_code=line.lot.lot_code, sku=line.lot.sku,
         action=line.action.value, current_ratio=line.current_ratio,
         proposed_ratio=line.proposed_ratio, donate=line.donate, units=line.units,
         expected_left_if_held=line.left_if_held, expected_left_with_plan=line.left_with_plan,
-        reason=line.reason, held_by_cap=line.held_by_cap, status=line.status.value,
+        reason=str(i18n.localize(line.reason, language)), held_by_cap=line.held_by_cap, status=line.status.value,
         decided_ratio=line.decided_ratio, decided_by=line.decided_by,
         decided_at=line.decided_at, version=line.version,
     )  # fmt: skip

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
+from shelfpilot.api import i18n
 from shelfpilot.api.jobs import Job, JobBoard
 from shelfpilot.api.planning_schemas import (
     DayOut,
@@ -212,8 +213,12 @@ def import_file(
     return ImportOut(kind=report.kind, file=name, rows=report.rows, written=report.written)
 
 
-def job_out(job: Job) -> JobOut:
-    return JobOut.model_validate(job, from_attributes=True)
+def job_out(job: Job, language: str) -> JobOut:
+    """A job, its error in ``language``."""
+    out = JobOut.model_validate(job, from_attributes=True)
+    if out.error is not None and job.problem is not None:
+        out.error.message = str(i18n.localize(job.problem, language))
+    return out
 
 
 @router.post(
@@ -229,6 +234,7 @@ def start_daily_run(
     db: Db,
     principal: Annotated[Principal, allowed(Permission.DECIDE_PLANS)],
     response: Response,
+    language: i18n.Language,
     at: datetime | None = None,
 ) -> JobOut:
     """Start the store's daily run in the background: the expiry ladder, lot
@@ -242,7 +248,7 @@ def start_daily_run(
     if not new:
         response.status_code = 200
     response.headers["Location"] = f"{request.url.path}/{job.job_id}"
-    return job_out(job)
+    return job_out(job, language)
 
 
 @router.get("/locations/{location}/daily-runs/{job_id}", response_model=JobOut)
@@ -251,6 +257,7 @@ def daily_run(
     job_id: Annotated[str, Path(max_length=64, pattern=PLAIN)],
     request: Request,
     principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
+    language: i18n.Language,
 ) -> JobOut:
     """Where a daily run is: queued, running (which step), done (its summary) or failed."""
-    return job_out(_board(request).get(job_id, location))
+    return job_out(_board(request).get(job_id, location), language)
