@@ -153,6 +153,14 @@ def test_a_wrong_password_is_refused_on_the_page(browser: object, site: Site) ->
     assert "wrong user name or password" in page.inner_text("[role=alert]")
     shoot(page, "login-desktop")
     page.close()
+    # a login posted from elsewhere (no form nonce, or another browser's) is refused
+    for cookies in ({}, {"sp_login": "f" * 64}):
+        forged = httpx.post(
+            f"{site.base}/app/login", cookies=cookies,
+            data={"username": "edi", "password": PASSWORD, "nonce": "0" * 64},
+        )  # fmt: skip
+        assert forged.status_code == 403 and "sp_session" not in forged.cookies
+        assert "the login form has expired" in forged.text
 
 
 def test_switch_to_chinese_and_back_and_it_is_remembered(browser: object, site: Site) -> None:
@@ -297,6 +305,45 @@ def test_the_forecast_page_sets_past_forecasts_against_the_sales(
     page.context.close()
 
 
+#: text whose contrast with its background is under WCAG AA (4.5:1, large text 3:1)
+LOW_CONTRAST = """() => {
+  const rgba = (c) => (c.match(/[\\d.]+/g) || []).map(Number).concat([1]).slice(0, 4);
+  const over = (top, under) => top.slice(0, 3).map((v, i) => v * top[3] + under[i] * (1 - top[3]))
+    .concat([1]);
+  const background = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+    }
+    return layers.reduceRight((under, top) => over(top, under), [255, 255, 255, 1]);
+  };
+  const luminance = (c) => {
+    const [r, g, b] = c.slice(0, 3).map((v) => {
+      v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const bad = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.closest('svg, .skip, [disabled], [hidden]')) continue;
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !el.getClientRects().length) continue;
+    const style = getComputedStyle(el);
+    if (style.visibility !== 'visible' || Number(style.opacity) === 0) continue;
+    const back = background(el);
+    const fore = over(rgba(style.color), back);
+    const [hi, lo] = [luminance(fore), luminance(back)].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize), bold = Number(style.fontWeight) >= 700;
+    const large = size >= 24 || (bold && size >= 18.66);
+    if (ratio < (large ? 3 : 4.5)) {
+      bad.push(`${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+    }
+  }
+  return bad;
+}"""
+
 PAGES = ["/app/", "/app/lots", "/app/plan", "/app/forecast", "/app/results", "/app/import",
          "/app/settings", "/app/audit"]  # fmt: skip
 
@@ -321,6 +368,7 @@ def test_every_page_renders_fits_and_is_screenshotted(
                 .map(el => el.name)"""
         )
         assert unlabeled == [], (path, unlabeled)
+        assert page.evaluate(LOW_CONTRAST) == [], path
         if size == "phone":
             width = page.evaluate("() => document.documentElement.scrollWidth")
             assert width <= PHONE["width"], (path, width)
@@ -335,6 +383,10 @@ def test_every_page_renders_fits_and_is_screenshotted(
     shoot(page, f"lot-{size}")
     page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.className") == "skip"
+    # the contrast check does see faint text (grey on white is 1.9:1)
+    page.evaluate("""() => { const p = document.createElement('p'); p.textContent = 'faint';
+        p.style.color = '#bbbbbb'; document.querySelector('main').append(p); }""")
+    assert any('"faint"' in found for found in page.evaluate(LOW_CONTRAST))
     if size == "desktop":  # the picture of the README: the day with its plan, in Chinese
         page.goto(f"{site.base}/app/")
         page.click("[data-test=switch-language]")

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import httpx
 import pandas as pd
 import pytest
 from openpyxl import Workbook
@@ -20,6 +21,8 @@ from shelfpilot.services import catalog
 from shelfpilot.services.imports import ImportReport, import_file
 from shelfpilot.services.inventory import RecordSale, SaleLine, record_sale
 from shelfpilot.storage import Database
+from tests.integration.api_setup import login
+from tests.integration.api_setup import on_hand as api_on_hand
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 URUMQI = ZoneInfo("Asia/Urumqi")
@@ -550,3 +553,52 @@ def test_stock_counts(stocked_db: Database, tmp_path: Path) -> None:
         (4, "counted_at"),
     ]
     assert on_hand(stocked_db, "S1", "PORK", "P1") == Decimal("2.375")
+
+
+# the reader's language ---------------------------------------------------------------
+def test_row_errors_come_back_in_the_language_asked_for(
+    api: tuple[httpx.Client, Database],
+) -> None:
+    """The same bad file through the API: its row errors in English without a
+    language, in Chinese with ``Accept-Language: zh-CN``; nothing is saved."""
+    client, db = api
+    sheet = (
+        "location,sku,quantity,sold_at\n"
+        "SZ-01,CAKE,many,2026-11-20 09:00\n"
+        "SZ-01,NOPE,1,2026-11-20 09:30\n"
+        "SZ-01,CAKE,1,2026-11-20 10:00\n"
+    )
+    files = {"file": ("till-8.csv", sheet.encode(), "text/csv")}
+    manager = login(client, "manager")
+    before = api_on_hand(db, "SZ-01")
+    english = client.post("/imports/sales", files=files, headers=manager)
+    chinese = client.post(
+        "/imports/sales", files=files, headers=manager | {"Accept-Language": "zh-CN"}
+    )
+    assert (english.status_code, chinese.status_code) == (422, 422), english.text
+    assert english.headers["content-language"] == "en"
+    assert chinese.headers["content-language"] == "zh-CN"
+    rows = [(r["file"], r["row"], r["column"]) for r in english.json()["rows"]]
+    assert rows == [("till-8.csv", 2, "quantity"), ("till-8.csv", 3, "sku")]
+    assert [(r["file"], r["row"], r["column"]) for r in chinese.json()["rows"]] == rows
+    assert [r["message"] for r in english.json()["rows"]] == [
+        "'many' is not a number",
+        "unknown SKU 'NOPE': import it in a products file first",
+    ]
+    assert [r["message"] for r in chinese.json()["rows"]] == [
+        "'many' 不是数字",
+        "未知的 SKU 'NOPE'：请先用商品文件导入",
+    ]
+    assert english.json()["error"]["message"].splitlines() == [
+        "import of till-8.csv failed with 2 errors; nothing was saved. "
+        "Fix these rows and import the whole file again:",
+        "  - till-8.csv, row 2, column 'quantity': 'many' is not a number",
+        "  - till-8.csv, row 3, column 'sku': unknown SKU 'NOPE': import it in a products file first",
+    ]
+    assert chinese.json()["error"]["message"].splitlines() == [
+        "till-8.csv 导入失败，有 2 处错误；没有保存任何内容。请改正以下各行，再重新导入整个文件：",
+        "  - till-8.csv 第 2 行 'quantity' 列：'many' 不是数字",
+        "  - till-8.csv 第 3 行 'sku' 列：未知的 SKU 'NOPE'：请先用商品文件导入",
+    ]
+    assert english.json()["error"]["code"] == chinese.json()["error"]["code"] == "import_failed"
+    assert api_on_hand(db, "SZ-01") == before

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -29,6 +30,11 @@ from shelfpilot.domain.fefo import LotStock, allocate
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.lots import Lot, LotKey
 from shelfpilot.domain.money import Money, quantity
+from shelfpilot.importing import ImportFailed, RowError, Table, read_calendar, read_products
+from shelfpilot.importing.errors import SHOWN
+from shelfpilot.importing.tables import SheetRow
+from shelfpilot.web.pages.base import IMPORT_KINDS, PREFIX
+from shelfpilot.web.templating import render
 
 SRC = Path(__file__).parents[2] / "src" / "shelfpilot"
 #: the modules whose messages reach a shop manager through the API
@@ -44,8 +50,11 @@ TRANSLATED = [
     SRC / "services" / "clearance.py",
     SRC / "services" / "channels.py",
     SRC / "services" / "bundling.py",
+    SRC / "services" / "uploads.py",
     SRC / "clearance" / "markdown.py",
     SRC / "clearance" / "bundles.py",
+    SRC / "services" / "imports.py",
+    *sorted((SRC / "importing").glob("*.py")),
     SRC / "api" / "jobs.py",
     SRC / "api" / "errors.py",
     SRC / "api" / "security.py",
@@ -63,8 +72,10 @@ ERRORS = {
     "Unauthenticated",
     "Forbidden",
 }
-#: functions whose ``what`` (second argument) names the value in a message
-NAMING = {"to_decimal", "quantity", "ratio", "require_aware", "check_code"}
+#: functions whose ``what`` (the argument at this position) names the value in a message
+NAMING = {"to_decimal": 1, "quantity": 1, "ratio": 1, "require_aware": 1, "check_code": 1}
+#: the import readers': ``code("SKU")``, ``limited("name", 200)``, ``r.required(col, parse, what)``
+NAMING |= {"code": 0, "limited": 0, "required": 2}
 #: phrases made from enum values and fixed words (``Text(kind.value)``)
 ENUMS: list[type[StrEnum]] = [
     access.Role,
@@ -131,7 +142,8 @@ def templates() -> set[str]:
             if name in ERRORS | {"Text", "N_"} and text:
                 found.add(text)
             if name in NAMING:
-                what = call.args[1] if len(call.args) > 1 else None
+                at = NAMING[name]
+                what = call.args[at] if len(call.args) > at else None
                 what = what or next((k.value for k in call.keywords if k.arg == "what"), None)
                 if text := _literal(what):
                     found.add(text)
@@ -325,3 +337,89 @@ def test_a_failed_job_tells_its_reader_why_in_their_language() -> None:
         "价格弹性必须在 -10 到 0 之间",
         "每日运行失败；已记录日志",
     ]
+
+
+# import row errors ------------------------------------------------------------------
+def test_import_row_errors_keep_their_english_and_read_in_chinese() -> None:
+    products = Table(
+        "货品.csv",
+        (
+            "sku",
+            "name_zh",
+            "category",
+            "unit",
+            "list_price",
+            "unit_cost",
+            "shelf_life_days",
+            "gtin",
+        ),
+        (
+            SheetRow(2, ("CAKE", "蛋糕", "cake", "个", "0", "", "3", "")),
+            SheetRow(3, ("x" * 70, "挞", "cake", "个", "5", "1", "3", "123")),
+            SheetRow(4, ("TART", "挞", "cake", "个", "5", "1", "1.0001", "")),
+        ),
+        "digest",
+    )
+    calendar = Table(
+        "calendar.csv",
+        ("start", "driver", "value"),
+        (
+            SheetRow(2, ("2026-05-01", "discount", "5")),
+            SheetRow(3, ("3026-05-01", "holiday", "")),
+            SheetRow(4, ("2026-05-01", "wind", "")),
+        ),
+        "digest",
+    )
+    errors = [*read_products(products).errors, *read_calendar(calendar).errors]
+    assert [(str(e.message), i18n.localize(e.message, ZH)) for e in errors] == [
+        ("a price must be above zero, got 0", "价格必须大于零，填写的是 0"),
+        ("missing value: fill in the unit cost", "缺少内容：请填写单位成本"),
+        (f"SKU must be 1-64 characters, got {'x' * 70!r}",
+         f"SKU须为 1 到 64 个字符，收到的是 {'x' * 70!r}"),
+        ("GTIN '123' must be 8, 12, 13 or 14 digits", "GTIN '123' 必须是 8、12、13 或 14 位数字"),
+        ("shelf life 1.0001 is not a whole number of minutes", "保质期 1.0001 不是整分钟数"),
+        ("discount must be between 0.01 and 2, not 5", "discount 必须在 0.01 到 2 之间，不能是 5"),
+        ("3026-05-01 is not a plausible day; check the year", "3026-05-01 不是合理的日期；请检查年份"),
+        ("missing value: give the wind for these days", "缺少内容：请填写这些日期的 wind 数值"),
+    ]  # fmt: skip
+    assert (
+        str(errors[0]) == "货品.csv, row 2, column 'list_price': a price must be above zero, got 0"
+    )
+    assert (
+        i18n.localize(errors[0].phrase(), ZH)
+        == "货品.csv 第 2 行 'list_price' 列：价格必须大于零，填写的是 0"
+    )
+
+
+def test_a_failed_import_describes_itself_in_either_language() -> None:
+    bad = RowError("a.csv", 2, None, Text("the file is empty: row 1 must hold the column names"))
+    failed = ImportFailed([bad] * (SHOWN + 2))
+    english, chinese = str(failed).splitlines(), failed.describe(lambda p: i18n.localize(p, ZH))
+    assert english[0].startswith(
+        f"import of a.csv failed with {SHOWN + 2} errors; nothing was saved"
+    )
+    assert english[1] == "  - a.csv, row 2: the file is empty: row 1 must hold the column names"
+    assert english[-1] == "  ... and 2 more" and len(english) == SHOWN + 2
+    lines = chinese.splitlines()
+    assert lines[0].startswith(f"a.csv 导入失败，有 {SHOWN + 2} 处错误；没有保存任何内容")
+    assert lines[1] == "  - a.csv 第 2 行：文件是空的：第 1 行必须是列名"
+    assert lines[-1] == "  ……另有 2 处问题"
+    one = ImportFailed([bad])
+    assert str(one).startswith("import of a.csv failed with 1 error; nothing was saved")
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [(ENGLISH, "&#39;many&#39; is not a number"), (ZH, "&#39;many&#39; 不是数字")],
+)
+def test_the_import_page_shows_row_errors_in_its_language(language: str, shown: str) -> None:
+    failed = ImportFailed(
+        [RowError("a.csv", 3, "数量", Text("{value!r} is not a number", value="many"))]
+    )
+    context = {
+        "viewer": SimpleNamespace(csrf="token", username="kim"), "prefix": PREFIX, "menu": [],
+        "path": PREFIX + "/import", "import_kinds": IMPORT_KINDS, "kinds": ["sales"],
+        "chosen": "sales", "report": None, "failed": failed, "name": "a.csv",
+    }  # fmt: skip
+    html = render(language, "import.html", context)
+    assert f"<td>数量</td><td>{shown}</td>" in html

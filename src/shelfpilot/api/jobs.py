@@ -19,7 +19,7 @@ from typing import Any
 
 from shelfpilot.api.errors import classify
 from shelfpilot.api.i18n import N_
-from shelfpilot.domain.errors import Conflict, DomainError, NotFound, Text
+from shelfpilot.domain.errors import Conflict, DomainError, NotFound, Text, phrase
 from shelfpilot.services import daily_cycle
 from shelfpilot.storage import Database
 
@@ -55,7 +55,7 @@ class Job:
 
 def _describe(job: Job, exc: Exception) -> tuple[dict[str, str | None], Text]:
     if isinstance(exc, DomainError):
-        return {"code": classify(exc)[1], "message": str(exc)}, Text(exc.template, **exc.params)
+        return {"code": classify(exc)[1], "message": str(exc)}, phrase(exc)
     log.exception("job %s failed", job.job_id, exc_info=exc)
     problem = Text("the {kind} failed; it has been logged", kind=Text(job.kind))
     return {"code": "internal", "message": str(problem)}, problem

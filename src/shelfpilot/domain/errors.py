@@ -100,6 +100,14 @@ class DomainError(Exception):
         super().__init__(render(template, params))
 
 
+def phrase(error: DomainError) -> Text:
+    """An error's message as a phrase to pass on (a row of an import, a step of
+    a job): its template and params when it has them, else its text as written."""
+    if error.template:
+        return Text(error.template, **error.params)
+    return Text(str(error))
+
+
 class InvalidValue(DomainError, ValueError):
     pass
 

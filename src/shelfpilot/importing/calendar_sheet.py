@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.errors import InvalidValue, Text
 from shelfpilot.importing import cells
 from shelfpilot.importing.sheet import RowReader, Sheet, code, limited, read_rows
 from shelfpilot.importing.tables import Table
@@ -67,7 +67,7 @@ def _day(value: object) -> date:
     found = cells.day_or_moment(value)
     day = found.date() if isinstance(found, datetime) else found
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise InvalidValue(f"{day} is not a plausible day; check the year")
+        raise InvalidValue("{day} is not a plausible day; check the year", day=day)
     return day
 
 
@@ -75,7 +75,9 @@ def _driver(value: object) -> str:
     written = cells.text(value).casefold()
     name = ALIASES.get(written, written)
     if name not in RANGES:
-        raise InvalidValue(f"unknown driver {name!r}; use one of {', '.join(RANGES)}")
+        raise InvalidValue(
+            "unknown driver {name!r}; use one of {drivers}", name=name, drivers=", ".join(RANGES)
+        )
     return name
 
 
@@ -91,7 +93,11 @@ def read_calendar(table: Table) -> Sheet[CalendarEntry]:
             (seen[k] for d in e.days() if (k := (d, e.location, e.sku, e.driver)) in seen), None
         )
         if clash is not None:
-            message = f"{e.driver} for these days and this place is already given in row {clash}"
+            message = Text(
+                "{driver} for these days and this place is already given in row {row}",
+                driver=e.driver,
+                row=clash,
+            )
             sheet.errors.append(sheet.error(parsed.row, "start", message))
             continue
         seen.update({(d, e.location, e.sku, e.driver): parsed.row for d in e.days()})
@@ -112,17 +118,30 @@ def _entry(r: RowReader) -> CalendarEntry | None:
         return None
     end = end or start
     if end < start:
-        r.fail("end", f"the last day {end} is before the first day {start}")
+        r.fail(
+            "end", Text("the last day {end} is before the first day {start}", end=end, start=start)
+        )
     elif (end - start).days >= LONGEST:
-        r.fail("end", f"a row covers at most {LONGEST} days; split it")
+        r.fail("end", Text("a row covers at most {days} days; split it", days=LONGEST))
     if value is None and driver not in FLAGS:
-        r.fail("value", f"missing value: give the {driver} for these days")
+        r.fail("value", Text("missing value: give the {driver} for these days", driver=driver))
     number = float(value) if value is not None else 1.0
     low, high = RANGES[driver]
     if value is not None and not low <= number <= high:
-        r.fail("value", f"{driver} must be between {low:g} and {high:g}, not {value}")
+        r.fail(
+            "value",
+            Text(
+                "{driver} must be between {low:g} and {high:g}, not {value}",
+                driver=driver,
+                low=low,
+                high=high,
+                value=value,
+            ),
+        )
     elif driver in FLAGS and number not in (0.0, 1.0):
-        r.fail("value", f"{driver} is 1 (yes) or 0 (no), not {value}")
+        r.fail(
+            "value", Text("{driver} is 1 (yes) or 0 (no), not {value}", driver=driver, value=value)
+        )
     if r.failed:
         return None
     return CalendarEntry(start, end, location, sku, driver, number, note)

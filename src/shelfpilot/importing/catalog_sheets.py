@@ -13,7 +13,7 @@ from shelfpilot.domain.catalog import (
     allergen_tags,
     check_timezone,
 )
-from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.errors import InvalidValue, Text, phrase
 from shelfpilot.domain.money import DEFAULT_CURRENCY, Money
 from shelfpilot.importing import cells
 from shelfpilot.importing.sheet import RowReader, Sheet, code, first_seen, limited, read_rows
@@ -28,13 +28,13 @@ def read_products(table: Table) -> Sheet[Product]:
     first_seen(
         sheet,
         lambda p: p.sku,
-        lambda row: f"this SKU is already on row {row}; keep one row per product",
+        lambda row: Text("this SKU is already on row {row}; keep one row per product", row=row),
         "sku",
     )
     first_seen(
         sheet,
         lambda p: p.gtin,
-        lambda row: f"this GTIN is already used by the product on row {row}",
+        lambda row: Text("this GTIN is already used by the product on row {row}", row=row),
         "gtin",
     )
     return sheet
@@ -46,7 +46,7 @@ def _product(r: RowReader) -> Product | None:
     name_zh = r.optional("name_zh", limited("Chinese name", 200)) or ""
     if r.blank_in_every("name_en", "name_zh"):
         where = "name_zh" if r.has_column("name_zh") else "name_en"
-        r.fail(where, "missing value: give the product a name in Chinese or English")
+        r.fail(where, Text("missing value: give the product a name in Chinese or English"))
     category = r.required("category", limited("category", 64), "category")
     unit = r.required("unit", limited("unit", 16), "unit (e.g. 个, kg, 盒)")
     list_price = r.required("list_price", cells.price, "retail price")
@@ -81,7 +81,7 @@ def _product(r: RowReader) -> Product | None:
             allergens=allergens,
         )
     except InvalidValue as error:
-        r.fail(None, str(error))
+        r.fail(None, phrase(error))
         return None
 
 
@@ -89,11 +89,11 @@ def _shelf_life(r: RowReader) -> timedelta | None:
     days = r.optional("shelf_life_days", lambda v: cells.duration(v, DAY))
     hours = r.optional("shelf_life_hours", lambda v: cells.duration(v, HOUR))
     if not r.blank("shelf_life_days") and not r.blank("shelf_life_hours"):
-        r.fail("shelf_life_hours", "give the shelf life in days or in hours, not both")
+        r.fail("shelf_life_hours", Text("give the shelf life in days or in hours, not both"))
         return None
     if r.blank_in_every("shelf_life_days", "shelf_life_hours"):
         where = "shelf_life_days" if r.has_column("shelf_life_days") else "shelf_life_hours"
-        r.fail(where, "missing value: fill in the shelf life")
+        r.fail(where, Text("missing value: fill in the shelf life"))
         return None
     return days or hours
 
@@ -101,7 +101,7 @@ def _shelf_life(r: RowReader) -> timedelta | None:
 def _gtin(value: object) -> str:
     digits = cells.text(value).replace(" ", "")
     if not digits.isdigit() or len(digits) not in (8, 12, 13, 14):
-        raise InvalidValue(f"GTIN {digits!r} must be 8, 12, 13 or 14 digits")
+        raise InvalidValue("GTIN {digits!r} must be 8, 12, 13 or 14 digits", digits=digits)
     return digits
 
 
@@ -110,7 +110,7 @@ def _currency(value: object) -> str:
     if found in ("RMB", "人民币", "元"):
         return DEFAULT_CURRENCY
     if len(found) != 3 or not found.isalpha() or not found.isascii():
-        raise InvalidValue(f"{found!r} is not a currency code like CNY")
+        raise InvalidValue("{value!r} is not a currency code like CNY", value=found)
     return found
 
 
@@ -119,7 +119,9 @@ def read_locations(table: Table) -> Sheet[Location]:
     first_seen(
         sheet,
         lambda loc: loc.code,
-        lambda row: f"this location code is already on row {row}; keep one row per location",
+        lambda row: Text(
+            "this location code is already on row {row}; keep one row per location", row=row
+        ),
         "code",
     )
     return sheet
@@ -132,7 +134,7 @@ def _location(r: RowReader) -> Location | None:
     parent = r.optional("parent", code("parent location code"))
     zone = r.optional("timezone", lambda v: check_timezone(cells.text(v))) or DEFAULT_TIMEZONE
     if parent is not None and parent == location_code:
-        r.fail("parent", "a location cannot sit under itself")
+        r.fail("parent", Text("a location cannot sit under itself"))
     if r.failed or location_code is None or name is None or kind is None:
         return None
     return Location(location_code, name, kind, parent, zone)
@@ -143,7 +145,9 @@ def read_suppliers(table: Table) -> Sheet[Supplier]:
     first_seen(
         sheet,
         lambda s: s.code,
-        lambda row: f"this supplier code is already on row {row}; keep one row per supplier",
+        lambda row: Text(
+            "this supplier code is already on row {row}; keep one row per supplier", row=row
+        ),
         "code",
     )
     return sheet

@@ -66,7 +66,7 @@ def text(value: object) -> str:
 def decimal(value: object) -> Decimal:
     """An exact number. Accepts '1,234.50', '¥12.50' and '12.5元' as well."""
     if isinstance(value, bool):
-        raise InvalidValue(f"{value} is not a number")
+        raise InvalidValue("{value} is not a number", value=value)
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
@@ -80,13 +80,13 @@ def decimal(value: object) -> Decimal:
         try:
             result = Decimal(cleaned.strip())
         except InvalidOperation:
-            raise InvalidValue(f"{value.strip()!r} is not a number") from None
+            raise InvalidValue("{value!r} is not a number", value=value.strip()) from None
     elif isinstance(value, datetime | date):
-        raise InvalidValue(f"{value.isoformat()} is a date, not a number")
+        raise InvalidValue("{value} is a date, not a number", value=value.isoformat())
     else:
-        raise InvalidValue(f"{value!r} is not a number")
+        raise InvalidValue("{value!r} is not a number", value=value)
     if not result.is_finite():
-        raise InvalidValue(f"{text(value)!r} is not a number")
+        raise InvalidValue("{value!r} is not a number", value=text(value))
     return result
 
 
@@ -94,7 +94,7 @@ def positive_quantity(value: object) -> Decimal:
     """A quantity above zero, to at most 3 decimal places (grams of a kg)."""
     amount = _quantity(value)
     if amount <= 0:
-        raise InvalidValue(f"quantity must be above zero, got {text(value)}")
+        raise InvalidValue("quantity must be above zero, got {value}", value=text(value))
     return amount
 
 
@@ -102,7 +102,7 @@ def counted_quantity(value: object) -> Decimal:
     """What a stock count found: zero or more."""
     amount = _quantity(value)
     if amount < 0:
-        raise InvalidValue(f"a counted quantity cannot be negative, got {text(value)}")
+        raise InvalidValue("a counted quantity cannot be negative, got {value}", value=text(value))
     return amount
 
 
@@ -112,7 +112,8 @@ def _quantity(value: object) -> Decimal:
         return quantity(number)
     except InvalidValue:
         raise InvalidValue(
-            f"{text(value)} has more than 3 decimal places; quantities are kept to 0.001"
+            "{value} has more than 3 decimal places; quantities are kept to 0.001",
+            value=text(value),
         ) from None
 
 
@@ -120,7 +121,7 @@ def money(value: object) -> Decimal:
     """A price or cost: zero or more."""
     amount = decimal(value)
     if amount < 0:
-        raise InvalidValue(f"an amount cannot be negative, got {text(value)}")
+        raise InvalidValue("an amount cannot be negative, got {value}", value=text(value))
     return amount
 
 
@@ -128,7 +129,7 @@ def price(value: object) -> Decimal:
     """A list price: above zero."""
     amount = decimal(value)
     if amount <= 0:
-        raise InvalidValue(f"a price must be above zero, got {text(value)}")
+        raise InvalidValue("a price must be above zero, got {value}", value=text(value))
     return amount
 
 
@@ -141,7 +142,7 @@ def share(value: object) -> Decimal:
         amount = decimal(raw)
     if not Decimal(0) < amount <= Decimal(1):
         raise InvalidValue(
-            f"must be a share of list price above 0 and at most 1, got {text(value)}"
+            "must be a share of list price above 0 and at most 1, got {value}", value=text(value)
         )
     return amount
 
@@ -150,10 +151,10 @@ def duration(value: object, unit: timedelta) -> timedelta:
     """A shelf life counted in ``unit`` (days or hours); whole minutes only."""
     amount = decimal(value)
     if amount <= 0:
-        raise InvalidValue(f"shelf life must be above zero, got {text(value)}")
+        raise InvalidValue("shelf life must be above zero, got {value}", value=text(value))
     minutes = amount * Decimal(int(unit.total_seconds() // 60))
     if minutes != minutes.to_integral_value():
-        raise InvalidValue(f"shelf life {text(value)} is not a whole number of minutes")
+        raise InvalidValue("shelf life {value} is not a whole number of minutes", value=text(value))
     return timedelta(minutes=int(minutes))
 
 
@@ -161,8 +162,9 @@ def location_kind(value: object) -> LocationKind:
     key = text(value).casefold()
     if key not in _KINDS:
         raise InvalidValue(
-            f"{text(value)!r} is not a kind of location; use brand, distributor, store or "
-            "warehouse (品牌, 经销商, 门店, 仓库)"
+            "{value!r} is not a kind of location; use brand, distributor, store or "
+            "warehouse (品牌, 经销商, 门店, 仓库)",
+            value=text(value),
         )
     return _KINDS[key]
 
@@ -176,12 +178,15 @@ def day_or_moment(value: object) -> date | datetime:
         return value
     if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         raise InvalidValue(
-            f"{text(value)} is a number, not a date; write dates as 2024-05-01 or 2024/5/1"
+            "{value} is a number, not a date; write dates as 2024-05-01 or 2024/5/1",
+            value=text(value),
         )
     raw = text(value)
     match = _MOMENT.match(raw)
     if match is None:
-        raise InvalidValue(f"{raw!r} is not a date; write 2024-05-01, 2024/5/1 or 2024-05-01 08:30")
+        raise InvalidValue(
+            "{value!r} is not a date; write 2024-05-01, 2024/5/1 or 2024-05-01 08:30", value=raw
+        )
     try:
         day = date(int(match["y"]), int(match["m"]), int(match["d"]))
         if match["H"] is None:
@@ -194,7 +199,9 @@ def day_or_moment(value: object) -> date | datetime:
             tzinfo=_offset(match["tz"]) if match["tz"] else None,
         )
     except ValueError:
-        raise InvalidValue(f"{raw!r} is not a real date, time of day or UTC offset") from None
+        raise InvalidValue(
+            "{value!r} is not a real date, time of day or UTC offset", value=raw
+        ) from None
     return datetime.combine(day, clock)
 
 

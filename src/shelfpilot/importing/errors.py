@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from shelfpilot.domain.errors import DomainError
+from shelfpilot.domain.errors import DomainError, Text
 
 #: Errors listed in full by ``str(ImportFailed)``; the rest are counted.
 SHOWN = 50
@@ -17,7 +17,8 @@ class RowError:
 
     ``row`` is the spreadsheet row number: the header is row 1, the first data
     row is row 2. ``column`` is the header as written in the file (or the
-    expected name when a required column is missing).
+    expected name when a required column is missing). ``message`` is often a
+    ``Text``, so an adapter can show it in the reader's language.
     """
 
     file: str
@@ -25,11 +26,22 @@ class RowError:
     column: str | None
     message: str
 
+    def phrase(self) -> Text:
+        """The problem and where it is, as one phrase."""
+        if self.column is None:
+            return Text(
+                "{file}, row {row}: {message}", file=self.file, row=self.row, message=self.message
+            )
+        return Text(
+            "{file}, row {row}, column {column!r}: {message}",
+            file=self.file,
+            row=self.row,
+            column=self.column,
+            message=self.message,
+        )
+
     def __str__(self) -> str:
-        where = f"{self.file}, row {self.row}"
-        if self.column is not None:
-            where += f", column {self.column!r}"
-        return f"{where}: {self.message}"
+        return str(self.phrase())
 
 
 class ImportFailed(DomainError):
@@ -37,20 +49,31 @@ class ImportFailed(DomainError):
 
     def __init__(self, errors: Iterable[RowError]) -> None:
         self.errors: list[RowError] = sorted(errors, key=lambda e: (e.file, e.row))
-        super().__init__(self._describe())
+        super().__init__(self.describe())
 
-    def _describe(self) -> str:
+    def describe(self, show: Callable[[Text], object] = str) -> str:
+        """The summary and the first ``SHOWN`` rows, one per line; ``show``
+        words each phrase (an adapter passes its translation)."""
         count = len(self.errors)
-        files = sorted({e.file for e in self.errors})
-        head = (
-            f"import of {', '.join(files) or 'the file'} failed with {count} "
-            f"error{'s' if count != 1 else ''}; nothing was saved. "
-            "Fix these rows and import the whole file again:"
-        )
-        lines = [head, *(f"  - {e}" for e in self.errors[:SHOWN])]
+        files: str | Text = ", ".join(sorted({e.file for e in self.errors})) or Text("the file")
+        if count == 1:
+            head = Text(
+                "import of {files} failed with {count} error; nothing was saved. "
+                "Fix these rows and import the whole file again:",
+                files=files,
+                count=count,
+            )
+        else:
+            head = Text(
+                "import of {files} failed with {count} errors; nothing was saved. "
+                "Fix these rows and import the whole file again:",
+                files=files,
+                count=count,
+            )
+        lines = [str(show(head)), *(f"  - {show(e.phrase())}" for e in self.errors[:SHOWN])]
         if count > SHOWN:
-            lines.append(f"  ... and {count - SHOWN} more")
+            lines.append(f"  {show(Text('... and {n} more', n=count - SHOWN))}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
-        return self._describe()
+        return self.describe()

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from shelfpilot.domain.errors import Text
 from shelfpilot.importing.errors import RowError
 
 _SEPARATORS = re.compile(r"[\s\-]+")
@@ -155,8 +156,12 @@ def match_headers(kind: str, file: str, headers: Sequence[str]) -> tuple[HeaderM
                     file,
                     1,
                     header,
-                    f"columns {written[field]!r} and {header!r} both give the {field}; "
-                    "keep only one",
+                    Text(
+                        "columns {first!r} and {second!r} both give the {field}; keep only one",
+                        first=written[field],
+                        second=header,
+                        field=field,
+                    ),
                 )
             )
             continue
@@ -167,10 +172,13 @@ def match_headers(kind: str, file: str, headers: Sequence[str]) -> tuple[HeaderM
             errors.append(RowError(file, 1, col.field, _missing(col)))
     for group in ONE_OF.get(kind, ()):
         if not any(f in index for f in group):
-            names = " or ".join(
-                f"{f!r} ({', '.join(_by_field(kind, f).aliases[:2])})" for f in group
+            names = [f"{f!r} ({', '.join(_by_field(kind, f).aliases[:2])})" for f in group]
+            either: str = names[0]
+            for other in names[1:]:
+                either = Text("{either} or {other}", either=either, other=other)
+            errors.append(
+                RowError(file, 1, group[0], Text("missing column: add {names}", names=either))
             )
-            errors.append(RowError(file, 1, group[0], f"missing column: add {names}"))
     return HeaderMap(index, written), errors
 
 
@@ -178,7 +186,12 @@ def _by_field(kind: str, field: str) -> Column:
     return next(c for c in SCHEMAS[kind] if c.field == field)
 
 
-def _missing(col: Column) -> str:
+def _missing(col: Column) -> Text:
     chinese = [a for a in col.aliases if not a.isascii()]
-    also = f" (or {', '.join(chinese[:3])})" if chinese else ""
-    return f"missing required column {col.field!r}{also}; add it to the header row"
+    if chinese:
+        return Text(
+            "missing required column {column!r} (or {names}); add it to the header row",
+            column=col.field,
+            names=", ".join(chinese[:3]),
+        )
+    return Text("missing required column {column!r}; add it to the header row", column=col.field)

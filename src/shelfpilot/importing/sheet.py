@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from shelfpilot.domain.catalog import check_code
-from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.errors import InvalidValue, Text, phrase
 from shelfpilot.importing import cells
 from shelfpilot.importing.errors import RowError
 from shelfpilot.importing.schema import HeaderMap, match_headers
@@ -103,7 +103,7 @@ class RowReader:
         try:
             return parse(value)
         except InvalidValue as error:
-            self.fail(name, str(error))
+            self.fail(name, phrase(error))
             return None
 
     def required(self, name: str, parse: Callable[[object], V], what: str) -> V | None:
@@ -112,7 +112,7 @@ class RowReader:
         if not self.has_column(name):
             return None
         if self.blank(name):
-            self.fail(name, f"missing value: fill in the {what}")
+            self.fail(name, Text("missing value: fill in the {what}", what=Text(what)))
             return None
         return self.optional(name, parse)
 
@@ -132,7 +132,12 @@ def limited(what: str, most: int) -> Callable[[object], str]:
     def parse(value: object) -> str:
         found = cells.text(value)
         if len(found) > most:
-            raise InvalidValue(f"{what} is {len(found)} characters long; at most {most} fit")
+            raise InvalidValue(
+                "{what} is {length} characters long; at most {most} fit",
+                what=Text(what),
+                length=len(found),
+                most=most,
+            )
         return found
 
     return parse
@@ -143,7 +148,7 @@ def read_rows(kind: str, table: Table, build: Callable[[RowReader], T | None]) -
     headers, header_errors = match_headers(kind, table.file, table.headers)
     sheet: Sheet[T] = Sheet(kind, table.file, table.digest, headers, len(table.rows))
     if not any(table.headers):
-        message = "the file is empty: row 1 must hold the column names"
+        message = Text("the file is empty: row 1 must hold the column names")
         sheet.errors.append(RowError(table.file, 1, None, message))
         return sheet
     sheet.errors.extend(header_errors)

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from shelfpilot.domain.errors import Text
 from shelfpilot.domain.lots import localize
 from shelfpilot.importing import cells
 from shelfpilot.importing.sheet import RowReader, Sheet, code, first_seen, limited, read_rows
@@ -55,16 +56,24 @@ class LotReceipt:
                 problems.append(
                     (
                         "expiry",
-                        f"expiry {_show(self.expiry)} is not after the production date "
-                        f"{_show(self.produced_at)}; check both dates",
+                        Text(
+                            "expiry {expiry} is not after the production date {produced}; "
+                            "check both dates",
+                            expiry=_show(self.expiry),
+                            produced=_show(self.produced_at),
+                        ),
                     )
                 )
         if produced is not None and lot.received_at < produced:
             problems.append(
                 (
                     "received_at",
-                    f"received {_show(self.received_at)}, before it was produced "
-                    f"({_show(self.produced_at)}); check both dates",
+                    Text(
+                        "received {received}, before it was produced ({produced}); "
+                        "check both dates",
+                        received=_show(self.received_at),
+                        produced=_show(self.produced_at),
+                    ),
                 )
             )
         return problems
@@ -114,9 +123,10 @@ def read_lots(table: Table) -> Sheet[LotReceipt]:
     first_seen(
         sheet,
         lambda lot: (lot.location, lot.sku, lot.lot_code),
-        lambda row: (
-            f"the same lot code for this SKU and location is already on row {row}; "
-            "give each batch its own lot code"
+        lambda row: Text(
+            "the same lot code for this SKU and location is already on row {row}; "
+            "give each batch its own lot code",
+            row=row,
         ),
         "lot_code",
     )
@@ -152,7 +162,9 @@ def read_sales(table: Table) -> Sheet[SaleRecord]:
     first_seen(
         sheet,
         lambda sale: sale.idempotency_key,
-        lambda row: f"this idempotency key is already used on row {row}; each sale needs its own",
+        lambda row: Text(
+            "this idempotency key is already used on row {row}; each sale needs its own", row=row
+        ),
         "idempotency_key",
     )
     return sheet
@@ -164,7 +176,7 @@ def _sale(r: RowReader) -> SaleRecord | None:
     barcode = r.optional("barcode", cells.text)
     if r.blank_in_every("sku", "barcode"):
         where = "sku" if r.has_column("sku") else "barcode"
-        r.fail(where, "missing value: fill in the SKU or the scanned barcode")
+        r.fail(where, Text("missing value: fill in the SKU or the scanned barcode"))
     amount = r.required("quantity", cells.positive_quantity, "quantity sold")
     sold_at = r.required("sold_at", cells.moment, "time of sale")
     unit_price = r.optional("unit_price", cells.money)

@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 from openpyxl.styles.numbers import is_datetime
 from openpyxl.utils.exceptions import InvalidFileException
 
-from shelfpilot.domain.errors import InvalidValue, NotFound
+from shelfpilot.domain.errors import InvalidValue, NotFound, Text
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
 
@@ -50,13 +50,15 @@ def read_table(path: Path) -> Table:
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise InvalidValue(
-            f"{path.name}: cannot import {suffix or 'a file without a suffix'}; "
-            f"save it as one of {', '.join(SUFFIXES)}"
+            "{file}: cannot import {suffix}; save it as one of {suffixes}",
+            file=path.name,
+            suffix=suffix or Text("a file without a suffix"),
+            suffixes=", ".join(SUFFIXES),
         )
     try:
         content = path.read_bytes()
     except FileNotFoundError:
-        raise NotFound(f"file {path} does not exist") from None
+        raise NotFound("file {path} does not exist", path=str(path)) from None
     digest = hashlib.sha256(content).hexdigest()
     if suffix == ".csv":
         headers, rows = _csv(decode_csv(content), path.name)
@@ -87,7 +89,9 @@ def _csv(text: str, name: str) -> tuple[list[object], list[SheetRow]]:
         header: list[object] = list(next(records, []))
         rows = [SheetRow(n, tuple(r)) for n, r in enumerate(records, start=2)]
     except csv.Error as error:
-        raise InvalidValue(f"{name} is not a readable CSV file ({error})") from None
+        raise InvalidValue(
+            "{file} is not a readable CSV file ({error})", file=name, error=str(error)
+        ) from None
     return header, rows
 
 
@@ -96,10 +100,12 @@ def _xlsx(content: bytes, name: str) -> tuple[list[object], list[SheetRow]]:
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as error:
-        raise InvalidValue(f"{name} is not an Excel .xlsx workbook ({error})") from None
+        raise InvalidValue(
+            "{file} is not an Excel .xlsx workbook ({error})", file=name, error=str(error)
+        ) from None
     try:
         if not book.worksheets:
-            raise InvalidValue(f"{name} has no worksheet")
+            raise InvalidValue("{file} has no worksheet", file=name)
         sheet = book.worksheets[0]
         rows = list(_xlsx_rows(sheet.iter_rows()))
     finally:
@@ -129,7 +135,9 @@ def _parquet(content: bytes, name: str) -> tuple[list[object], list[SheetRow]]:
     try:
         table = pq.read_table(pa.BufferReader(content))
     except (pa.ArrowException, OSError) as error:
-        raise InvalidValue(f"{name} is not a Parquet file ({error})") from None
+        raise InvalidValue(
+            "{file} is not a Parquet file ({error})", file=name, error=str(error)
+        ) from None
     headers: list[object] = list(table.column_names)
     columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
     rows = [

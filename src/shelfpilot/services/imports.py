@@ -41,6 +41,8 @@ from shelfpilot.domain.errors import (
     LotNotSellable,
     NotFound,
     NotSellable,
+    Text,
+    phrase,
 )
 from shelfpilot.domain.lots import localize
 from shelfpilot.importing import (
@@ -113,7 +115,9 @@ def import_file(
     With ``may_use``, a row naming a location it refuses is an error of that row
     (an API user imports for their own part of the chain only)."""
     if kind not in _IMPORTERS:
-        raise InvalidValue(f"cannot import {kind!r}; choose one of {', '.join(KINDS)}")
+        raise InvalidValue(
+            "cannot import {kind!r}; choose one of {kinds}", kind=kind, kinds=", ".join(KINDS)
+        )
     table = read_table(path)
     written = _IMPORTERS[kind](db, table, progress, may_use)
     return ImportReport(kind, path, len(table.rows), written)
@@ -131,7 +135,7 @@ class _Run(Generic[T]):
     def outside(self, row: int, field_name: str, code: str | None) -> list[RowError]:
         if code is None or self.may_use is None or self.may_use(code):
             return []
-        message = f"location {code!r} is outside your part of the chain"
+        message = Text("location {code!r} is outside your part of the chain", code=code)
         return [self.error(row, field_name, message)]
 
     def error(self, row: int, field_name: str | None, message: str) -> RowError:
@@ -157,10 +161,13 @@ class _Run(Generic[T]):
             return None, problems
         location = self.location(location_code) if location_code is not None else None
         if location_code is not None and location is None:
-            message = f"unknown location {location_code!r}: import it in a locations file first"
+            message = Text(
+                "unknown location {code!r}: import it in a locations file first",
+                code=location_code,
+            )
             problems.append(self.error(row, "location", message))
         if sku is not None and not self.uow.catalog.has_product(sku):
-            message = f"unknown SKU {sku!r}: import it in a products file first"
+            message = Text("unknown SKU {sku!r}: import it in a products file first", sku=sku)
             problems.append(self.error(row, "sku", message))
         return location, problems
 
@@ -170,7 +177,7 @@ class _Run(Generic[T]):
         try:
             yield
         except DomainError as error:
-            raise _RowProblem([self.error(row, field_name, str(error))]) from error
+            raise _RowProblem([self.error(row, field_name, phrase(error))]) from error
 
 
 Apply = Callable[[_Run[T], Parsed[T]], bool]
@@ -197,7 +204,7 @@ def _apply_all(
             except _RowProblem as problem:
                 errors.extend(problem.errors)
             except DomainError as error:
-                errors.append(sheet.error(parsed.row, None, str(error)))
+                errors.append(sheet.error(parsed.row, None, phrase(error)))
             else:
                 written += changed
             if progress:
@@ -227,15 +234,18 @@ def _apply_location(run: _Run[Location], parsed: Parsed[Location]) -> bool:
         now = catalog.location(location.code).parent_code if exists else None
         refused = run.outside(parsed.row, "code", now) if exists else []
         if exists and now is None:
-            refused = [run.error(parsed.row, "code", f"{location.code!r} is a top location")]
+            message = Text("{code!r} is a top location", code=location.code)
+            refused = [run.error(parsed.row, "code", message)]
         if parent is None:
-            refused.append(run.error(parsed.row, "parent", "name a parent location of yours"))
+            message = Text("name a parent location of yours")
+            refused.append(run.error(parsed.row, "parent", message))
         refused += run.outside(parsed.row, "parent", parent)
         if refused:
             raise _RowProblem(refused)
     if parent is not None and not catalog.has_location(parent):
-        message = (
-            f"unknown parent location {parent!r}: list it on an earlier row or import it first"
+        message = Text(
+            "unknown parent location {parent!r}: list it on an earlier row or import it first",
+            parent=parent,
         )
         raise _RowProblem([run.error(parsed.row, "parent", message)])
     before = catalog.location(location.code) if exists else None
@@ -257,10 +267,12 @@ def _apply_receipt(run: _Run[LotReceipt], parsed: Parsed[LotReceipt]) -> bool:
         try:
             run.uow.catalog.supplier_id(line.supplier)
         except NotFound as error:
-            problems.append(run.error(row, "supplier", str(error)))
+            problems.append(run.error(row, "supplier", phrase(error)))
     if location is not None and not location.holds_stock:
-        message = (
-            f"{location.code} is a {location.kind.value}; only stores and warehouses hold stock"
+        message = Text(
+            "{location} is a {kind}; only stores and warehouses hold stock",
+            location=location.code,
+            kind=Text(location.kind.value),
         )
         problems.append(run.error(row, "location", message))
     if location is not None:
@@ -306,7 +318,7 @@ def _apply_sale(run: _Run[SaleRecord], parsed: Parsed[SaleRecord]) -> bool:
     try:
         return not apply_sale(run.uow, command).replayed
     except DomainError as error:
-        raise _RowProblem([run.error(row, _sale_blame(error, sale), str(error))]) from error
+        raise _RowProblem([run.error(row, _sale_blame(error, sale), phrase(error))]) from error
 
 
 def _sale_blame(error: DomainError, sale: SaleRecord) -> str | None:
@@ -345,12 +357,14 @@ def _apply_calendar(run: _Run[CalendarEntry], parsed: Parsed[CalendarEntry]) -> 
     entry, row = parsed.value, parsed.row
     place, problems = run.place(row, entry.location or None, entry.sku or None)
     if run.may_use is not None and not entry.location:
-        message = "a blank location means every store of every brand: name a store of yours"
+        message = Text("a blank location means every store of every brand: name a store of yours")
         problems.append(run.error(row, "location", message))
     if place is not None and place.kind is not LocationKind.STORE:
-        message = (
-            f"{entry.location} is a {place.kind.value}, and demand is forecast per store: "
-            "name a store, or leave the location blank for every store"
+        message = Text(
+            "{location} is a {kind}, and demand is forecast per store: "
+            "name a store, or leave the location blank for every store",
+            location=entry.location,
+            kind=Text(place.kind.value),
         )
         problems.append(run.error(row, "location", message))
     if problems:

@@ -37,7 +37,9 @@ def import_for(db: Database, principal: Principal, kind: str, path: Path) -> Imp
 def may_import(db: Database, principal: Principal, kind: str) -> None:
     """Refuse an unknown kind, or one the account may not import."""
     if kind not in KINDS:
-        raise InvalidValue(f"cannot import {kind!r}; choose one of {', '.join(KINDS)}")
+        raise InvalidValue(
+            "cannot import {kind!r}; choose one of {kinds}", kind=kind, kinds=", ".join(KINDS)
+        )
     if kind in SHARED:
         with db.transaction(readonly=True) as uow:
             codes = [loc.code for loc in uow.catalog.locations()]

@@ -10,6 +10,10 @@ Every form and htmx request that changes something carries a token derived
 from the login cookie (double submit, HMAC with the server's key): a page of
 another site cannot forge it, even where a browser sends the cookie along.
 
+The login form carries a nonce that must match a cookie set with the form
+(double submit), so another site cannot log a browser in to an account of
+its choosing (login CSRF).
+
 The language is the user's own choice, stored on the account (so it follows
 them to their phone) and in a cookie (so the login page already speaks it);
 before any choice, the browser's ``Accept-Language``.
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -31,7 +36,7 @@ from shelfpilot.domain.errors import Forbidden, Unauthenticated
 from shelfpilot.services import identity
 from shelfpilot.storage import Database
 
-SESSION, LANGUAGE = "sp_session", "sp_lang"
+SESSION, LANGUAGE, LOGIN_NONCE = "sp_session", "sp_lang", "sp_login"
 WEB = "web"
 CSRF_HEADER, CSRF_FIELD = "x-csrf-token", "csrf"
 YEAR = 365 * 24 * 3600
@@ -54,6 +59,26 @@ def cookie_language(request: Request) -> str:
     if picked in identity.LANGUAGES:
         return picked
     return i18n.negotiate(request.headers.get("accept-language"))
+
+
+def login_nonce(request: Request) -> str:
+    """The login form's nonce: the browser's own (a reload keeps it), or a new one."""
+    nonce = request.cookies.get(LOGIN_NONCE, "")
+    if len(nonce) != 64 or not all(c in "0123456789abcdef" for c in nonce):
+        nonce = secrets.token_hex(32)
+    return nonce
+
+
+def keep_login_nonce(response: Response, nonce: str, secure: bool) -> None:
+    response.set_cookie(
+        LOGIN_NONCE, nonce, httponly=True, samesite="strict", secure=secure, path="/app"
+    )
+
+
+def check_login_nonce(request: Request, sent: str) -> None:
+    kept = request.cookies.get(LOGIN_NONCE, "")
+    if not kept or not hmac.compare_digest(kept.encode(), sent.encode()):
+        raise Forbidden("the login form has expired; reload the page and log in again")
 
 
 def csrf_token(tokens: TokenIssuer, session: str) -> str:

@@ -186,6 +186,7 @@ def import_file(
     file: Annotated[UploadFile, File(description="a .csv, .xlsx or .parquet file")],
     db: Db,
     principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
+    language: i18n.Language,
 ) -> Any:
     """Import a spreadsheet the way ``shelfpilot import`` does: a row that
     cannot be read is reported with its file, row and column, and then nothing
@@ -201,11 +202,16 @@ def import_file(
         body = {
             "error": {
                 "code": "import_failed",
-                "message": str(failed),
+                "message": failed.describe(lambda phrase: i18n.localize(phrase, language)),
                 "field": first.column if first else None,
             },
             "rows": [
-                {"file": e.file, "row": e.row, "column": e.column, "message": e.message}
+                {
+                    "file": e.file,
+                    "row": e.row,
+                    "column": e.column,
+                    "message": str(i18n.localize(e.message, language)),
+                }
                 for e in failed.errors
             ],
         }

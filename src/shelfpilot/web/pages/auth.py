@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from shelfpilot.api import i18n
-from shelfpilot.domain.errors import Unauthenticated
+from shelfpilot.domain.errors import Forbidden, Unauthenticated
 from shelfpilot.services import identity
 from shelfpilot.web import session
 from shelfpilot.web.pages.base import PREFIX, Current, Db
@@ -22,9 +22,16 @@ def _secure(request: Request) -> bool:
 
 
 def _login_form(request: Request, status: int = 200, error: str | None = None) -> HTMLResponse:
-    language = session.cookie_language(request)
-    context = {"prefix": PREFIX, "error": error, "username": request.query_params.get("u", "")}
-    return HTMLResponse(render(language, "login.html", context), status_code=status)
+    language, nonce = session.cookie_language(request), session.login_nonce(request)
+    context = {
+        "prefix": PREFIX,
+        "error": error,
+        "username": request.query_params.get("u", ""),
+        "nonce": nonce,
+    }
+    response = HTMLResponse(render(language, "login.html", context), status_code=status)
+    session.keep_login_nonce(response, nonce, _secure(request))
+    return response
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -38,7 +45,12 @@ def login(
     db: Db,
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=200)],
+    nonce: Annotated[str, Form(max_length=64)] = "",
 ) -> HTMLResponse | RedirectResponse:
+    try:
+        session.check_login_nonce(request, nonce)
+    except Forbidden as error:
+        return _login_form(request, 403, i18n.message(error, session.cookie_language(request)))
     try:
         identity.authenticate(db, username, password)
     except Unauthenticated as error:
