@@ -84,6 +84,19 @@ ENTRY_KINDS = {
     "return": L_("Customer return"),
 }
 
+CHANNEL_KINDS = {
+    "member_push": L_("Member app push"),
+    "corporate": L_("Corporate orders"),
+    "group_buy": L_("Community group buy"),
+    "livestream": L_("Livestream"),
+    "partner": L_("Partner cafés and hotels"),
+    "surplus_app": L_("Surplus app"),
+    "food_bank": L_("Food bank"),
+    "blind_box": L_("Blind box"),
+    "workshop": L_("Workshop"),
+    "presale": L_("Pre-sale"),
+}
+
 
 def database(request: Request) -> Database:
     db: Database = request.app.state.db
@@ -148,6 +161,7 @@ def page(
         "stages": STAGES,
         "actions": ACTIONS,
         "entry_kinds": ENTRY_KINDS,
+        "channel_kinds": CHANNEL_KINDS,
         "statuses": STATUSES,
         "import_kinds": IMPORT_KINDS,
         "scopes": SCOPES,
