@@ -183,6 +183,27 @@ def test_switch_to_chinese_and_back_and_it_is_remembered(browser: object, site: 
     again.context.close()
 
 
+def test_logging_out_ends_the_login_even_where_its_cookie_was_kept(
+    browser: object, site: Site
+) -> None:
+    page = log_in(browser, site, "edi")
+    kept = [c for c in page.context.cookies() if c["name"] == "sp_session"]
+    assert kept
+    page.click("header form[action$='/logout'] button")
+    page.wait_for_url(f"{site.base}/app/login")
+    # the same cookie, replayed in another browser, no longer opens a page
+    other = browser.new_context()  # type: ignore[attr-defined]
+    other.add_cookies(kept)
+    stolen = other.new_page()
+    stolen.goto(f"{site.base}/app/lots")
+    assert stolen.url.endswith("/app/login")
+    # and logging in again right away works
+    again = log_in(browser, site, "edi")
+    assert again.get_attribute("html", "lang") in ("en", ZH)
+    for context in (page.context, other, again.context):
+        context.close()
+
+
 def test_an_import_with_a_bad_row_shows_the_row_and_saves_nothing(
     browser: object, site: Site, tmp_path: Path
 ) -> None:

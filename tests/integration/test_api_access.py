@@ -8,6 +8,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from shelfpilot.api.security import TokenIssuer
+from shelfpilot.domain.errors import Unauthenticated
 from shelfpilot.services import identity
 from shelfpilot.services import plans as plan_service
 from shelfpilot.storage import Database
@@ -136,6 +138,26 @@ def test_deactivated_user_is_locked_out_at_once(api: tuple[httpx.Client, Databas
     assert r.status_code == 401
     with pytest.raises(Exception, match="changed by someone else"):
         identity.change_user(db, "staff", expected_version=1, active=True, actor="admin")
+
+
+def test_a_dashboard_logout_ends_earlier_dashboard_logins_only(
+    api: tuple[httpx.Client, Database],
+) -> None:
+    _, db = api
+    tokens = TokenIssuer("k" * 32, timedelta(minutes=15), timedelta(days=7))
+    before = tokens.read(tokens.issue("manager", "web"), "web")
+    principal, language = identity.web_viewer(db, *before)
+    assert principal.name == "manager" and language is None
+    identity.set_language(db, "manager", "zh-CN")
+    identity.sign_out(db, "manager")
+    with pytest.raises(Unauthenticated):
+        identity.web_viewer(db, *before)
+    after = tokens.read(tokens.issue("manager", "web"), "web")  # a login right after
+    assert identity.web_viewer(db, *after)[1] == "zh-CN"
+    assert identity.principal(db, "manager").name == "manager"  # API tokens are not affected
+    identity.change_user(db, "manager", expected_version=1, active=False, actor="admin")
+    with pytest.raises(Unauthenticated):
+        identity.web_viewer(db, *after)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ store's key in ``X-API-Key`` instead.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -34,10 +35,16 @@ class TokenIssuer:
     def issue(self, username: str, kind: str) -> str:
         now = datetime.now(UTC)
         life = self.access if kind == ACCESS else self.refresh
-        claims = {"sub": username, "typ": kind, "iat": now, "exp": now + life}
+        # "iat" counts whole seconds; "t" is the moment to the microsecond, so a
+        # login just after a logout is told from one just before it
+        claims = {"sub": username, "typ": kind, "iat": now, "exp": now + life, "t": now.timestamp()}
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def subject(self, token: str, kind: str) -> str:
+        return self.read(token, kind)[0]
+
+    def read(self, token: str, kind: str) -> tuple[str, datetime]:
+        """The token's subject and when it was issued."""
         try:
             claims: dict[str, Any] = jwt.decode(
                 token, self.secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
@@ -48,7 +55,10 @@ class TokenIssuer:
             raise Unauthenticated("the login token is not valid; log in again") from None
         if claims.get("typ") != kind:
             raise Unauthenticated("this is not an {kind} token", kind=Text(kind))
-        return str(claims["sub"])
+        issued = claims.get("t", claims.get("iat"))
+        if not isinstance(issued, int | float) or not math.isfinite(issued):
+            raise Unauthenticated("the login token is not valid; log in again")
+        return str(claims["sub"]), datetime.fromtimestamp(issued, UTC)
 
 
 _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)

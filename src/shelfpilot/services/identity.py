@@ -140,6 +140,27 @@ def principal(db: Database, username: str) -> Principal:
         return _principal(uow, user)
 
 
+def web_viewer(db: Database, username: str, issued_at: datetime) -> tuple[Principal, str | None]:
+    """The principal and language of a dashboard login issued at
+    ``issued_at``, in one read. A login issued before the user last logged
+    out is over, on every device."""
+    gone = Unauthenticated("this login is no longer valid; log in again")
+    with db.transaction(readonly=True) as uow:
+        found = uow.identity.web_session(username)
+        if found is None or not found[0].active:
+            raise gone
+        user, picked, signed_out = found
+        if signed_out is not None and issued_at <= signed_out:
+            raise gone
+        return _principal(uow, user), picked if picked in LANGUAGES else None
+
+
+def sign_out(db: Database, username: str) -> None:
+    """End the user's dashboard logins: every one issued up to now stops working."""
+    with db.transaction() as uow:
+        uow.identity.sign_out(username, datetime.now(UTC))
+
+
 def create_api_key(db: Database, location: str, name: str, *, actor: str) -> str:
     """A new key for the tills of one store; the key itself is shown once."""
     prefix = secrets.token_hex(4)

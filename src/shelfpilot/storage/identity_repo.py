@@ -90,6 +90,21 @@ class IdentityRepository:
         row = self._user_row(username)
         return row.language if row is not None else None
 
+    def web_session(self, username: str) -> tuple[UserRecord, str | None, datetime | None] | None:
+        """The user, their language and when they last logged out of the dashboard."""
+        row = self._user_row(username)
+        if row is None:
+            return None
+        return self._user(row), row.language, row.signed_out_at
+
+    def sign_out(self, username: str, at: datetime) -> None:
+        """Not a change of the account: its version stays."""
+        row = self._user_row(username)
+        if row is None:
+            raise NotFound(f"no user {username!r}")
+        row.signed_out_at = at
+        self.session.flush()
+
     def set_language(self, username: str, language: str) -> None:
         """Not a change of the account: its version stays."""
         row = self._user_row(username)

@@ -277,6 +277,8 @@ class UserRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     #: the dashboard language the user picked (None: the browser's)
     language: Mapped[str | None] = mapped_column(String(8))
+    #: when the user last logged out of the dashboard (earlier dashboard logins end)
+    signed_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ApiKeyRow(Base):

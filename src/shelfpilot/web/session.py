@@ -90,12 +90,13 @@ def viewer(request: Request, db: Database, tokens: TokenIssuer) -> Viewer:
     if not session:
         raise LoginNeeded
     try:
-        username = tokens.subject(session, WEB)
-        principal = identity.principal(db, username)
+        username, issued = tokens.read(session, WEB)
+        principal, picked = identity.web_viewer(db, username, issued)
     except Unauthenticated:
         raise LoginNeeded from None
-    language = identity.language(db, username) or cookie_language(request)
-    return Viewer(username, principal, language, csrf_token(tokens, session))
+    return Viewer(
+        username, principal, picked or cookie_language(request), csrf_token(tokens, session)
+    )
 
 
 def check_csrf(request: Request, viewer: Viewer, sent: str | None) -> None:

@@ -66,9 +66,10 @@ def login(
 
 @router.post("/logout")
 def logout(
-    request: Request, viewer: Current, csrf: Annotated[str, Form()] = ""
+    request: Request, db: Db, viewer: Current, csrf: Annotated[str, Form()] = ""
 ) -> RedirectResponse:
     session.check_csrf(request, viewer, csrf)
+    identity.sign_out(db, viewer.username)  # the cookie may be kept elsewhere: end it
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
     session.end(response)
     return response
