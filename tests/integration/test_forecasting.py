@@ -22,10 +22,8 @@ from shelfpilot.api import i18n
 from shelfpilot.api.routes.plans import line_out
 from shelfpilot.channels import bakery_channels
 from shelfpilot.clearance.blindbox import BoxSpec, violations
-from shelfpilot.clearance.markdown import solve
 from shelfpilot.domain import EntryKind, InvalidValue, NotFound
 from shelfpilot.domain.errors import Text
-from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.services import (
     blindboxes,
     catalog,
@@ -252,32 +250,6 @@ def test_markdown_proposals_keep_the_guardrails_and_write_nothing(
     assert len(marked) <= int(0.2 * len(shown))
     with db.transaction(readonly=True) as uow:
         assert len(uow.stock.ledger()) == entries
-
-
-def test_a_full_cap_makes_held_lots_judge_donation_on_the_odds_of_a_place(
-    demo: tuple[Database, DemoSummary], tmp_path: Path
-) -> None:
-    db, summary = demo
-    as_of = summary.default_as_of.replace(hour=9, minute=0)
-    path = tmp_path / "m.pkl"
-    roomy = clearance.propose_markdowns(db, as_of, model_path=path, donation_value=0.3)
-    assert all(p.problem is None or p.problem.markdown_odds == 1.0 for p in roomy.proposals)
-    tight = clearance.propose_markdowns(
-        db, as_of, model_path=path, donation_value=0.3, guardrails=Guardrails(exposure_cap=0.05)
-    )
-    refused = {p.sku for p in tight.proposals if p.held_by_cap}
-    wanted = refused | {p.sku for p in tight.proposals if p.ratio_now < p.current_ratio - 1e-9}
-    assert refused, "a 5 % cap turns some of the morning's markdowns down"
-    gated = [p for p in tight.proposals if p.problem and p.problem.markdown_odds < 1.0]
-    assert gated
-    for p in gated:
-        assert p.problem is not None
-        assert p.problem.markdown_odds == pytest.approx(1 - len(refused) / len(wanted))
-        assert p.problem.donation_periods > 0 and p.current_ratio == 1.0
-        assert p.ratio_now == p.current_ratio  # the cap gave it no place now
-        # the proposal is its own problem's plan (price held where the cap said no)
-        plan = solve(replace(p.problem, may_change_now=not p.held_by_cap))
-        assert float(p.donate_now) == pytest.approx(plan.donate_now, abs=1e-3)
 
 
 def test_a_stored_plan_is_made_once_and_refreshed_around_decisions(

@@ -181,6 +181,7 @@ def propose_markdowns(
                     guardrails=rules,
                     ahead=fresher_stock(fresher, pm),
                 )
+                plan = solve(problem)
                 base = Proposal(
                     location=loc,
                     sku=sku,
@@ -190,86 +191,45 @@ def propose_markdowns(
                     sellable_until=until.astimezone(zone),
                     list_price=product.list_price,
                     current_ratio=problem.current,
-                    ratio_now=1.0,
-                    donate_now=Decimal(0),
-                    left_if_held=0.0,
-                    left_with_plan=0.0,
+                    ratio_now=plan.ratio_now,
+                    donate_now=_units(plan.donate_now),
+                    left_if_held=plan.hold.left,
+                    left_with_plan=plan.plan.left,
                     gain=0.0,
-                    reason="",
+                    reason=reason(plan, problem.current),
                     category=view.category,
                     unit=product.unit,
                     allergens=product.allergens,
                     waste_cost=problem.economics.waste_cost,
+                    plan_gain=plan.gain,
                     problem=problem,
                 )
-                base, refused = _planned(base, problem)
-                if refused is not None:
-                    gains[(loc, sku)] = gains.get((loc, sku), 0.0) + base.gain
-                    held[(loc, sku, view.lot.code)] = refused
+                if plan.ratio_now < problem.current - 1e-9:
+                    hold = solve(replace(problem, may_change_now=False))
+                    gain = plan.plan.objective - hold.plan.objective
+                    gains[(loc, sku)] = gains.get((loc, sku), 0.0) + gain
+                    base = replace(base, gain=gain)
+                    held[(loc, sku, view.lot.code)] = replace(
+                        base,
+                        ratio_now=hold.ratio_now,
+                        donate_now=_units(hold.donate_now),
+                        left_with_plan=hold.plan.left,
+                        gain=hold.gain,
+                        plan_gain=hold.gain,
+                        held_by_cap=True,
+                        reason=Text(
+                            "the store's clearance cap is full: {why}",
+                            why=reason(hold, problem.current),
+                        ),
+                    )
                 proposals.append(base)
-    out = _with_cap_odds(*_cap(proposals, held, gains, shown, cleared, guard.exposure_cap))
+    out = _cap(proposals, held, gains, shown, cleared, guard.exposure_cap)
     demand = {
         (loc, sku): float(rows["mean"].mean())
         for uid, rows in by_series.items()
         for loc, _, sku in [uid.partition("/")]
     }
     return ProposalReport(at, out, ready.notes, demand)
-
-
-def _planned(base: Proposal, problem: MarkdownProblem) -> tuple[Proposal, Proposal | None]:
-    """The lot's plan, and when it starts a markdown, the plan with the price
-    held for when the store's cap has no place for it."""
-    plan = solve(problem)
-    out = replace(
-        base,
-        ratio_now=plan.ratio_now,
-        donate_now=_units(plan.donate_now),
-        left_if_held=plan.hold.left,
-        left_with_plan=plan.plan.left,
-        gain=0.0,
-        reason=reason(plan, problem.current),
-        plan_gain=plan.gain,
-        problem=problem,
-    )
-    if plan.ratio_now >= problem.current - 1e-9:
-        return out, None
-    hold = solve(replace(problem, may_change_now=False))
-    out = replace(out, gain=plan.plan.objective - hold.plan.objective)
-    refused = replace(
-        out,
-        ratio_now=hold.ratio_now,
-        donate_now=_units(hold.donate_now),
-        left_with_plan=hold.plan.left,
-        gain=hold.gain,
-        plan_gain=hold.gain,
-        held_by_cap=True,
-        reason=Text("the store's clearance cap is full: {why}", why=reason(hold, problem.current)),
-    )
-    return out, refused
-
-
-def _with_cap_odds(proposals: list[Proposal], odds: dict[str, float]) -> list[Proposal]:
-    """Donations judged again at stores whose cap turned markdowns down: a
-    lot at list that the cap did not let start one now, and that may still be
-    donated, counts on a place later only at ``odds`` (the share of today's
-    wanted markdowns the store's cap let through; ``markdown_odds``). The
-    cap's rulings stand: such a lot keeps its price now."""
-    out = []
-    for p in proposals:
-        problem = p.problem
-        if (
-            problem is None
-            or p.location not in odds
-            or problem.donation_periods == 0
-            or problem.current < 1.0 - 1e-9
-            or (p.ratio_now < p.current_ratio - 1e-9 and not p.held_by_cap)
-        ):
-            out.append(p)
-            continue
-        gated = replace(problem, markdown_odds=odds[p.location])
-        plan, refused = _planned(replace(p, held_by_cap=False), gated)
-        out.append(plan if refused is None else refused)  # the cap gave it no place now
-    return out
 
 
 def _units(value: float) -> Decimal:
@@ -302,13 +262,11 @@ def _cap(
     shown: dict[str, set[str]],
     cleared: dict[str, set[str]],
     cap: float,
-) -> tuple[list[Proposal], dict[str, float]]:
+) -> list[Proposal]:
     """New markdowns on at most ``cap`` of the products each store shows
     (every product with open stock, forecast or not); the others get the plan
-    made with their price held. Also, per store that turned some down, the
-    share of the wanted new markdowns it let through."""
+    made with their price held."""
     allowed: set[object] = set()
-    odds: dict[str, float] = {}
     for loc, skus in shown.items():
         candidates = [
             Candidate(
@@ -316,17 +274,13 @@ def _cap(
             )
             for sku in skus
         ]
-        granted = within_cap(candidates, len(skus), cap)
-        allowed |= granted
-        wanting = sum(c.wants_markdown and not c.on_clearance for c in candidates)
-        if len(granted) < wanting:
-            odds[loc] = len(granted) / wanting
+        allowed |= within_cap(candidates, len(skus), cap)
     out = []
     for p in proposals:
         key = (p.location, p.sku)
         refused = key in gains and p.sku not in cleared[p.location] and key not in allowed
         out.append(held.get((p.location, p.sku, p.lot_code), p) if refused else p)
-    return out, odds
+    return out
 
 
 def cost_benefit_for(

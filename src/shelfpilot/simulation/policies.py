@@ -76,9 +76,10 @@ class Optimiser:
     #: units each (series, slot) lot is expected to have left at its end, by the
     #: last decision (what channels may take)
     expected_left: dict[tuple[int, int], float] = field(default_factory=dict)
-    #: whether a lot's plan counts on the store's cap having a place later
-    #: (``MarkdownProblem.markdown_odds``, learned from the store's decisions)
-    cap_odds: bool = True
+    #: whether donations count on the store's cap having a place later
+    #: (``MarkdownProblem.markdown_odds`` at the store's running share of
+    #: markdowns let through). Off: tried and not kept (docs/clearance.md)
+    cap_odds: bool = False
     #: per store, the share of wanted new markdowns the cap let through lately
     odds: dict[int, float] = field(default_factory=dict)
 
