@@ -80,7 +80,8 @@ class MarkdownProblem:
     #: sell (1.0: it is lost, with its waste cost; less when it sells later)
     displaced_loss: float = 1.0
     #: the chance that the store's clearance cap has a place for this lot when
-    #: it wants to start a markdown in a later period (1.0: always)
+    #: it wants to start a markdown, now or later (1.0: always); donations are
+    #: judged by it, the price path and the expected outcome assume a place
     markdown_odds: float = 1.0
 
     def __post_init__(self) -> None:

@@ -24,6 +24,7 @@ shown as written in every language.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping
 from decimal import Decimal
 
@@ -74,8 +75,12 @@ def _encode(value: object) -> object:
         return {"text": value.to_data()}
     if isinstance(value, Decimal):
         return {"decimal": str(value)}
-    if value is None or isinstance(value, bool | int | float | str):
+    if value is None or isinstance(value, bool | str):
         return value
+    if isinstance(value, numbers.Integral):  # numpy's too: they format like Python's
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
     return str(value)
 
 

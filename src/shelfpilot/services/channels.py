@@ -60,6 +60,15 @@ WEEKDAYS = (
 )  # fmt: skip
 
 
+#: the default channels' names, which are translated (a shop's own are shown as written)
+DEFAULT_NAMES = frozenset(c.name for c in bakery_channels())
+
+
+def channel_name(name: str) -> str:
+    """A channel's name as a phrase when it is one of ours, else as written."""
+    return Text(name) if name in DEFAULT_NAMES else name
+
+
 def _moment(when: datetime) -> Text:
     return Text("{day} {time}", day=WEEKDAYS[when.weekday()], time=f"{when:%H:%M}")
 
@@ -177,7 +186,7 @@ def channel_lines(
                     "send {units} to {channel} {start}–{end}: expect {sold:.1f} taken at "
                     "{ratio:.0%} of list, net {gain:+.2f} against keeping them",
                     units=show(units),
-                    channel=Text(row.channel_label),  # the default names are translated
+                    channel=channel_name(row.channel_label),
                     start=_moment(first.astimezone(zone)),
                     end=_moment(last.astimezone(zone)),
                     sold=sold,

@@ -103,6 +103,14 @@ class _RowProblem(Exception):
         self.errors = errors
 
 
+def check_kind(kind: str) -> None:
+    """Refuse a kind of file there is no import for."""
+    if kind not in _IMPORTERS:
+        raise InvalidValue(
+            "cannot import {kind!r}; choose one of {kinds}", kind=kind, kinds=", ".join(KINDS)
+        )
+
+
 def import_file(
     db: Database,
     kind: str,
@@ -114,10 +122,7 @@ def import_file(
     """Import ``path`` (.csv, .xlsx or .parquet) as ``kind``; see docs/import-format.md.
     With ``may_use``, a row naming a location it refuses is an error of that row
     (an API user imports for their own part of the chain only)."""
-    if kind not in _IMPORTERS:
-        raise InvalidValue(
-            "cannot import {kind!r}; choose one of {kinds}", kind=kind, kinds=", ".join(KINDS)
-        )
+    check_kind(kind)
     table = read_table(path)
     written = _IMPORTERS[kind](db, table, progress, may_use)
     return ImportReport(kind, path, len(table.rows), written)

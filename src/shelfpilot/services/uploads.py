@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from shelfpilot.domain.access import Permission, Principal
-from shelfpilot.domain.errors import InvalidValue
-from shelfpilot.importing import KINDS
-from shelfpilot.services.imports import ImportReport, import_file
+from shelfpilot.services.imports import ImportReport, check_kind, import_file
 from shelfpilot.storage import Database
 
 #: what each kind of file records, and so who may upload it; products and
@@ -36,10 +34,7 @@ def import_for(db: Database, principal: Principal, kind: str, path: Path) -> Imp
 
 def may_import(db: Database, principal: Principal, kind: str) -> None:
     """Refuse an unknown kind, or one the account may not import."""
-    if kind not in KINDS:
-        raise InvalidValue(
-            "cannot import {kind!r}; choose one of {kinds}", kind=kind, kinds=", ".join(KINDS)
-        )
+    check_kind(kind)
     if kind in SHARED:
         with db.transaction(readonly=True) as uow:
             codes = [loc.code for loc in uow.catalog.locations()]

@@ -179,7 +179,7 @@ class Optimiser:
             granted = within_cap(cands, shown[st], store.setting.guardrails.exposure_cap)
             allowed |= granted
             wanting = sum(1 for c in cands if c.wants_markdown and not c.on_clearance)
-            if wanting:
+            if self.cap_odds and wanting:
                 share = len(granted) / wanting
                 self.odds[st] = (1 - ODDS_WEIGHT) * self.odds.get(st, 1.0) + ODDS_WEIGHT * share
         donations = np.zeros_like(store.qty)

@@ -99,19 +99,19 @@ class IdentityRepository:
 
     def sign_out(self, username: str, at: datetime) -> None:
         """Not a change of the account: its version stays."""
-        row = self._user_row(username)
-        if row is None:
-            raise NotFound(f"no user {username!r}")
-        row.signed_out_at = at
+        self._known_row(username).signed_out_at = at
         self.session.flush()
 
     def set_language(self, username: str, language: str) -> None:
         """Not a change of the account: its version stays."""
+        self._known_row(username).language = language
+        self.session.flush()
+
+    def _known_row(self, username: str) -> UserRow:
         row = self._user_row(username)
         if row is None:
-            raise NotFound(f"no user {username!r}")
-        row.language = language
-        self.session.flush()
+            raise NotFound("no user {user!r}", user=username)
+        return row
 
     def _user(self, row: UserRow) -> UserRecord:
         location = self.session.get(LocationRow, row.location_id) if row.location_id else None

@@ -36,7 +36,7 @@ def _line(row: PlanLineRow, key: LotKey) -> PlanLine:
         left_if_held=row.left_if_held,
         left_with_plan=row.left_with_plan,
         gain=row.gain,
-        reason=Text.from_data(data) if isinstance(data, dict) else row.reason,
+        reason=_reason(data, row.reason),
         held_by_cap=row.held_by_cap,
         status=LineStatus(row.status),
         decided_ratio=row.decided_ratio,
@@ -48,6 +48,17 @@ def _line(row: PlanLineRow, key: LotKey) -> PlanLine:
         units=row.units,
         detail=detail,
     )
+
+
+def _reason(data: object, english: str) -> str:
+    """The line's reason as a phrase, or as stored in English when its data
+    cannot be read back (a value that no longer fits its template)."""
+    if not isinstance(data, dict):
+        return english
+    try:
+        return Text.from_data(data)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return english
 
 
 def _detail(line: PlanLine) -> str:

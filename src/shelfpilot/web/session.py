@@ -10,9 +10,11 @@ Every form and htmx request that changes something carries a token derived
 from the login cookie (double submit, HMAC with the server's key): a page of
 another site cannot forge it, even where a browser sends the cookie along.
 
-The login form carries a nonce that must match a cookie set with the form
-(double submit), so another site cannot log a browser in to an account of
-its choosing (login CSRF).
+The login form carries a nonce, signed with the server's key, that must
+match a cookie set with the form (double submit), so another site cannot log
+a browser in to an account of its choosing (login CSRF). Logging out ends
+the user's dashboard logins on every device: a login issued before the
+user's last logout is refused even if its cookie was kept.
 
 The language is the user's own choice, stored on the account (so it follows
 them to their phone) and in a cookie (so the login page already speaks it);
@@ -37,6 +39,8 @@ from shelfpilot.services import identity
 from shelfpilot.storage import Database
 
 SESSION, LANGUAGE, LOGIN_NONCE = "sp_session", "sp_lang", "sp_login"
+#: where the dashboard is mounted under ``shelfpilot serve``
+PREFIX = "/app"
 WEB = "web"
 CSRF_HEADER, CSRF_FIELD = "x-csrf-token", "csrf"
 YEAR = 365 * 24 * 3600
@@ -61,24 +65,38 @@ def cookie_language(request: Request) -> str:
     return i18n.negotiate(request.headers.get("accept-language"))
 
 
-def login_nonce(request: Request) -> str:
-    """The login form's nonce: the browser's own (a reload keeps it), or a new one."""
-    nonce = request.cookies.get(LOGIN_NONCE, "")
-    if len(nonce) != 64 or not all(c in "0123456789abcdef" for c in nonce):
-        nonce = secrets.token_hex(32)
-    return nonce
+def login_nonce(request: Request, tokens: TokenIssuer) -> str:
+    """The login form's nonce: the browser's own while it is one we signed (a
+    reload keeps it), else a new one. Signed, so a cookie planted by another
+    site (a sibling domain, plain HTTP) cannot pass."""
+    kept = request.cookies.get(LOGIN_NONCE, "")
+    if _signed_nonce(kept, tokens):
+        return kept
+    nonce = secrets.token_hex(16)
+    return f"{nonce}.{_nonce_mac(nonce, tokens)}"
 
 
 def keep_login_nonce(response: Response, nonce: str, secure: bool) -> None:
     response.set_cookie(
-        LOGIN_NONCE, nonce, httponly=True, samesite="strict", secure=secure, path="/app"
+        LOGIN_NONCE, nonce, httponly=True, samesite="strict", secure=secure, path=PREFIX
     )
 
 
-def check_login_nonce(request: Request, sent: str) -> None:
+def check_login_nonce(request: Request, tokens: TokenIssuer, sent: str) -> None:
     kept = request.cookies.get(LOGIN_NONCE, "")
-    if not kept or not hmac.compare_digest(kept.encode(), sent.encode()):
+    if not (_signed_nonce(kept, tokens) and hmac.compare_digest(kept.encode(), sent.encode())):
         raise Forbidden("the login form has expired; reload the page and log in again")
+
+
+def _nonce_mac(nonce: str, tokens: TokenIssuer) -> str:
+    return hmac.new(tokens.secret.encode(), f"login:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def _signed_nonce(value: str, tokens: TokenIssuer) -> bool:
+    nonce, _, mac = value.partition(".")
+    return len(nonce) == 32 and hmac.compare_digest(
+        mac.encode(), _nonce_mac(nonce, tokens).encode()
+    )
 
 
 def csrf_token(tokens: TokenIssuer, session: str) -> str:

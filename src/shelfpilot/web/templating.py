@@ -25,7 +25,6 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from shelfpilot.api.i18n import CHINESE, ENGLISH, localize
-from shelfpilot.domain.errors import Text
 
 DOMAIN = "web"
 LANGUAGES = (ENGLISH, CHINESE)
@@ -102,14 +101,9 @@ def _filters(language: str) -> dict[str, Any]:
         """A domain message (``Text`` or an error) in the page's language."""
         return localize(value, language)
 
-    def phrase(value: object) -> object:
-        """A name that may be one of ours (a default channel's) in the page's
-        language; a shop's own name as written."""
-        return localize(Text(str(value)), language)
-
     return {
         "number": number, "quantity": quantity, "money": money, "percent": percent,
-        "day": day, "moment": moment, "message": message, "phrase": phrase,
+        "day": day, "moment": moment, "message": message,
     }  # fmt: skip
 
 

@@ -22,7 +22,8 @@ def _secure(request: Request) -> bool:
 
 
 def _login_form(request: Request, status: int = 200, error: str | None = None) -> HTMLResponse:
-    language, nonce = session.cookie_language(request), session.login_nonce(request)
+    language = session.cookie_language(request)
+    nonce = session.login_nonce(request, request.app.state.tokens)
     context = {
         "prefix": PREFIX,
         "error": error,
@@ -45,10 +46,10 @@ def login(
     db: Db,
     username: Annotated[str, Form(max_length=100)],
     password: Annotated[str, Form(max_length=200)],
-    nonce: Annotated[str, Form(max_length=64)] = "",
+    nonce: Annotated[str, Form(max_length=100)] = "",
 ) -> HTMLResponse | RedirectResponse:
     try:
-        session.check_login_nonce(request, nonce)
+        session.check_login_nonce(request, request.app.state.tokens, nonce)
     except Forbidden as error:
         return _login_form(request, 403, i18n.message(error, session.cookie_language(request)))
     try:

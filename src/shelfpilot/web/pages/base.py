@@ -15,10 +15,9 @@ from shelfpilot.domain.errors import NotFound
 from shelfpilot.services import catalog
 from shelfpilot.storage import Database
 from shelfpilot.web import session
+from shelfpilot.web.session import PREFIX as PREFIX
 from shelfpilot.web.session import Viewer
 from shelfpilot.web.templating import L_, render
-
-PREFIX = "/app"
 
 #: (path, label, permission needed to see it in the menu)
 NAV = (

@@ -33,7 +33,7 @@ def settings(request: Request, db: Db, viewer: Current) -> HTMLResponse:
         request, viewer, "settings.html", rules=rules, tag=tag, categories=categories,
         guardrails=guard if isinstance(guard, Guardrails) else Guardrails(),
         channels=channels.channel_status(db) if _may_edit(db, viewer) else None,
-        may_edit=_may_edit(db, viewer),
+        may_edit=_may_edit(db, viewer), channel_name=channels.channel_name,
     )  # fmt: skip
 
 
