@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from shelfpilot.domain import (
@@ -20,6 +21,7 @@ from shelfpilot.domain import (
     LotNotSellable,
     Money,
 )
+from shelfpilot.domain.errors import Text
 from shelfpilot.domain.plans import LineStatus, Plan, PlanAction, PlanLine
 from shelfpilot.services import catalog, feedback, plans
 from shelfpilot.services import inventory as inv
@@ -193,3 +195,26 @@ def test_totals_count_each_lot_once() -> None:
                     Decimal(1), "channel", action=PlanAction.CHANNEL)  # fmt: skip
     plan = Plan("S1", date(2026, 11, 20), T0, "p", (mark, sent))
     assert (plan.expected_left_if_held, plan.expected_left_with_plan) == (6, Decimal("0.5"))
+
+
+def test_a_reason_is_read_back_as_its_phrase_or_else_as_written(shop: Database) -> None:
+    inv.receive_lot(shop, inv.ReceiveLot("SZ-01", "CAKE", "L1", Decimal(12), T0))
+    reasons = {
+        date(2026, 11, 20): Text("{ratio:.0%} of list now", ratio=np.float32(0.8)),
+        # a value kept as text no longer fits its format: the English stands
+        date(2026, 11, 21): Text("made on {day:%Y-%m-%d}", day=date(2026, 11, 19)),
+    }
+    for day, reason in reasons.items():
+        line = PlanLine(
+            LOT, Decimal(1), Decimal("0.8"), Decimal(0), Decimal(6), Decimal(2), Decimal(1), reason
+        )
+        with shop.transaction() as uow:
+            uow.plans.add_plan(Plan("SZ-01", day, T0, "planner", (line,)))
+    with shop.transaction(readonly=True) as uow:
+        first, second = (uow.plans.find_plan("SZ-01", day) for day in reasons)
+    assert first is not None and second is not None
+    kept = first.lines[0].reason
+    assert isinstance(kept, Text) and kept == "80% of list now"
+    assert type(kept.params["ratio"]) is float
+    assert second.lines[0].reason == "made on 2026-11-19"
+    assert not isinstance(second.lines[0].reason, Text)
