@@ -67,8 +67,10 @@ def cookie_language(request: Request) -> str:
 
 def login_nonce(request: Request, tokens: TokenIssuer) -> str:
     """The login form's nonce: the browser's own while it is one we signed (a
-    reload keeps it), else a new one. Signed, so a cookie planted by another
-    site (a sibling domain, plain HTTP) cannot pass."""
+    reload keeps it), else a new one. Another site cannot set the cookie, so
+    it cannot post a matching form; the signature stops a made-up cookie, but
+    not one a sibling domain able to set cookies here copied from our own
+    login page (``__Host-`` cookies would, on HTTPS only)."""
     kept = request.cookies.get(LOGIN_NONCE, "")
     if _signed_nonce(kept, tokens):
         return kept
