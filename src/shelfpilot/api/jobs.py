@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from starlette.requests import Request
+
 from shelfpilot.api.errors import classify
 from shelfpilot.api.i18n import N_
 from shelfpilot.domain.errors import Conflict, DomainError, NotFound, Text, phrase
@@ -166,3 +168,9 @@ class JobBoard:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def board(request: Request) -> JobBoard:
+    """The server's job board (``app.state.jobs``, shared by the API and the dashboard)."""
+    jobs: JobBoard = request.app.state.jobs
+    return jobs

@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from shelfpilot.api import i18n
-from shelfpilot.api.jobs import Job, JobBoard
+from shelfpilot.api.jobs import Job, board
 from shelfpilot.api.planning_schemas import (
     DayOut,
     ForecastOut,
@@ -61,11 +61,6 @@ def as_of(at: datetime | None) -> datetime:
 def _options(request: Request) -> dict[str, Any]:
     """The forecast model file and costs the server was started with."""
     return dict(request.app.state.clearance)
-
-
-def _board(request: Request) -> JobBoard:
-    board: JobBoard = request.app.state.jobs
-    return board
 
 
 @router.get("/locations/{location}/risk", response_model=RiskOut)
@@ -247,7 +242,7 @@ def start_daily_run(
     risk, today's clearance plan and the week's forecast kept. Poll the URL in the ``Location`` header for its progress. One
     run per store at a time; the same key again returns its job (a failed
     one too: retry with a new key)."""
-    job, new = _board(request).daily_run(
+    job, new = board(request).daily_run(
         db, location, as_of(at), actor=principal.name, key=f"{location}:{key}",
         options=_options(request),
     )  # fmt: skip
@@ -266,4 +261,4 @@ def daily_run(
     language: i18n.Language,
 ) -> JobOut:
     """Where a daily run is: queued, running (which step), done (its summary) or failed."""
-    return job_out(_board(request).get(job_id, location), language)
+    return job_out(board(request).get(job_id, location), language)

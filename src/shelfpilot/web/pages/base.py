@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from shelfpilot.domain.access import Permission
 from shelfpilot.domain.catalog import Location, LocationKind
 from shelfpilot.domain.errors import NotFound
+from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.services import catalog
 from shelfpilot.storage import Database
 from shelfpilot.web import session
@@ -95,6 +96,12 @@ CHANNEL_KINDS = {
     "workshop": L_("Workshop"),
     "presale": L_("Pre-sale"),
 }
+
+
+def guardrails(request: Request) -> Guardrails:
+    """The brand's guardrails the server was started with (the defaults if none)."""
+    guard = request.app.state.clearance.get("guardrails")
+    return guard if isinstance(guard, Guardrails) else Guardrails()
 
 
 def database(request: Request) -> Database:

@@ -15,19 +15,17 @@ from fastapi.responses import HTMLResponse
 from shelfpilot.api import i18n
 from shelfpilot.domain.access import Permission
 from shelfpilot.domain.errors import DomainError, InvalidValue
-from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.plans import LineStatus, Plan, PlanAction, PlanLine
 from shelfpilot.services import catalog, dashboard, plans
 from shelfpilot.web import session
-from shelfpilot.web.pages.base import Current, Db, now, page, pick_store
+from shelfpilot.web.pages.base import Current, Db, guardrails, now, page, pick_store
 from shelfpilot.web.templating import ui
 
 router = APIRouter()
 
 
 def _cap(request: Request) -> float:
-    guard = request.app.state.clearance.get("guardrails")
-    return (guard if isinstance(guard, Guardrails) else Guardrails()).exposure_cap
+    return guardrails(request).exposure_cap
 
 
 def _marked_down(line: PlanLine) -> bool:

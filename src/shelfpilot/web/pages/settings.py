@@ -10,10 +10,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from shelfpilot.domain.access import Permission
-from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.services import catalog, channels, plans
 from shelfpilot.web import session
-from shelfpilot.web.pages.base import PREFIX, Current, Db, page
+from shelfpilot.web.pages.base import PREFIX, Current, Db, guardrails, page
 
 router = APIRouter()
 PAGE = 50
@@ -27,13 +26,13 @@ def _may_edit(db: Db, viewer: session.Viewer) -> bool:
 @router.get("/settings", response_class=HTMLResponse)
 def settings(request: Request, db: Db, viewer: Current) -> HTMLResponse:
     rules, tag = catalog.ladders(db)
-    guard = request.app.state.clearance.get("guardrails")
     categories = sorted({p.category for p in catalog.products(db)})
+    may_edit = _may_edit(db, viewer)
     return page(
         request, viewer, "settings.html", rules=rules, tag=tag, categories=categories,
-        guardrails=guard if isinstance(guard, Guardrails) else Guardrails(),
-        channels=channels.channel_status(db) if _may_edit(db, viewer) else None,
-        may_edit=_may_edit(db, viewer), channel_name=channels.channel_name,
+        guardrails=guardrails(request),
+        channels=channels.channel_status(db) if may_edit else None,
+        may_edit=may_edit, channel_name=channels.channel_name,
     )  # fmt: skip
 
 

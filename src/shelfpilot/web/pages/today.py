@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from shelfpilot.api.jobs import JobBoard
+from shelfpilot.api.jobs import board
 from shelfpilot.domain.access import Permission
 from shelfpilot.services import dashboard
 from shelfpilot.web import session
@@ -51,11 +51,6 @@ def today(request: Request, db: Db, viewer: Current, store: str | None = None) -
     )  # fmt: skip
 
 
-def _board(request: Request) -> JobBoard:
-    board: JobBoard = request.app.state.jobs
-    return board
-
-
 @router.post("/daily-run", response_class=HTMLResponse)
 def start_run(
     request: Request,
@@ -66,7 +61,7 @@ def start_run(
 ) -> HTMLResponse:
     session.check_csrf(request, viewer, csrf)
     viewer.principal.require(Permission.DECIDE_PLANS, store)
-    job, _ = _board(request).daily_run(
+    job, _ = board(request).daily_run(
         db, store, now(request), actor=viewer.principal.name, key=f"web:{uuid.uuid4().hex}",
         options=request.app.state.clearance,
     )  # fmt: skip
@@ -76,5 +71,5 @@ def start_run(
 @router.get("/daily-run/{store}/{job_id}", response_class=HTMLResponse)
 def run_progress(request: Request, viewer: Current, store: str, job_id: str) -> HTMLResponse:
     viewer.principal.require(Permission.READ_STOCK, store)
-    job = _board(request).get(job_id[:64], store)
+    job = board(request).get(job_id[:64], store)
     return page(request, viewer, "fragments/job.html", job=job, store=store)
