@@ -77,7 +77,9 @@ def test_removals_counts_returns_prices_and_the_ledger(api: tuple[httpx.Client, 
     )
     assert r.status_code == 201, r.text
     kinds = {a.action for a in plan_service.audit_log(db) if a.location == "SZ-01"}
-    assert {"stock.donation", "stock.count", "price.change"} <= kinds
+    assert {"stock.donation", "stock.return", "stock.count", "price.change"} <= kinds
+    back = next(a for a in plan_service.audit_log(db) if a.action == "stock.return")
+    assert (back.actor, back.before["on_hand"], back.after["on_hand"]) == ("manager", "5", "6")
     page = client.get("/locations/SZ-01/ledger", headers=manager, params={"limit": 3}).json()
     assert page["total"] == ledger_size(db, "SZ-01")
     assert page["items"][0]["kind"] == "price_change"  # newest first
@@ -106,6 +108,20 @@ def test_a_transfer_needs_both_ends_in_scope(api: tuple[httpx.Client, Database])
     )
     assert r.status_code == 201, r.text
     assert on_hand(db, "SZ-01") == 7
+    # audited at both ends, so each store's managers read what left or came
+    moves = {a.action: a for a in plan_service.audit_log(db) if a.action.startswith("stock.tr")}
+    out, came = moves["stock.transfer_out"], moves["stock.transfer_in"]
+    assert (out.location, out.actor, out.before, out.after["on_hand"]) == (
+        "SZ-01",
+        "planner",
+        {"on_hand": "10"},
+        "7",
+    )
+    assert (out.after["to"], came.after["from"], came.location) == ("SZ-02", "SZ-01", "SZ-02")
+    # SZ-02 held 10 of the same lot already
+    assert (came.before, came.after["on_hand"], came.after["quantity"]) == (
+        {"on_hand": "10"}, "13", "3"
+    )  # fmt: skip
 
 
 def test_products_and_ladders_are_changed_only_by_who_covers_every_brand(

@@ -250,6 +250,7 @@ def transfer(
     quantity: QtyArg,
     at: At = None,
     key: Key = None,
+    by: By = None,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
     """Move part of a lot to another store or warehouse; it keeps its code and expiry."""
@@ -265,6 +266,7 @@ def transfer(
                 decimal(quantity, "quantity"),
                 when(at, database, location),
                 key,
+                who(by),
             ),
         )
         out.print(f"moved {quantity} of lot {lot} ({sku}) from {location} to {to}")

@@ -113,6 +113,7 @@ def _transfer(cmd: TransferStock, uow: UnitOfWork, operation_id: int) -> list[Le
         reference=destination.code,
     )
     target = LotKey(destination.code, cmd.sku, cmd.lot_code)
+    arrived = ZERO
     if uow.stock.find_lot(target) is None:
         source = held.lot
         uow.stock.add_lot(
@@ -128,11 +129,23 @@ def _transfer(cmd: TransferStock, uow: UnitOfWork, operation_id: int) -> list[Le
                 expiry_is_date=source.expiry_is_date,
             )
         )
+    else:
+        arrived = uow.stock.balance_at(target, at)
     entries = [
         out,
         LedgerEntry(target, EntryKind.TRANSFER_IN, -out.quantity, at, reference=cmd.from_location),
     ]
     uow.stock.add_entries(operation_id, entries)
+    moved = {"at": at.isoformat(), "quantity": show(-out.quantity)}
+    # one record at each end, so each place's managers read what left or came
+    audit(
+        uow, cmd.actor, "stock.transfer_out", held.lot.key, {"on_hand": show(held.on_hand)},
+        {"on_hand": show(held.on_hand + out.quantity), "to": destination.code, **moved},
+    )  # fmt: skip
+    audit(
+        uow, cmd.actor, "stock.transfer_in", target, {"on_hand": show(arrived)},
+        {"on_hand": show(arrived - out.quantity), "from": cmd.from_location, **moved},
+    )  # fmt: skip
     return entries
 
 
@@ -193,6 +206,10 @@ def _return(cmd: ReturnStock, uow: UnitOfWork, operation_id: int) -> list[Ledger
         )
     entry = LedgerEntry(held.lot.key, EntryKind.RETURN, amount, at)
     uow.stock.add_entries(operation_id, [entry])
+    audit(
+        uow, cmd.actor, "stock.return", held.lot.key, {"on_hand": show(held.on_hand)},
+        {"on_hand": show(held.on_hand + amount), "at": at.isoformat(), "quantity": show(amount)},
+    )  # fmt: skip
     return [entry]
 
 

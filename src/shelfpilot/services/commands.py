@@ -69,6 +69,7 @@ class TransferStock:
     quantity: Decimal
     at: datetime | None
     idempotency_key: str | None = None
+    actor: str = "system"
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class ReturnStock:
     quantity: Decimal
     at: datetime | None
     idempotency_key: str | None = None
+    actor: str = "system"
 
 
 @dataclass(frozen=True)

@@ -110,13 +110,13 @@ def transfer(
     response: Response,
 ) -> OperationOut:
     """Move units of a lot from this location to another the caller also
-    covers; the lot keeps its code, expiry and cost."""
+    covers; the lot keeps its code, expiry and cost (audited at both ends)."""
     principal.require(Permission.RECEIVE, move.to_location)
     result = adjustments.transfer_stock(
         db,
         TransferStock(
             location, move.to_location, move.sku, move.lot_code, move.quantity, move.at,
-            stored_key(location, key),
+            stored_key(location, key), principal.name,
         ),
     )  # fmt: skip
     return answer(result, response)
@@ -155,13 +155,14 @@ def customer_return(
     principal: Annotated[Principal, allowed(Permission.SELL)],
     response: Response,
 ) -> OperationOut:
-    """A customer brings units back: at most what was sold from the lot."""
+    """A customer brings units back: at most what was sold from the lot (audited)."""
     result = adjustments.return_stock(
         db,
         ReturnStock(
-            location, back.sku, back.lot_code, back.quantity, back.at, stored_key(location, key)
+            location, back.sku, back.lot_code, back.quantity, back.at, stored_key(location, key),
+            principal.name,
         ),
-    )
+    )  # fmt: skip
     return answer(result, response)
 
 
