@@ -1,13 +1,14 @@
 """API load: many tills posting sales at once, over HTTP, then the ledger
 reconciled against what the tills were told.
 
-    python benchmarks/api_load.py [--seconds 60] [--clients 200 20] [--pace 10] [--no-postgres]
+    python benchmarks/api_load.py [--seconds 60] [--clients 200 20] [--pace 10]
+                                  [--workers 1 2] [--no-postgres]
 
 For SQLite (a real file) and PostgreSQL (a throwaway server on 127.0.0.1):
 20 stores x 50 SKUs, one large lot each (stock never runs out: this measures
 the API, not refusals), one API key per store. ``shelfpilot serve`` runs as
-its own process (one uvicorn worker, no access log); this process is the
-load: ``--clients`` tills (asyncio + httpx, one connection each) post single
+its own process (no access log), with one worker process and then with
+``--workers`` of them (the same rows again); this process is the load: ``--clients`` tills (asyncio + httpx, one connection each) post single
 sales of one unit of a random SKU at their store, back to back, for
 ``--seconds``; then the first number of tills again at a shop's pace, each
 ringing up a sale every ``--pace`` seconds on average (exponential gaps):
@@ -63,6 +64,8 @@ RESULTS = Path(__file__).with_name("results")
 @dataclass
 class Row:
     database: str
+    #: server processes
+    workers: int
     clients: int
     #: mean seconds between one till's sales (0: back to back)
     pace_s: float
@@ -118,11 +121,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(url: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "SHELFPILOT_DB_URL": url, "SHELFPILOT_SECRET_KEY": "b" * 48}
     server = subprocess.Popen(
-        [sys.executable, "-m", "shelfpilot.cli", "serve", "--port", str(port), "--no-access-log"],
+        [sys.executable, "-m", "shelfpilot.cli", "serve", "--port", str(port), "--no-access-log",
+         "--workers", str(workers)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}/api/v1"
@@ -186,7 +190,7 @@ async def till(
 
 
 def load(
-    base: str, keys: dict[str, str], clients: int, seconds: float, pace: float
+    base: str, keys: dict[str, str], clients: int, seconds: float, pace: float, tag: str
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "latency": [], "ok": 0, "errors": 0, "retries": 0, "replayed": 0, "refused": {}
@@ -198,7 +202,7 @@ def load(
         places = [stores[n % len(stores)] for n in range(clients)]
         tills = [client(f"{base}/locations/{p}/", keys[p], tls) for p in places]
         until = time.perf_counter() + seconds  # the clock starts once every till is ready
-        run = f"{clients}.{pace:g}"
+        run = f"{tag}.{clients}.{pace:g}"
         await asyncio.gather(*(till(n, c, until, pace, run, out) for n, c in enumerate(tills)))
 
     asyncio.run(main())
@@ -211,23 +215,46 @@ def sales_in_ledger(db: Database) -> int:
 
 
 def measure(
-    name: str, url: str, runs: list[tuple[int, float]], seconds: float, console: Console
+    name: str,
+    url: str,
+    runs: list[tuple[int, float]],
+    seconds: float,
+    workers: list[int],
+    console: Console,
 ) -> list[Row]:
     db = Database(url)
     keys = setup(db)
-    server, base = start_server(url)
+    rows = []
+    try:
+        for w in workers:
+            rows += measure_server(name, db, keys, w, runs, seconds, console)
+    finally:
+        db.close()
+    return rows
+
+
+def measure_server(
+    name: str,
+    db: Database,
+    keys: dict[str, str],
+    workers: int,
+    runs: list[tuple[int, float]],
+    seconds: float,
+    console: Console,
+) -> list[Row]:
+    server, base = start_server(db.url, workers)
     rows = []
     try:
         for c, pace in runs:
             before = sales_in_ledger(db)
             started = time.perf_counter()
-            out = load(base, keys, c, seconds, pace)
+            out = load(base, keys, c, seconds, pace, f"{workers}w")
             took = time.perf_counter() - started
             recorded = sales_in_ledger(db) - before
             lat = sorted(out["latency"])
             q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [0.0] * 99
             row = Row(
-                name, c, pace, round(took, 1), len(lat), round(len(lat) / took, 1),
+                name, workers, c, pace, round(took, 1), len(lat), round(len(lat) / took, 1),
                 round(q[49] * 1000, 1), round(q[98] * 1000, 1), out["errors"],
                 out["retries"], out["replayed"], max(out["ok"] - recorded, 0),
                 max(recorded - out["ok"], 0),
@@ -239,7 +266,6 @@ def measure(
     finally:
         server.terminate()
         server.wait(30)
-        db.close()
     return rows
 
 
@@ -251,6 +277,10 @@ def main() -> int:
         "--pace", type=float, default=10.0,
         help="then the first --clients again, each till ringing a sale every PACE s on average",
     )  # fmt: skip
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2],
+        help="server processes: every run again with each number",
+    )  # fmt: skip
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -258,7 +288,9 @@ def main() -> int:
     rows: list[Row] = []
     runs = [(c, 0.0) for c in args.clients] + ([(args.clients[0], args.pace)] if args.pace else [])
     with tempfile.TemporaryDirectory() as tmp:
-        rows += measure("SQLite", f"sqlite:///{tmp}/load.db", runs, args.seconds, console)
+        rows += measure(
+            "SQLite", f"sqlite:///{tmp}/load.db", runs, args.seconds, args.workers, console
+        )
     if not args.no_postgres:
         try:
             server = TemporaryPostgres().start()
@@ -267,7 +299,7 @@ def main() -> int:
         else:
             try:
                 url = server.create_database("load")
-                rows += measure("PostgreSQL", url, runs, args.seconds, console)
+                rows += measure("PostgreSQL", url, runs, args.seconds, args.workers, console)
             finally:
                 server.stop()
     table = Table(*Row.__dataclass_fields__, title="API load: single-sale posts")

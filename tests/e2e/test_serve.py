@@ -77,3 +77,62 @@ def test_serve_with_a_first_admin_and_a_till_key(tmp_path: Path) -> None:
         server.terminate()
         _, stderr = server.communicate(timeout=30)
     assert "a long passphrase" not in stderr and "x" * 40 not in stderr
+
+
+def test_serve_with_two_workers_shares_logins_and_jobs(tmp_path: Path) -> None:
+    """Two server processes: a login made by one is good with the other (one
+    signing key, made by `serve` when none is set), and a daily run started
+    on one is polled on whichever answers, until it is done."""
+    db = f"sqlite:///{tmp_path / 'shop.db'}"
+    setup_shop(db, tmp_path)
+    made = shelfpilot(
+        "user", "create", "boss", "--role", "brand_admin", "-l", "SY",
+        "--password", "a long passphrase", db=db, cwd=tmp_path,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "SHELFPILOT_SECRET_KEY"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "shelfpilot.cli", "serve", "--port", str(port), "--workers", "2",
+         "--no-access-log"],
+        env={**env, "SHELFPILOT_DB_URL": db}, cwd=tmp_path,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{base}/openapi.json")
+                break
+            except httpx.ConnectError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.2)
+        token = httpx.post(
+            f"{base}/auth/token", data={"username": "boss", "password": "a long passphrase"}
+        ).json()["access_token"]
+        boss = {"Authorization": f"Bearer {token}"}
+        # a new connection each time: the kernel hands them to either worker
+        assert {httpx.get(f"{base}/me", headers=boss).status_code for _ in range(20)} == {200}
+        started = httpx.post(
+            f"{base}/locations/S1/daily-runs", params={"at": "2026-11-20T18:00:00+08:00"},
+            headers=boss | {"Idempotency-Key": "run-2026-11-20"},
+        )  # fmt: skip
+        assert started.status_code == 202, started.text
+        where = f"http://127.0.0.1:{port}{started.headers['Location']}"
+        deadline = time.monotonic() + 120
+        while (job := httpx.get(where, headers=boss).json())["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline, job
+            time.sleep(0.2)
+        assert job["status"] == "done", job
+        again = httpx.post(
+            f"{base}/locations/S1/daily-runs", params={"at": "2026-11-20T18:00:00+08:00"},
+            headers=boss | {"Idempotency-Key": "run-2026-11-20"},
+        )  # fmt: skip
+        assert (again.status_code, again.json()["job_id"]) == (200, job["job_id"])
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=30)
+    assert stderr.count("Started server process") == 2, stderr
+    assert "SHELFPILOT_SECRET_KEY is not set" in stderr and "Traceback" not in stderr

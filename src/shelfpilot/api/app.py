@@ -36,7 +36,7 @@ def create_app(
     then end when the process does). ``clearance``: the forecast model file
     and costs (``model_path``, ``disposal_cost``, ``donation_value``) that
     risk, forecasts and the daily run use."""
-    jobs = JobBoard()
+    jobs = JobBoard(db)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -1,111 +1,72 @@
-"""Long work (a store's daily run) runs in the background, one job at a time
-per server process, and the caller polls its progress.
+"""Long work (a store's daily run) runs in the background and the caller
+polls its progress.
 
-Jobs live in the server's memory: a restart forgets them (the work they did
-is in the database; run it again and the plan is refreshed, not doubled).
+The work runs in a thread of the server process that accepted it, one job at
+a time per process; the job's record and progress are in the database
+(``services.jobs``), so any server process answers a poll, and while this
+process runs or queues a job it says so every ``BEAT`` (a job not heard of
+for ``STALE`` is reported as interrupted).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import uuid
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from starlette.requests import Request
 
 from shelfpilot.api.errors import classify
 from shelfpilot.api.i18n import N_
-from shelfpilot.domain.errors import Conflict, DomainError, NotFound, Text, phrase
-from shelfpilot.services import daily_cycle
+from shelfpilot.domain.errors import DomainError, Text, phrase
+from shelfpilot.domain.jobs import BEAT, Job
+from shelfpilot.services import daily_cycle, jobs
 from shelfpilot.storage import Database
 
 log = logging.getLogger("shelfpilot.api")
 #: hears (step name, steps done, all steps)
 Report = Callable[[str, int, int], None]
 Work = Callable[[Report], dict[str, object]]
-KEEP = 500
-
-
-@dataclass
-class Job:
-    job_id: str
-    kind: str
-    location: str
-    #: what was asked for (the as-of time): the same key must ask the same
-    asked: str = ""
-    status: str = "queued"
-    step: str | None = None
-    done_steps: int = 0
-    total_steps: int = 0
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    result: dict[str, object] | None = None
-    error: dict[str, str | None] | None = field(default=None)
-    #: the error's message with its template, to be shown in the reader's language
-    problem: Text | None = field(default=None, repr=False)
-
-    @property
-    def active(self) -> bool:
-        return self.status in ("queued", "running")
 
 
 def _describe(job: Job, exc: Exception) -> tuple[dict[str, str | None], Text]:
     if isinstance(exc, DomainError):
-        return {"code": classify(exc)[1], "message": str(exc)}, phrase(exc)
+        return {"code": classify(exc)[1], "message": str(exc), "field": None}, phrase(exc)
     log.exception("job %s failed", job.job_id, exc_info=exc)
     problem = Text("the {kind} failed; it has been logged", kind=Text(job.kind))
-    return {"code": "internal", "message": str(problem)}, problem
+    return {"code": "internal", "message": str(problem), "field": None}, problem
 
 
 class JobBoard:
-    """Jobs by id; one active job per location; finished jobs beyond ``KEEP``
-    are forgotten oldest first. Every change and every read holds the lock,
-    so a poll never sees a job half updated."""
+    """Runs this process's jobs and keeps their records alive."""
 
-    def __init__(self) -> None:
+    def __init__(self, db: Database) -> None:
+        self.db = db
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="shelfpilot-job")
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
-        self._by_key: dict[str, str] = {}
+        self._mine: set[str] = set()
         self._lock = threading.Lock()
+        self._closing = threading.Event()
+        self._heart: threading.Thread | None = None
 
     def submit(
         self, kind: str, location: str, key: str, work: Work, *, asked: str = ""
     ) -> tuple[Job, bool]:
-        """Queue ``work``; the same ``key`` again returns the job it started
-        (True when new). A different request under a used key, or a second
-        job while one runs at the location, is a ``Conflict``."""
-        with self._lock:
-            known = self._jobs.get(self._by_key.get(key, ""))
-            if known is not None:
-                if known.asked != asked:
-                    raise Conflict(
-                        "this Idempotency-Key started a run for another time; use a new key"
+        """Queue ``work`` (``services.jobs.submit`` says when it is refused);
+        the same ``key`` again returns the job it started (True when new)."""
+        job, new = jobs.submit(self.db, kind, location, key, asked=asked)
+        if new:
+            with self._lock:
+                self._mine.add(job.job_id)
+                if self._heart is None:
+                    self._heart = threading.Thread(
+                        target=self._beat, name="shelfpilot-job-heartbeat", daemon=True
                     )
-                return replace(known), False
-            busy = next(
-                (j for j in self._jobs.values() if j.location == location and j.active), None
-            )
-            if busy is not None:
-                raise Conflict(
-                    "a {kind} of {location} is already under way (job {job}); "
-                    "wait for it to finish",
-                    kind=Text(busy.kind),
-                    location=location,
-                    job=busy.job_id,
-                )
-            job = Job(uuid.uuid4().hex, kind, location, asked)
-            self._jobs[job.job_id] = job
-            self._by_key[key] = job.job_id
-            self._forget_old()
-            snapshot = replace(job)
-        self._pool.submit(self._run, job, work)
-        return snapshot, True
+                    self._heart.start()
+            self._pool.submit(self._run, job, work)
+        return job, new
 
     def daily_run(
         self,
@@ -128,45 +89,41 @@ class JobBoard:
 
         return self.submit(N_("daily run"), location, key, work, asked=moment.isoformat())
 
-    def _forget_old(self) -> None:
-        done = [j for j in self._jobs.values() if not j.active]
-        for old in done[: max(len(self._jobs) - KEEP, 0)]:
-            del self._jobs[old.job_id]
-            self._by_key = {k: v for k, v in self._by_key.items() if v != old.job_id}
-
     def get(self, job_id: str, location: str) -> Job:
-        with self._lock:
-            job = self._jobs.get(job_id)
-            if job is None or job.location != location:
-                raise NotFound(
-                    "no job {job} at {location} (jobs are kept until the server restarts)",
-                    job=job_id,
-                    location=location,
-                )
-            return replace(job)
-
-    def _update(self, job: Job, **changes: object) -> None:
-        with self._lock:
-            for name, value in changes.items():
-                setattr(job, name, value)
+        return jobs.get(self.db, job_id, location)
 
     def _run(self, job: Job, work: Work) -> None:
         def report(step: str, done: int, total: int) -> None:
-            self._update(job, step=step, done_steps=done, total_steps=total)
+            jobs.progress(self.db, job.job_id, step, done, total)
 
-        self._update(job, status="running", started_at=datetime.now(UTC))
         try:
-            result = work(report)
-        except Exception as exc:  # the job's caller reads the error; the server goes on
-            error, problem = _describe(job, exc)
-            self._update(
-                job, status="failed", error={**error, "field": None}, problem=problem,
-                finished_at=datetime.now(UTC),
-            )  # fmt: skip
-        else:
-            self._update(job, status="done", result=result, finished_at=datetime.now(UTC))
+            jobs.start(self.db, job.job_id)
+            try:
+                result = work(report)
+            except Exception as exc:  # the job's caller reads the error; the server goes on
+                error, problem = _describe(job, exc)
+                jobs.fail(self.db, job.job_id, error, problem)
+            else:
+                jobs.finish(self.db, job.job_id, result)
+        except Exception:  # its record could not be written: it will read as interrupted
+            log.exception("job %s: its progress could not be recorded", job.job_id)
+        finally:
+            with self._lock:
+                self._mine.discard(job.job_id)
+
+    def _beat(self) -> None:
+        while not self._closing.wait(BEAT.total_seconds()):
+            with self._lock:
+                mine = set(self._mine)
+            if not mine:
+                continue
+            try:
+                jobs.beat(self.db, mine)
+            except Exception:  # a missed beat is retried; enough of them end the job
+                log.warning("could not record that jobs %s are alive", mine, exc_info=True)
 
     def close(self) -> None:
+        self._closing.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 

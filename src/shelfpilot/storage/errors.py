@@ -22,6 +22,10 @@ class TransientConflict(DomainError):
 
 def translate(error: IntegrityError) -> Conflict:
     text = str(error.orig).lower()
+    if "uq_jobs_active_location" in text or "jobs.location_code" in text:
+        return Conflict("another job at this location has just started; wait for it to finish")
+    if "uq_jobs_idempotency_key" in text or "jobs.idempotency_key" in text:
+        return Conflict("this Idempotency-Key has just started a job; ask for it again")
     if "idempotency_key" in text:
         return DuplicateOperation("this request was already recorded by another client")
     if "uq_lots_place_code" in text or "lots.location_id, lots.product_id, lots.lot_code" in text:

@@ -18,6 +18,7 @@ from shelfpilot.storage.drivers_repo import DriverRepository
 from shelfpilot.storage.errors import TransientConflict, translate, translate_dbapi
 from shelfpilot.storage.forecasts_repo import ForecastRepository
 from shelfpilot.storage.identity_repo import IdentityRepository
+from shelfpilot.storage.jobs_repo import JobRepository
 from shelfpilot.storage.plans_repo import PlanRepository
 from shelfpilot.storage.preorders_repo import PreOrderRepository
 from shelfpilot.storage.stock_repo import StockRepository
@@ -36,6 +37,7 @@ class UnitOfWork:
     forecasts: ForecastRepository
     preorders: PreOrderRepository
     identity: IdentityRepository
+    jobs: JobRepository
 
     def __init__(
         self, factory: sessionmaker[Session], dialect: str, gate: threading.RLock | None = None
@@ -67,6 +69,7 @@ class UnitOfWork:
         self.forecasts = ForecastRepository(self.session)
         self.preorders = PreOrderRepository(self.session, self.catalog)
         self.identity = IdentityRepository(self.session, self.catalog)
+        self.jobs = JobRepository(self.session)
         return self
 
     def __exit__(

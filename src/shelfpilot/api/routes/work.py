@@ -12,7 +12,7 @@ from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 
 from shelfpilot.api import i18n
-from shelfpilot.api.jobs import Job, board
+from shelfpilot.api.jobs import board
 from shelfpilot.api.planning_schemas import (
     DayOut,
     ForecastOut,
@@ -28,6 +28,7 @@ from shelfpilot.api.schemas import PLAIN
 from shelfpilot.api.security import Db, allowed
 from shelfpilot.domain.access import Permission, Principal
 from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.jobs import Job
 from shelfpilot.importing import ImportFailed
 from shelfpilot.services import expiry_risk, exports, forecasting, uploads
 
