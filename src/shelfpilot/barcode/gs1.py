@@ -27,7 +27,9 @@ def normalise_gtin(text: str) -> str:
     try:
         return str(Gtin.parse(text.strip()).as_gtin_14())
     except ParseError as error:
-        raise InvalidValue(f"GTIN {text!r} is not valid: {error}") from None
+        raise InvalidValue(
+            "GTIN {text!r} is not valid: {problem}", text=text, problem=str(error)
+        ) from None
 
 
 def read_label(text: str) -> ScannedLabel:
@@ -38,12 +40,18 @@ def read_label(text: str) -> ScannedLabel:
         try:
             return _from_message(GS1Message.parse_hri(text), text)
         except ParseError as error:
-            raise InvalidValue(f"barcode {text!r} is not a valid GS1 label: {error}") from None
+            raise InvalidValue(
+                "barcode {text!r} is not a valid GS1 label: {problem}",
+                text=text,
+                problem=str(error),
+            ) from None
     result = parse(text)
     if result.gs1_message is None:
         if result.gtin is not None:
             return ScannedLabel(gtin=str(result.gtin.as_gtin_14()))
-        raise InvalidValue(f"barcode {text!r} is neither a GS1 label nor a GTIN; scan again")
+        raise InvalidValue(
+            "barcode {text!r} is neither a GS1 label nor a GTIN; scan again", text=text
+        )
     return _from_message(result.gs1_message, text)
 
 
@@ -51,10 +59,14 @@ def _from_message(message: GS1Message, text: str) -> ScannedLabel:
     strings = message.element_strings
     gtin_string = strings.get(ai="01")
     if gtin_string is None:
-        raise InvalidValue(f"barcode {text!r} carries no GTIN (AI 01), so the product is unknown")
+        raise InvalidValue(
+            "barcode {text!r} carries no GTIN (AI 01), so the product is unknown", text=text
+        )
     if gtin_string.gtin is None:
         raise InvalidValue(
-            f"barcode {text!r} has a GTIN that is not valid: {gtin_string.gtin_error}"
+            "barcode {text!r} has a GTIN that is not valid: {problem}",
+            text=text,
+            problem=str(gtin_string.gtin_error),
         )
     lot = strings.get(ai="10")
     expiry = strings.get(ai="17") or strings.get(ai="15")

@@ -204,7 +204,9 @@ def export_risk(
 def _suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise InvalidValue(f"cannot export to {path.name}: name the file .csv, .xlsx or .parquet")
+        raise InvalidValue(
+            "cannot export to {name}: name the file .csv, .xlsx or .parquet", name=path.name
+        )
     return suffix
 
 

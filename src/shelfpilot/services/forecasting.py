@@ -133,10 +133,14 @@ def _load(path: Path) -> GlobalDemandModel:
     try:
         return GlobalDemandModel.load(path)
     except ValueError as error:  # readable, but not a model this version can use
-        raise InvalidValue(f"{error}; train a new one with --retrain") from None
+        raise InvalidValue(
+            "{problem}; train a new one with --retrain", problem=str(error)
+        ) from None
     except (AssertionError, pickle.UnpicklingError, EOFError, AttributeError) as error:
         raise InvalidValue(
-            f"{path} is not a ShelfPilot demand model ({error}); train a new one with --retrain"
+            "{path} is not a ShelfPilot demand model ({problem}); train a new one with --retrain",
+            path=str(path),
+            problem=str(error),
         ) from None
 
 
@@ -170,8 +174,10 @@ def model_for(
         elif last > until:
             if not train:
                 raise Conflict(
-                    f"the demand model knows sales up to {last}, after {until}: "
-                    "ask as of a later time"
+                    "the demand model knows sales up to {last}, after {until}: "
+                    "ask as of a later time",
+                    last=last,
+                    until=until,
                 )
             model = _fit(frame)
             notes.append(

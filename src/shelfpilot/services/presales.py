@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from shelfpilot.domain.catalog import LocationKind
-from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.domain.errors import InvalidValue, Text
 from shelfpilot.domain.ledger import LedgerEntry
 from shelfpilot.domain.money import Money, ratio
 from shelfpilot.domain.preorders import PreOrder
@@ -65,7 +65,9 @@ def take_pre_order(db: Database, cmd: TakePreOrder) -> PreOrderTaken:
         location = uow.catalog.location(cmd.location)
         if location.kind is not LocationKind.STORE:
             raise InvalidValue(
-                f"{cmd.location} is a {location.kind.value}: customers collect pre-orders at a store"
+                "{location} is a {kind}: customers collect pre-orders at a store",
+                location=cmd.location,
+                kind=Text(location.kind.value),
             )
         product = uow.catalog.product(cmd.sku)
         share = ratio(cmd.price_ratio, "pre-order price ratio")
@@ -102,9 +104,11 @@ def collect_pre_order(
     with db.transaction() as uow:
         order = uow.preorders.get(order_id, for_update=True)
         if order.cancelled_at is not None:
-            raise InvalidValue(f"pre-order {order_id} was cancelled; take a new one")
+            raise InvalidValue("pre-order {order} was cancelled; take a new one", order=order_id)
         if order.collected_at is None and when < order.taken_at:
-            raise InvalidValue(f"pre-order {order_id} was taken after {when.isoformat()}")
+            raise InvalidValue(
+                "pre-order {order} was taken after {when}", order=order_id, when=when.isoformat()
+            )
         sale = RecordSale(
             order.location,
             (SaleLine(order.units, order.sku, order.unit_price.amount),),
@@ -131,11 +135,15 @@ def cancel_pre_order(
         order = uow.preorders.get(order_id, for_update=True)
         if order.collected_at is not None:
             raise InvalidValue(
-                f"pre-order {order_id} was collected; record a customer return instead"
+                "pre-order {order} was collected; record a customer return instead", order=order_id
             )
         if order.cancelled_at is None:
             if when < order.taken_at:
-                raise InvalidValue(f"pre-order {order_id} was taken after {when.isoformat()}")
+                raise InvalidValue(
+                    "pre-order {order} was taken after {when}",
+                    order=order_id,
+                    when=when.isoformat(),
+                )
             uow.preorders.close(order_id, when, collected=False)
             audit(uow, actor, "presale.cancel", f"pre-order {order_id}",
                   {"status": "open"}, {"status": "cancelled"}, location=order.location)  # fmt: skip

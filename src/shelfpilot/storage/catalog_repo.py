@@ -56,7 +56,7 @@ class CatalogRepository:
         if row is None:
             row = self.session.scalar(select(ProductRow).where(ProductRow.sku == sku))
             if row is None:
-                raise NotFound(f"unknown SKU {sku!r}: import or add the product first")
+                raise NotFound("unknown SKU {sku!r}: import or add the product first", sku=sku)
             self._product_rows[sku] = row
         return row
 
@@ -73,7 +73,9 @@ class CatalogRepository:
     def product_by_gtin(self, gtin: str) -> Product:
         row = self.session.scalar(select(ProductRow).where(ProductRow.gtin == gtin))
         if row is None:
-            raise NotFound(f"no product has GTIN {gtin}: add the GTIN to the product first")
+            raise NotFound(
+                "no product has GTIN {gtin}: add the GTIN to the product first", gtin=gtin
+            )
         return _product(row)
 
     def products(self) -> list[Product]:
@@ -107,7 +109,9 @@ class CatalogRepository:
         if row is None:
             row = self.session.scalar(select(LocationRow).where(LocationRow.code == code))
             if row is None:
-                raise NotFound(f"unknown location {code!r}: import or add the location first")
+                raise NotFound(
+                    "unknown location {code!r}: import or add the location first", code=code
+                )
             self._location_rows[code] = row
         return row
 
@@ -153,7 +157,7 @@ class CatalogRepository:
     def supplier_id(self, code: str) -> int:
         row = self.session.scalar(select(SupplierRow).where(SupplierRow.code == code))
         if row is None:
-            raise NotFound(f"unknown supplier {code!r}: import or add the supplier first")
+            raise NotFound("unknown supplier {code!r}: import or add the supplier first", code=code)
         return row.id
 
     def save_supplier(self, supplier: Supplier) -> None:

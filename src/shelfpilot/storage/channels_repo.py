@@ -32,7 +32,7 @@ class ChannelRepository:
     def _row(self, code: str) -> ChannelRow:
         row = self.session.scalar(select(ChannelRow).where(ChannelRow.code == code))
         if row is None:
-            raise NotFound(f"unknown channel {code!r}: see `shelfpilot channels`")
+            raise NotFound("unknown channel {code!r}: see `shelfpilot channels`", code=code)
         return row
 
     def save(self, spec: dict[str, Any], *, active: bool = True) -> None:

@@ -30,7 +30,10 @@ def translate(error: IntegrityError) -> Conflict:
         return DuplicateOperation("this request was already recorded by another client")
     if "uq_lots_place_code" in text or "lots.location_id, lots.product_id, lots.lot_code" in text:
         return Conflict("that lot code already exists for this product at this location")
-    return Conflict(f"the change conflicts with existing data ({str(error.orig).splitlines()[0]})")
+    return Conflict(
+        "the change conflicts with existing data ({problem})",
+        problem=str(error.orig).splitlines()[0],
+    )
 
 
 #: PostgreSQL SQLSTATEs after which running the transaction again is the fix:
@@ -50,4 +53,4 @@ def translate_dbapi(error: DBAPIError) -> DomainError:
         return TransientConflict(
             "another till or user changed the same stock at that moment; try again"
         )
-    return StorageUnavailable(f"the database is unavailable: {text}")
+    return StorageUnavailable("the database is unavailable: {problem}", problem=text)

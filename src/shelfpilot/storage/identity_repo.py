@@ -57,7 +57,7 @@ class IdentityRepository:
 
     def add_user(self, user: UserRecord) -> None:
         if self._user_row(user.username) is not None:
-            raise Conflict(f"user {user.username!r} already exists; choose another name")
+            raise Conflict("user {user!r} already exists; choose another name", user=user.username)
         self.session.add(
             UserRow(
                 username=user.username,
@@ -75,9 +75,11 @@ class IdentityRepository:
     def update_user(self, user: UserRecord, *, expected_version: int) -> None:
         row = self._user_row(user.username)
         if row is None:
-            raise NotFound(f"no user {user.username!r}")
+            raise NotFound("no user {user!r}", user=user.username)
         if row.version != expected_version:
-            raise Conflict(f"user {user.username!r} was changed by someone else; reload and retry")
+            raise Conflict(
+                "user {user!r} was changed by someone else; reload and retry", user=user.username
+            )
         row.password_hash = user.password_hash
         row.role = user.role.value
         row.location_id = self.catalog.location_row(user.location).id if user.location else None
@@ -156,7 +158,7 @@ class IdentityRepository:
     def revoke_key(self, prefix: str, at: datetime) -> None:
         row = self.session.scalar(select(ApiKeyRow).where(ApiKeyRow.prefix == prefix))
         if row is None:
-            raise NotFound(f"no API key {prefix!r}")
+            raise NotFound("no API key {prefix!r}", prefix=prefix)
         if row.revoked_at is None:
             row.revoked_at = at
             self.session.flush()

@@ -175,7 +175,9 @@ class PlanRepository:
         )
         found = self.session.execute(query).first()
         if found is None:
-            raise NotFound(f"there is no plan line {line_id}; list the plan to see its lines")
+            raise NotFound(
+                "there is no plan line {line}; list the plan to see its lines", line=line_id
+            )
         row, lot, sku, loc, day = found
         return _line(row, LotKey(loc, sku, lot)), loc, day
 
@@ -196,5 +198,6 @@ class PlanRepository:
         )
         if getattr(result, "rowcount", 0) != 1:
             raise Conflict(
-                f"plan line {line.line_id} was changed by someone else meanwhile; reload the plan"
+                "plan line {line} was changed by someone else meanwhile; reload the plan",
+                line=line.line_id,
             )

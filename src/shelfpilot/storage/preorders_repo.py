@@ -41,14 +41,16 @@ class PreOrderRepository:
             select(PreOrderRow).where(PreOrderRow.operation_id == operation_id)
         )
         if row is None:
-            raise NotFound(f"operation {operation_id} is not a pre-order")
+            raise NotFound("operation {operation} is not a pre-order", operation=operation_id)
         return self._order(row)
 
     def get(self, order_id: int, *, for_update: bool = False) -> PreOrder:
         query = select(PreOrderRow).where(PreOrderRow.id == order_id)
         row = self.session.scalar(query.with_for_update() if for_update else query)
         if row is None:
-            raise NotFound(f"no pre-order {order_id}: list them with `shelfpilot pre-orders`")
+            raise NotFound(
+                "no pre-order {order}: list them with `shelfpilot pre-orders`", order=order_id
+            )
         return self._order(row)
 
     def close(self, order_id: int, at: datetime, *, collected: bool) -> None:

@@ -95,7 +95,7 @@ class StockRepository(StockReports):
     def lot(self, key: LotKey) -> Lot:
         found = self.find_lot(key)
         if found is None:
-            raise NotFound(f"unknown {key}")
+            raise NotFound("unknown {lot}", lot=key)
         return found
 
     def lot_id(self, key: LotKey) -> int:
