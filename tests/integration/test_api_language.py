@@ -134,3 +134,25 @@ def test_stock_and_plan_refusals_in_either_language(api: tuple[httpx.Client, Dat
     assert chinese["message"] == (
         f"计划行 {line} 在您查看后已被他人修改（您看到的版本 5，现在 1）；请重新加载计划"
     )
+
+
+def test_unknown_things_and_the_demand_model_in_either_language(
+    api: tuple[httpx.Client, Database],
+) -> None:
+    """Refusals raised down in storage and the forecasting service, not only in the API."""
+    client, _ = api
+    manager = login(client, "manager")
+    english, chinese = both(
+        client, "POST", "/locations/SZ-01/sales", manager | {"Idempotency-Key": "lang-sku"},
+        json={"lines": [{"sku": "NOPE", "quantity": "1"}], "at": T0.isoformat()},
+    )  # fmt: skip
+    assert english["message"] == "unknown SKU 'NOPE': import or add the product first"
+    assert chinese["message"] == "未知商品编码 'NOPE'：请先导入或添加该商品"
+    english, chinese = both(client, "GET", "/locations/SZ-01/forecast", manager)
+    assert english["message"].startswith("there is no demand model yet")
+    assert chinese["message"].startswith("还没有需求模型")
+    english, chinese = both(
+        client, "GET", "/locations/SZ-01/forecast", manager, params={"at": "2026-11-20T08:00"}
+    )
+    assert english["message"] == "give the time with its zone, e.g. 2026-11-20T08:00:00+08:00"
+    assert chinese["message"] == "请给出带时区的时间，例如 2026-11-20T08:00:00+08:00"
