@@ -160,9 +160,9 @@ def settle_heap() -> None:
     """Keep what the server has loaded out of the garbage collector's full passes.
 
     The modules, the app and the libraries' tables (pandas, SQLAlchemy, ...)
-    are several hundred thousand objects that live as long as the process; a
+    are about 300,000 objects that live as long as the process; a
     full collection walks them all, about 0.2 s on the reference machine,
-    and it comes every few seconds under load: a till would wait that long.
+    and under load one came every ten seconds or so: a till would wait that long.
     Frozen, a full pass walks only what requests made.
     """
     gc.collect()

@@ -4,7 +4,9 @@ Load only files you made: unpickling runs code."""
 
 from __future__ import annotations
 
+import os
 import pickle
+import tempfile
 from pathlib import Path
 from typing import TypeVar
 
@@ -12,8 +14,17 @@ T = TypeVar("T")
 
 
 def save_tagged(model: object, path: Path, fmt: str) -> None:
-    with open(path, "wb") as fh:
-        pickle.dump({"format": fmt, "model": model}, fh)
+    """Written beside ``path`` and moved over it in one step, so a reader in
+    another thread or server process sees the old model or the new one,
+    never half a file."""
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump({"format": fmt, "model": model}, fh)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 def load_tagged(path: Path, fmt: str, kind: type[T], what: str) -> T:
