@@ -7,8 +7,9 @@ reconciled against what the tills were told.
 For SQLite (a real file) and PostgreSQL (a throwaway server on 127.0.0.1):
 20 stores x 50 SKUs, one large lot each (stock never runs out: this measures
 the API, not refusals), one API key per store. ``shelfpilot serve`` runs as
-its own process (no access log), with one worker process and then with
-``--workers`` of them (the same rows again); this process is the load: ``--clients`` tills (asyncio + httpx, one connection each) post single
+its own process (no access log), once for each number of ``--workers``
+(server processes; the same rows again, on a database of their own set up
+alike); this process is the load: ``--clients`` tills (asyncio + httpx, one connection each) post single
 sales of one unit of a random SKU at their store, back to back, for
 ``--seconds``; then the first number of tills again at a shop's pace, each
 ringing up a sale every ``--pace`` seconds on average (exponential gaps):
@@ -40,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -216,20 +218,21 @@ def sales_in_ledger(db: Database) -> int:
 
 def measure(
     name: str,
-    url: str,
+    url_for: Callable[[int], str],
     runs: list[tuple[int, float]],
     seconds: float,
     workers: list[int],
     console: Console,
 ) -> list[Row]:
-    db = Database(url)
-    keys = setup(db)
+    """Each number of server processes on a database of its own, set up alike."""
     rows = []
-    try:
-        for w in workers:
+    for w in workers:
+        db = Database(url_for(w))
+        try:
+            keys = setup(db)
             rows += measure_server(name, db, keys, w, runs, seconds, console)
-    finally:
-        db.close()
+        finally:
+            db.close()
     return rows
 
 
@@ -289,8 +292,9 @@ def main() -> int:
     runs = [(c, 0.0) for c in args.clients] + ([(args.clients[0], args.pace)] if args.pace else [])
     with tempfile.TemporaryDirectory() as tmp:
         rows += measure(
-            "SQLite", f"sqlite:///{tmp}/load.db", runs, args.seconds, args.workers, console
-        )
+            "SQLite", lambda w: f"sqlite:///{tmp}/load-{w}.db", runs, args.seconds, args.workers,
+            console,
+        )  # fmt: skip
     if not args.no_postgres:
         try:
             server = TemporaryPostgres().start()
@@ -298,8 +302,10 @@ def main() -> int:
             console.print(f"[yellow]PostgreSQL skipped: {error}")
         else:
             try:
-                url = server.create_database("load")
-                rows += measure("PostgreSQL", url, runs, args.seconds, args.workers, console)
+                rows += measure(
+                    "PostgreSQL", lambda w: server.create_database(f"load{w}"), runs,
+                    args.seconds, args.workers, console,
+                )  # fmt: skip
             finally:
                 server.stop()
     table = Table(*Row.__dataclass_fields__, title="API load: single-sale posts")

@@ -7,19 +7,26 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
+import httpx
 import pytest
 
 from shelfpilot.api.i18n import ENGLISH
 from shelfpilot.api.jobs import JobBoard, Report
 from shelfpilot.api.routes.work import job_out
+from shelfpilot.cli.access import server_app
 from shelfpilot.domain.errors import Conflict, InvalidValue, NotFound
-from shelfpilot.domain.jobs import KEEP, STALE, Job
-from shelfpilot.services import jobs
+from shelfpilot.domain.jobs import KEEP, STALE
+from shelfpilot.services import identity, jobs
 from shelfpilot.storage import Database
+from shelfpilot.testing.server import serving
+from tests.conftest import T0
 
+T = TypeVar("T")
 ZH = "zh-CN"
+QUICK = timedelta(milliseconds=50)
 
 
 @pytest.fixture
@@ -33,14 +40,14 @@ def boards(db: Database) -> Iterator[tuple[JobBoard, JobBoard]]:
     other.close()
 
 
-def wait(read: Callable[[], Job], until: Callable[[Job], bool]) -> Job:
-    deadline = time.monotonic() + 20
-    job = read()
-    while not until(job):
-        assert time.monotonic() < deadline, job
+def wait(read: Callable[[], T], until: Callable[[T], bool], seconds: float = 20) -> T:
+    deadline = time.monotonic() + seconds
+    seen = read()
+    while not until(seen):
+        assert time.monotonic() < deadline, seen
         time.sleep(0.02)
-        job = read()
-    return job
+        seen = read()
+    return seen
 
 
 def age(db: Database, job_id: str, **times: datetime) -> None:
@@ -67,6 +74,8 @@ def test_a_job_started_in_one_process_is_read_and_guarded_in_another(
     with pytest.raises(Conflict, match="already under way"):
         second.submit("daily run", "SZ-01", "SZ-01:key-2", work, asked="t1")
     # ... but another store's, and a retry of the same request finds the job
+    elsewhere, new = second.submit("daily run", "SZ-02", "SZ-02:key-1", lambda r: {}, asked="t1")
+    assert new and elsewhere.location == "SZ-02"
     again, new = second.submit("daily run", "SZ-01", "SZ-01:key-1", work, asked="t1")
     assert (again.job_id, new) == (job.job_id, False)
     with pytest.raises(Conflict, match="another time"):
@@ -173,3 +182,129 @@ def test_of_many_runs_asked_for_at_once_one_starts_and_the_rest_are_told_why(
     for server in servers:
         server.close()
     assert sorted(outcomes) == ["busy"] * (len(servers) - 1) + ["started"]
+
+
+def test_a_long_job_stays_alive_by_its_heartbeat_and_its_own_process_never_ends_it(
+    db: Database,
+) -> None:
+    """Beats every 50 ms, quiet after 0.5 s: a job running 1.5 s is read as
+    running throughout; a process that cannot beat in time (every hour here)
+    still sees its own job alive, and the other process ends it as interrupted."""
+    other = Database(db.url)
+    beating = JobBoard(db, beat=QUICK, stale=QUICK * 10)
+    reader = JobBoard(other, beat=QUICK, stale=QUICK * 10)
+    mute = JobBoard(db, beat=timedelta(hours=1), stale=QUICK * 10)
+    try:
+
+        def slow(report: Report) -> dict[str, object]:
+            time.sleep(1.5)
+            return {"ok": True}
+
+        job, _ = beating.submit("daily run", "SZ-01", "SZ-01:beats", slow)
+        seen = wait(lambda: reader.get(job.job_id, "SZ-01"), lambda j: not j.active)
+        assert seen.status == "done"
+        quiet, _ = mute.submit("daily run", "SZ-02", "SZ-02:quiet", slow)
+        time.sleep(0.8)
+        assert mute.get(quiet.job_id, "SZ-02").status == "running"
+        assert reader.get(quiet.job_id, "SZ-02").status == "failed"
+        ended = wait(lambda: mute.get(quiet.job_id, "SZ-02"), lambda j: not j.active)
+        assert ended.error is not None and ended.error["code"] == "interrupted"
+    finally:
+        for board in (beating, reader, mute):
+            board.close()
+        other.close()
+
+
+def test_a_stopping_server_finishes_its_running_job_and_ends_the_queued_ones(
+    db: Database,
+) -> None:
+    board = JobBoard(db, beat=QUICK, stale=QUICK * 10)
+    release = threading.Event()
+
+    def held(report: Report) -> dict[str, object]:
+        assert release.wait(20)
+        return {"ok": True}
+
+    running, _ = board.submit("daily run", "SZ-01", "SZ-01:held", held)
+    wait(lambda: jobs.get(db, running.job_id, "SZ-01"), lambda j: j.status == "running")
+    queued, _ = board.submit("daily run", "SZ-02", "SZ-02:queued", held)
+    closing = threading.Thread(target=board.close)
+    closing.start()
+    time.sleep(0.8)  # closing waits for the running job, beating meanwhile
+    assert jobs.get(db, running.job_id, "SZ-01", stale=QUICK * 10).status == "running"
+    release.set()
+    closing.join(20)
+    assert jobs.get(db, running.job_id, "SZ-01").status == "done"
+    dropped = jobs.get(db, queued.job_id, "SZ-02")
+    assert dropped.status == "failed" and dropped.error is not None
+    assert dropped.error["code"] == "interrupted"
+
+
+def test_the_same_run_asked_for_at_once_is_one_job(db: Database) -> None:
+    servers = [Database(db.url) for _ in range(4)]
+    start = threading.Barrier(len(servers))
+    answers: list[tuple[str, bool]] = []
+
+    def ask(n: int) -> None:
+        start.wait()
+        job, new = jobs.submit(servers[n], "daily run", "SZ-01", "SZ-01:same", asked="t1")
+        answers.append((job.job_id, new))
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(len(servers))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for server in servers:
+        server.close()
+    assert len(answers) == len(servers) and len({job for job, _ in answers}) == 1
+    assert sorted(new for _, new in answers) == [False] * (len(servers) - 1) + [True]
+
+
+def test_two_server_processes_share_logins_and_daily_runs(shop: Database) -> None:
+    """What ``serve --workers 2`` starts, as two real HTTP servers on one
+    database: a login made on one is good on the other, and a daily run
+    started on one is polled to its end on the other."""
+    identity.create_user(
+        shop, "ann", "a long passphrase", "store_manager", location="SZ-01", actor="t"
+    )
+    secret = "s" * 48
+    second_db = Database(shop.url)
+    try:
+        with (
+            serving(server_app(shop, shop.url, None, secret)) as one,
+            serving(server_app(second_db, shop.url, None, secret)) as two,
+        ):
+            token = httpx.post(
+                f"{one}/api/v1/auth/token",
+                data={"username": "ann", "password": "a long passphrase"},
+            ).json()["access_token"]
+            ann = {"Authorization": f"Bearer {token}"}
+            assert httpx.get(f"{two}/api/v1/me", headers=ann).json()["username"] == "ann"
+            at = {"at": (T0 + timedelta(days=1)).isoformat()}
+            started = httpx.post(
+                f"{one}/api/v1/locations/SZ-01/daily-runs", params=at,
+                headers=ann | {"Idempotency-Key": "two-servers-1"},
+            )  # fmt: skip
+            assert started.status_code == 202, started.text
+            busy = httpx.post(
+                f"{two}/api/v1/locations/SZ-01/daily-runs", params=at,
+                headers=ann | {"Idempotency-Key": "two-servers-2"},
+            )  # fmt: skip
+            job = started.json()
+            if job["status"] in ("queued", "running"):  # it may already be done
+                assert busy.status_code in (202, 409), busy.text
+            poll = f"{two}{started.headers['Location']}"
+            ended: dict[str, Any] = wait(
+                lambda: httpx.get(poll, headers=ann).json(),
+                lambda j: j["status"] not in ("queued", "running"),
+                seconds=120,
+            )
+            assert ended["status"] == "done", ended
+            again = httpx.post(
+                f"{two}/api/v1/locations/SZ-01/daily-runs", params=at,
+                headers=ann | {"Idempotency-Key": "two-servers-1"},
+            )  # fmt: skip
+            assert (again.status_code, again.json()["job_id"]) == (200, started.json()["job_id"])
+    finally:
+        second_db.close()

@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, WithJsonSc
 T = TypeVar("T")
 #: text a database can hold: no NUL characters (PostgreSQL refuses them)
 PLAIN = r"^[^\x00]*$"
-#: ... and not only blanks: what Python's ``strip`` removes (``\s`` and \x1c-\x1f)
-FILLED = r"^[^\x00]*[^\s\x00\x1c-\x1f][^\x00]*$"
+#: ... and not only blanks: what ``strip`` removes, in the dialects of the
+#: server and of OpenAPI clients alike (``\s`` differs on \x1c-\x1f and \x85)
+FILLED = r"^[^\x00]*[^\s\x00\x1c-\x1f\x85][^\x00]*$"
 Code = Annotated[
     str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True, pattern=FILLED)
 ]

@@ -62,8 +62,9 @@ def serve(
         typer.Option(
             min=1,
             max=64,
-            help="Server processes (one per core is a good start); they share the "
-            "database, so any of them answers any request.",
+            help="Server processes sharing the database, so any of them answers any "
+            "request: one per core is a good start on PostgreSQL (on a SQLite file "
+            "writes wait for each other whatever the number).",
         ),
     ] = 1,
     access_log: Annotated[
@@ -92,10 +93,11 @@ def serve(
             )
         secret = secrets.token_urlsafe(48) if key is None else key.get_secret_value()
         if workers == 1:
-            api = server_app(database, clock, secret)
+            api = server_app(database, db, clock, secret)
         else:
             database.close()
-            # the workers start afresh: they read the database, key and clock from here
+            # the workers start afresh and read the database, key and clock from
+            # their environment (readable by this user and root, like any setting)
             os.environ["SHELFPILOT_DB_URL"] = db
             os.environ["SHELFPILOT_SECRET_KEY"] = secret
             os.environ.pop(AS_OF_VARIABLE, None)
@@ -126,15 +128,16 @@ def _clock(as_of: str | None) -> datetime | None:
     return clock
 
 
-def server_app(database: Database, clock: datetime | None, secret: str) -> FastAPI:
-    """The API with the dashboard mounted, as ``serve`` runs it."""
+def server_app(database: Database, url: str, clock: datetime | None, secret: str) -> FastAPI:
+    """The API with the dashboard mounted, as ``serve`` runs it (``url`` as
+    given, which names the demand model file beside a SQLite database)."""
     settings = config.settings()
     api = create_app(
         database,
         secret=secret,
         access=timedelta(minutes=settings.access_minutes),
         refresh=timedelta(days=settings.refresh_days),
-        clearance=clearance_options(None, database.url),
+        clearance=clearance_options(None, url),
     )
     api.state.as_of = clock
     web.mount(api)
@@ -146,9 +149,11 @@ def worker_app() -> FastAPI:
     put in the environment."""
     settings = config.settings()
     as_of = os.environ.get(AS_OF_VARIABLE)
-    assert settings.secret_key is not None, "serve sets SHELFPILOT_SECRET_KEY for its workers"
+    if settings.secret_key is None:  # each worker would sign logins the others refuse
+        raise RuntimeError("serve --workers gives its workers SHELFPILOT_SECRET_KEY; it is missing")
     api = server_app(
         Database(settings.db_url),
+        settings.db_url,
         None if as_of is None else datetime.fromisoformat(as_of),
         settings.secret_key.get_secret_value(),
     )

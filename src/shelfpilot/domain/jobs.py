@@ -4,8 +4,10 @@ A job is kept in the database, not in the memory of the server that runs it,
 so any server process can answer a poll, two processes cannot run the same
 store's job at once, and a job whose server stopped is reported as such
 instead of "running" for ever: the process running a job says it is alive
-every few seconds (``heartbeat_at``); a queued or running job not heard of
-for ``STALE`` has lost its process.
+every ``BEAT`` (``heartbeat_at``); a queued or running job not heard of for
+``STALE`` has lost its process. ``STALE`` is long beside ``BEAT`` because a
+beat is a write and may wait for others (up to a minute for a busy SQLite
+file), and the servers' clocks are compared: keep them in step (NTP).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ from datetime import datetime, timedelta
 from shelfpilot.domain.errors import Text
 
 #: a process running a job says so this often ...
-BEAT = timedelta(seconds=10)
+BEAT = timedelta(seconds=15)
 #: ... and a job not heard of for this long has lost its process
-STALE = timedelta(seconds=60)
+STALE = timedelta(minutes=5)
 #: finished jobs are forgotten after this long
 KEEP = timedelta(days=30)
 
@@ -52,10 +54,10 @@ class Job:
     def active(self) -> bool:
         return self.status in ACTIVE
 
-    def lost(self, now: datetime) -> bool:
-        """Queued or running, but its process has not been heard of for ``STALE``."""
+    def lost(self, now: datetime, stale: timedelta = STALE) -> bool:
+        """Queued or running, but its process has not been heard of for ``stale``."""
         beat = self.heartbeat_at or self.created_at
-        return self.active and beat is not None and now - beat > STALE
+        return self.active and beat is not None and now - beat > stale
 
 
 def interrupted(kind: str) -> Text:

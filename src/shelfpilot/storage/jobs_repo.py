@@ -18,12 +18,22 @@ from shelfpilot.storage.models import JobRow
 PROBLEM_KEY = "_problem"
 
 
+def _problem(data: object) -> Text | None:
+    """The stored phrase, or None when it cannot be read back (the error's
+    English message is shown then)."""
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Text.from_data(data)
+    except (KeyError, IndexError, TypeError, ValueError):
+        return None
+
+
 def _job(row: JobRow) -> Job:
     error = json.loads(row.error) if row.error else None
     problem = None
     if error is not None:
-        data = error.pop(PROBLEM_KEY, None)
-        problem = Text.from_data(data) if isinstance(data, dict) else None
+        problem = _problem(error.pop(PROBLEM_KEY, None))
     return Job(
         job_id=row.id,
         kind=row.kind,
@@ -76,10 +86,18 @@ class JobRepository:
         )
         return None if row is None else _job(row)
 
-    def update(self, job_id: str, **changes: Any) -> None:
+    def silent(self, before: datetime) -> list[Job]:
+        """Queued or running jobs not heard of since ``before``."""
+        rows = self.session.scalars(
+            select(JobRow).where(JobRow.status.in_(ACTIVE), JobRow.heartbeat_at < before)
+        )
+        return [_job(row) for row in rows]
+
+    def update(self, job_id: str, *, silent_since: datetime | None = None, **changes: Any) -> bool:
         """Set columns of one queued or running job (a job that has ended is
-        not changed); ``result`` and ``error`` as data, the error's phrase
-        under ``problem``."""
+        not changed; with ``silent_since``, nor one heard of since then);
+        ``result`` and ``error`` as data, the error's phrase under ``problem``.
+        Whether it was changed."""
         values = dict(changes)
         if "result" in values:
             values["result"] = json.dumps(values["result"], ensure_ascii=False, default=str)
@@ -89,9 +107,11 @@ class JobRepository:
             if problem is not None:
                 error[PROBLEM_KEY] = problem.to_data()
             values["error"] = json.dumps(error, ensure_ascii=False)
-        self.session.execute(
-            update(JobRow).where(JobRow.id == job_id, JobRow.status.in_(ACTIVE)).values(**values)
-        )
+        query = update(JobRow).where(JobRow.id == job_id, JobRow.status.in_(ACTIVE))
+        if silent_since is not None:
+            query = query.where(JobRow.heartbeat_at < silent_since)
+        result = self.session.execute(query.values(**values))
+        return bool(getattr(result, "rowcount", 0))
 
     def beat(self, job_ids: Collection[str], at: datetime) -> None:
         """These jobs' process is alive (only those still queued or running)."""
@@ -104,7 +124,5 @@ class JobRepository:
 
     def forget(self, finished_before: datetime) -> int:
         """Delete finished jobs older than that; how many."""
-        result = self.session.execute(
-            delete(JobRow).where(JobRow.finished_at < finished_before).returning(JobRow.id)
-        )
-        return len(result.all())
+        result = self.session.execute(delete(JobRow).where(JobRow.finished_at < finished_before))
+        return int(getattr(result, "rowcount", 0))
