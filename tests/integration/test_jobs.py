@@ -50,6 +50,24 @@ def wait(read: Callable[[], T], until: Callable[[T], bool], seconds: float = 20)
     return seen
 
 
+def race(db: Database, servers: int, ask: Callable[[Database, int], None]) -> None:
+    """``ask`` from as many server processes (each its own engine) at the same moment."""
+    engines = [Database(db.url) for _ in range(servers)]
+    start = threading.Barrier(servers)
+
+    def go(n: int) -> None:
+        start.wait()
+        ask(engines[n], n)
+
+    threads = [threading.Thread(target=go, args=(n,)) for n in range(servers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for engine in engines:
+        engine.close()
+
+
 def age(db: Database, job_id: str, **times: datetime) -> None:
     with db.transaction() as uow:
         uow.jobs.update(job_id, **times)
@@ -160,28 +178,18 @@ def test_of_many_runs_asked_for_at_once_one_starts_and_the_rest_are_told_why(
     db: Database,
 ) -> None:
     """Servers racing for one store: the database, not a process's lock, decides."""
-    servers = [Database(db.url) for _ in range(6)]
-    start = threading.Barrier(len(servers))
     outcomes: list[str] = []
 
-    def ask(n: int) -> None:
-        start.wait()
+    def ask(server: Database, n: int) -> None:
         try:
-            jobs.submit(servers[n], "daily run", "SZ-01", f"SZ-01:race-{n}", asked="t1")
+            jobs.submit(server, "daily run", "SZ-01", f"SZ-01:race-{n}", asked="t1")
             outcomes.append("started")
         except Conflict as refused:
-            outcomes.append(
-                "busy" if "SZ-01" in str(refused) or "location" in str(refused) else str(refused)
-            )
+            busy = "SZ-01" in str(refused) or "location" in str(refused)
+            outcomes.append("busy" if busy else str(refused))
 
-    threads = [threading.Thread(target=ask, args=(n,)) for n in range(len(servers))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    for server in servers:
-        server.close()
-    assert sorted(outcomes) == ["busy"] * (len(servers) - 1) + ["started"]
+    race(db, 6, ask)
+    assert sorted(outcomes) == ["busy"] * 5 + ["started"]
 
 
 def test_a_long_job_stays_alive_by_its_heartbeat_and_its_own_process_never_ends_it(
@@ -241,24 +249,15 @@ def test_a_stopping_server_finishes_its_running_job_and_ends_the_queued_ones(
 
 
 def test_the_same_run_asked_for_at_once_is_one_job(db: Database) -> None:
-    servers = [Database(db.url) for _ in range(4)]
-    start = threading.Barrier(len(servers))
     answers: list[tuple[str, bool]] = []
 
-    def ask(n: int) -> None:
-        start.wait()
-        job, new = jobs.submit(servers[n], "daily run", "SZ-01", "SZ-01:same", asked="t1")
+    def ask(server: Database, n: int) -> None:
+        job, new = jobs.submit(server, "daily run", "SZ-01", "SZ-01:same", asked="t1")
         answers.append((job.job_id, new))
 
-    threads = [threading.Thread(target=ask, args=(n,)) for n in range(len(servers))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    for server in servers:
-        server.close()
-    assert len(answers) == len(servers) and len({job for job, _ in answers}) == 1
-    assert sorted(new for _, new in answers) == [False] * (len(servers) - 1) + [True]
+    race(db, 4, ask)
+    assert len(answers) == 4 and len({job for job, _ in answers}) == 1
+    assert sorted(new for _, new in answers) == [False, False, False, True]
 
 
 def test_two_server_processes_share_logins_and_daily_runs(shop: Database) -> None:
