@@ -166,5 +166,5 @@ def _again(write: Callable[[], T], tries: int = 4) -> T:
 
 def board(request: Request) -> JobBoard:
     """The server's job board (``app.state.jobs``, shared by the API and the dashboard)."""
-    jobs: JobBoard = request.app.state.jobs
-    return jobs
+    found: JobBoard = request.app.state.jobs
+    return found
