@@ -85,6 +85,19 @@ def test_removals_counts_returns_prices_and_the_ledger(api: tuple[httpx.Client, 
     assert page["items"][0]["kind"] == "price_change"  # newest first
     sales = client.get("/locations/SZ-01/ledger", headers=manager, params={"kind": "sale"}).json()
     assert [e["quantity"] for e in sales["items"]] == ["-4.000"]
+    # pages in either order, filtered by lot, add up to the whole ledger
+    every = client.get("/locations/SZ-01/ledger", headers=manager, params={"limit": 500}).json()
+    oldest = [
+        e
+        for start in range(0, page["total"], 2)
+        for e in client.get(
+            "/locations/SZ-01/ledger", headers=manager,
+            params={"sort": "occurred_at", "offset": start, "limit": 2},
+        ).json()["items"]
+    ]  # fmt: skip
+    assert oldest == every["items"][::-1] and len(oldest) == page["total"]
+    lot = client.get("/locations/SZ-01/ledger", headers=manager, params={"lot_code": "L1"})
+    assert lot.json()["total"] == sum(e["lot_code"] == "L1" for e in every["items"])
 
 
 def test_a_transfer_needs_both_ends_in_scope(api: tuple[httpx.Client, Database]) -> None:

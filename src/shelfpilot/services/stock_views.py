@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from shelfpilot.domain.ladder import FRESH, LadderPolicy, stage_to_record
+from shelfpilot.domain.ledger import EntryKind
 from shelfpilot.domain.lifecycle import LifecycleRow, lifecycle_row
 from shelfpilot.domain.lots import require_aware
 from shelfpilot.storage import Database, LedgerRecord, LotView, UnitOfWork
@@ -94,8 +95,21 @@ def run_daily(db: Database, as_of: datetime, *, location: str | None = None) -> 
         return DailyReport(at, changes, due, Counter(r.stage for r in rows))
 
 
-def ledger(db: Database, location: str, *, sku: str | None = None) -> list[LedgerRecord]:
-    """The ledger entries of one location (of one SKU, if given), as recorded."""
+def ledger_page(
+    db: Database,
+    location: str,
+    *,
+    sku: str | None = None,
+    lot_code: str | None = None,
+    kind: EntryKind | None = None,
+    newest_first: bool = True,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[list[LedgerRecord], int]:
+    """One page of a location's ledger (filtered as given) and how many entries match."""
     with db.transaction(readonly=True) as uow:
         uow.catalog.location(location)
-        return uow.stock.ledger(location_code=location, sku=sku)
+        return uow.stock.ledger_page(
+            location, sku=sku, lot_code=lot_code, kind=kind, newest_first=newest_first,
+            offset=offset, limit=limit,
+        )  # fmt: skip

@@ -97,22 +97,36 @@ class StockReports:
         if until is not None:
             query = query.where(LedgerRow.occurred_at <= until)
         query = query.order_by(LedgerRow.id)
-        records = []
-        for row, lot_code, row_sku, loc in self.session.execute(query):
-            price = (
-                Money(row.unit_price, row.currency or "CNY") if row.unit_price is not None else None
-            )
-            entry = LedgerEntry(
-                LotKey(loc, row_sku, lot_code),
-                EntryKind(row.kind),
-                row.quantity,
-                row.occurred_at,
-                unit_price=price,
-                reference=row.reference,
-                note=row.note,
-            )
-            records.append(LedgerRecord(row.id, row.operation_id, entry))
-        return records
+        return [_record(*found) for found in self.session.execute(query)]
+
+    def ledger_page(
+        self,
+        location_code: str,
+        *,
+        sku: str | None = None,
+        lot_code: str | None = None,
+        kind: EntryKind | None = None,
+        newest_first: bool = True,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[LedgerRecord], int]:
+        """One page of a location's ledger by time (by entry among equal
+        times), and how many entries match: the database pages, so a long
+        ledger is not read whole for one page."""
+        query = self._ledger_query().where(LocationRow.code == location_code)
+        if sku is not None:
+            query = query.where(ProductRow.sku == sku)
+        if lot_code is not None:
+            query = query.where(LotRow.lot_code == lot_code)
+        if kind is not None:
+            query = query.where(LedgerRow.kind == kind.value)
+        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
+        if newest_first:
+            order = (LedgerRow.occurred_at.desc(), LedgerRow.id.desc())
+        else:
+            order = (LedgerRow.occurred_at.asc(), LedgerRow.id.asc())
+        page = self.session.execute(query.order_by(*order).offset(offset).limit(limit))
+        return [_record(*found) for found in page], int(total or 0)
 
     # read models --------------------------------------------------------------
     def lots_with_totals(
@@ -201,3 +215,17 @@ class StockReports:
 def chunks(items: list[int], size: int) -> Iterable[list[int]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def _record(row: LedgerRow, lot_code: str, sku: str, location: str) -> LedgerRecord:
+    price = Money(row.unit_price, row.currency or "CNY") if row.unit_price is not None else None
+    entry = LedgerEntry(
+        LotKey(location, sku, lot_code),
+        EntryKind(row.kind),
+        row.quantity,
+        row.occurred_at,
+        unit_price=price,
+        reference=row.reference,
+        note=row.note,
+    )
+    return LedgerRecord(row.id, row.operation_id, entry)

@@ -203,13 +203,10 @@ def ledger(
 ) -> Page[LedgerOut]:
     """The ledger of this location: every receipt, sale, move, count and price
     change, newest first by default."""
-    records = [
-        r
-        for r in stock_views.ledger(db, location, sku=sku)
-        if (lot_code is None or r.entry.lot.lot_code == lot_code)
-        and (kind is None or r.entry.kind is kind)
-    ]
-    records.sort(key=lambda r: (r.entry.occurred_at, r.entry_id), reverse=sort.startswith("-"))
+    records, total = stock_views.ledger_page(
+        db, location, sku=sku, lot_code=lot_code, kind=kind,
+        newest_first=sort.startswith("-"), offset=offset, limit=limit,
+    )  # fmt: skip
     items = [
         LedgerOut(
             **entry_out(r.entry).model_dump(),
@@ -217,6 +214,6 @@ def ledger(
             operation_id=r.operation_id,
             reference=r.entry.reference,
         )
-        for r in records[offset : offset + limit]
+        for r in records
     ]
-    return Page(items=items, total=len(records), offset=offset, limit=limit)
+    return Page(items=items, total=total, offset=offset, limit=limit)
