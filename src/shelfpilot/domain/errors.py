@@ -65,6 +65,18 @@ class Text(str):
         values = params if isinstance(params, Mapping) else {}
         return cls(str(data.get("template", "")), **{k: _decode(v) for k, v in values.items()})
 
+    @classmethod
+    def readable(cls, data: object) -> Text | None:
+        """The phrase stored as ``data``, or None when it cannot be read back
+        (not a phrase's data, or values that no longer fit its template):
+        the caller shows the English it stored beside it instead."""
+        if not isinstance(data, Mapping):
+            return None
+        try:
+            return cls.from_data(data)
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+
 
 def _text(template: str, params: dict[str, object]) -> Text:
     return Text(template, **params)

@@ -18,22 +18,11 @@ from shelfpilot.storage.models import JobRow
 PROBLEM_KEY = "_problem"
 
 
-def _problem(data: object) -> Text | None:
-    """The stored phrase, or None when it cannot be read back (the error's
-    English message is shown then)."""
-    if not isinstance(data, dict):
-        return None
-    try:
-        return Text.from_data(data)
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
-
-
 def _job(row: JobRow) -> Job:
     error = json.loads(row.error) if row.error else None
     problem = None
     if error is not None:
-        problem = _problem(error.pop(PROBLEM_KEY, None))
+        problem = Text.readable(error.pop(PROBLEM_KEY, None))
     return Job(
         job_id=row.id,
         kind=row.kind,

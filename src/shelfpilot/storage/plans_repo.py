@@ -53,12 +53,8 @@ def _line(row: PlanLineRow, key: LotKey) -> PlanLine:
 def _reason(data: object, english: str) -> str:
     """The line's reason as a phrase, or as stored in English when its data
     cannot be read back (a value that no longer fits its template)."""
-    if not isinstance(data, dict):
-        return english
-    try:
-        return Text.from_data(data)
-    except (KeyError, IndexError, TypeError, ValueError):
-        return english
+    found = Text.readable(data)
+    return english if found is None else found
 
 
 def _detail(line: PlanLine) -> str:
