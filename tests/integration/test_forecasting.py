@@ -32,6 +32,7 @@ from shelfpilot.services import (
     exports,
     feedback,
     forecasting,
+    inventory,
     plans,
 )
 from shelfpilot.services import channels as channel_service
@@ -400,3 +401,31 @@ def test_the_cost_benefit_table_of_a_lot(
     assert min(r.ratio for r in rows) >= 0.5 - 1e-9
     with pytest.raises(NotFound, match="no open lot"):
         clearance.cost_benefit_for(db, as_of, cut.location, cut.sku, "NO-SUCH-LOT", model_path=path)
+
+
+def test_a_lot_repriced_twice_today_is_held_until_tomorrow(
+    demo: tuple[Database, DemoSummary], tmp_path: Path
+) -> None:
+    """The brand's limit of two price changes a lot a day: the plan holds a
+    lot that had them and says why (last in this module: it reprices)."""
+    db, summary = demo
+    as_of = summary.default_as_of.replace(hour=15, minute=0)
+    path = tmp_path / "m.pkl"
+    cut = next(
+        p
+        for p in clearance.propose_markdowns(db, as_of, model_path=path).proposals
+        if p.changes and p.current_ratio == 1.0
+    )
+    for hours, ratio in ((2, "0.95"), (1, "0.9")):
+        price = (cut.list_price.amount * Decimal(ratio)).quantize(Decimal("0.01"))
+        inventory.change_price(
+            db,
+            inventory.ChangePrice(
+                cut.location, cut.sku, cut.lot_code, price, as_of - timedelta(hours=hours)
+            ),
+        )
+    again = clearance.propose_markdowns(db, as_of, model_path=path).proposals
+    held = next(p for p in again if (p.sku, p.lot_code) == (cut.sku, cut.lot_code))
+    assert held.current_ratio == pytest.approx(0.9)
+    assert held.ratio_now == held.current_ratio
+    assert "no more price changes today (2 made)" in str(held.reason)

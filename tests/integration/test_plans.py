@@ -12,6 +12,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
+from shelfpilot.api import i18n
 from shelfpilot.domain import (
     Conflict,
     DomainError,
@@ -161,6 +162,28 @@ def test_a_stale_or_expired_line_is_refused(shop: Database) -> None:
     with pytest.raises(LotNotSellable, match="can only be rejected"):
         plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(days=30))
     assert plans.decide(shop, line_id, "reject", actor="ann").line.status is LineStatus.REJECTED
+
+
+def test_two_price_changes_a_local_day_at_most(shop: Database) -> None:
+    """The limit counts the store's day (Asia/Shanghai), not UTC's: 00:30 in
+    Suzhou is a new day although UTC still has the same date."""
+    line_id = _plan(shop, now="0.9")
+    for hours, price in ((1, "26.00"), (2, "25.20")):  # 09:00 and 10:00 local: 90 % of 28
+        inv.change_price(
+            shop,
+            inv.ChangePrice("SZ-01", "CAKE", "L1", Decimal(price), T0 + timedelta(hours=hours)),
+        )
+    with pytest.raises(InvalidValue, match=r"already changed 2 time\(s\) today"):
+        plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=3))
+    assert _price(shop) == Decimal("25.20")
+    assert ("ann", "plan.approve") not in _audit(shop)
+    with pytest.raises(InvalidValue) as caught:  # 23:59 local, the same day
+        plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=15, minutes=59))
+    assert i18n.message(caught.value, "zh-CN").endswith(
+        "今天已调价 2 次，每天最多 2 次；请明天再调"
+    )
+    plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=16, minutes=30))
+    assert _price(shop) == Decimal("22.40")
 
 
 def test_the_floor_price_is_never_rounded_below_the_floor(shop: Database) -> None:

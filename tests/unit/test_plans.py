@@ -49,6 +49,37 @@ def test_an_adjustment_is_checked_against_the_guardrails() -> None:
         settle(line(), "approve", Guardrails(), by="a", at=AT, ratio=0.8)
 
 
+def test_a_lot_is_repriced_at_most_twice_a_day() -> None:
+    with pytest.raises(
+        InvalidValue, match=r"already changed 2 time\(s\) today.*most a day allows is 2"
+    ):
+        settle(line(), "approve", Guardrails(), by="a", at=AT, changes_today=2)
+    with pytest.raises(InvalidValue, match="cannot reprice"):
+        settle(
+            line(),
+            "adjust",
+            Guardrails(max_changes_per_day=1),
+            by="a",
+            at=AT,
+            ratio=0.9,
+            changes_today=1,
+        )
+    # holding the price, or rejecting, is no change
+    assert (
+        settle(
+            line(), "adjust", Guardrails(), by="a", at=AT, ratio=1, changes_today=5
+        ).decided_ratio
+        == 1
+    )
+    assert (
+        settle(line(), "reject", Guardrails(), by="a", at=AT, changes_today=5).status
+        is LineStatus.REJECTED
+    )
+    assert settle(
+        line(), "approve", Guardrails(), by="a", at=AT, changes_today=1
+    ).decided_ratio == Decimal("0.8")
+
+
 def test_a_decided_line_cannot_be_decided_again() -> None:
     done = settle(line(), "approve", Guardrails(), by="alice", at=AT)
     with pytest.raises(Conflict, match="already approved by alice"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -135,6 +137,16 @@ def test_a_policy_may_not_raise_a_clearance_price() -> None:
 
     with pytest.raises(RuntimeError, match="raised the price"):
         run(random_replay(1), Setting(first_day=8, days=3), Up())
+
+
+def test_our_policy_changes_a_price_no_more_often_than_the_guardrails_allow() -> None:
+    """At most one change a lot per decision hour: more hours a day than the
+    daily limit of changes are refused, not silently exceeded."""
+    busy = Setting(first_day=8, days=2, decision_hours=(0, 9, 17))
+    with pytest.raises(ValueError, match="more decision hours"):
+        run(random_replay(1), busy, Optimiser())
+    allowed = replace(busy, guardrails=Guardrails(max_changes_per_day=3))
+    assert run(random_replay(1), allowed, Optimiser()).ordered.sum() > 0
 
 
 def _profit(t: Tally, setting: Setting) -> np.ndarray:

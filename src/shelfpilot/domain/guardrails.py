@@ -3,8 +3,10 @@
 Prices are ratios of list price (7折 = 0.7). A clearance only goes down (a
 price that rises again teaches customers to wait), never below the floor (the
 source articles found cuts deeper than 50 % off hurt the brand), never by more
-than ``max_step`` at once, and at most ``exposure_cap`` of the products a store
-displays are on clearance at one time (the seed's 20 %).
+than ``max_step`` at once, at most ``max_changes_per_day`` times a day for a
+lot (a price that moves all day long is not one a customer can trust), and
+at most ``exposure_cap`` of the products a store displays are on clearance at
+one time (the seed's 20 %).
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ class Guardrails:
     max_step: float = 0.2
     exposure_cap: float = 0.2
     donation_min_hours: float = 48.0
+    #: price changes a lot may have in one local day of its store
+    max_changes_per_day: int = 2
 
     def __post_init__(self) -> None:
         if not 0 < self.floor <= 1:
@@ -48,6 +52,8 @@ class Guardrails:
             raise InvalidValue("the clearance exposure cap is a share between 0 and 1")
         if self.donation_min_hours < 0:
             raise InvalidValue("the donation cut-off cannot be negative")
+        if self.max_changes_per_day < 1:
+            raise InvalidValue("a lot must be allowed at least one price change a day")
 
     def allowed(self, ratios: Sequence[float], current: float) -> list[int]:
         """Indexes of the ``ratios`` a price at ``current`` may move to next:
@@ -80,5 +86,16 @@ class Guardrails:
                 before=before,
                 after=after,
                 step=self.max_step,
+            )
+        return None
+
+    def changes_violation(self, made_today: int) -> str | None:
+        """Why one more price change today breaks the daily limit, or None."""
+        if made_today >= self.max_changes_per_day:
+            return Text(
+                "its price was already changed {made} time(s) today, the most a day "
+                "allows is {most}; change it tomorrow",
+                made=made_today,
+                most=self.max_changes_per_day,
             )
         return None

@@ -39,6 +39,15 @@ def localize(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(zone)
 
 
+def local_day(moment: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The start and end (in UTC) of the store's calendar day holding ``moment``
+    (23 or 25 hours long across a daylight-saving change)."""
+    day = utc(moment).astimezone(zone).date()
+    start = datetime.combine(day, time(0), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
 def expiry_instant(
     expiry: date | datetime | None,
     *,

@@ -147,12 +147,14 @@ def settle(
     by: str,
     at: datetime,
     ratio: Decimal | float | None = None,
+    changes_today: int = 0,
 ) -> PlanLine:
     """The line after a manager's decision, or an error saying why it cannot be made.
 
     An adjustment may pick any price the guardrails allow from the lot's
     current price: not above it, not below the floor, not a larger cut than
-    the largest step.
+    the largest step. A markdown that changes the price is refused when the
+    lot has already had ``changes_today`` changes, the most a day allows.
     """
     decision = Decision(decision)
     require_aware(at, "decision time")
@@ -191,6 +193,10 @@ def settle(
         )
     else:
         chosen = line.proposed_ratio if decision is Decision.APPROVE else line.current_ratio
+    if line.action is PlanAction.MARKDOWN and chosen < line.current_ratio:
+        problem = guardrails.changes_violation(changes_today)
+        if problem is not None:
+            raise InvalidValue("cannot reprice {lot} now: {problem}", lot=line.lot, problem=problem)
     return replace(
         line,
         status=DECIDED[decision],

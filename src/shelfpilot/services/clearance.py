@@ -35,7 +35,7 @@ from shelfpilot.clearance.markdown import (
 from shelfpilot.domain.catalog import Product
 from shelfpilot.domain.errors import InvalidValue, NotFound, Text
 from shelfpilot.domain.guardrails import Guardrails, PriceLadder
-from shelfpilot.domain.lots import require_aware
+from shelfpilot.domain.lots import local_day, require_aware
 from shelfpilot.domain.money import Money, estimate
 from shelfpilot.forecast.lot_risk import demand_position
 from shelfpilot.pricing.response import DEFAULT_ELASTICITY
@@ -132,6 +132,7 @@ def propose_markdowns(
         groups: dict[tuple[str, str], list[LotView]] = defaultdict(list)
         products: dict[str, Product] = {}
         prices: dict[int, Decimal | None] = {}  # lot id -> its latest price change
+        changed: dict[int, int] = {}  # lot id -> its price changes today, in its store's day
         for view in uow.stock.lots_with_totals(at, location_code=location):
             if view.on_hand > 0:
                 loc, sku = view.lot.location_code, view.lot.sku
@@ -140,6 +141,8 @@ def propose_markdowns(
                 if sku not in products:
                     products[sku] = uow.catalog.product(sku)
                 price = prices[view.lot_id] = uow.stock.price_at(view.lot.key, at)
+                start, end = local_day(at, zones.get(loc) or ZoneInfo(view.timezone))
+                changed[view.lot_id] = uow.stock.price_changes(view.lot.key, start, end)
                 if price is not None and price < products[sku].list_price.amount:
                     cleared[loc].add(sku)
         for (loc, sku), views in sorted(groups.items()):
@@ -180,8 +183,16 @@ def propose_markdowns(
                     ladder=steps,
                     guardrails=rules,
                     ahead=fresher_stock(fresher, pm),
+                    may_change_now=rules.changes_violation(changed[view.lot_id]) is None,
                 )
                 plan = solve(problem)
+                why = reason(plan, problem.current)
+                if not problem.may_change_now:
+                    why = Text(
+                        "no more price changes today ({made} made): {why}",
+                        made=changed[view.lot_id],
+                        why=why,
+                    )
                 base = Proposal(
                     location=loc,
                     sku=sku,
@@ -196,7 +207,7 @@ def propose_markdowns(
                     left_if_held=plan.hold.left,
                     left_with_plan=plan.plan.left,
                     gain=0.0,
-                    reason=reason(plan, problem.current),
+                    reason=why,
                     category=view.category,
                     unit=product.unit,
                     allergens=product.allergens,

@@ -18,7 +18,7 @@ from typing import Any
 from shelfpilot.domain.errors import Conflict, InvalidValue, LotNotSellable, NotFound
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
-from shelfpilot.domain.lots import LotKey, require_aware
+from shelfpilot.domain.lots import LotKey, local_day, require_aware
 from shelfpilot.domain.money import estimate, show
 from shelfpilot.domain.plans import (
     DECIDED,
@@ -204,7 +204,11 @@ def decide(
         if decision is not Decision.REJECT:
             _still_as_planned(uow, line, product.list_price.amount, when)
         rules = Guardrails(floor=float(product.price_floor_ratio))
-        done = settle(line, decision, rules, by=actor, at=when, ratio=ratio)
+        start, end = local_day(when, uow.catalog.location(store).zone)
+        done = settle(
+            line, decision, rules, by=actor, at=when, ratio=ratio,
+            changes_today=uow.stock.price_changes(line.lot, start, end),
+        )  # fmt: skip
         uow.plans.save_decision(done)
         entries: list[LedgerEntry] = []
         notes: list[str] = []

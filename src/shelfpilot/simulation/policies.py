@@ -104,6 +104,9 @@ class Optimiser:
     def decide(self, store: Store) -> None:
         s = store.setting
         hours = s.decision_hours
+        if len(hours) > s.guardrails.max_changes_per_day:
+            # a plan changes a lot's price at most once a period
+            raise ValueError("more decision hours a day than price changes the guardrails allow")
         profile = _profiles(store)
         daily_mean = store.forecast(store.day)
         daily_sd = store.recent_sd(store.day)

@@ -231,6 +231,16 @@ class StockRepository(StockReports):
         )
         return self.session.scalar(query)
 
+    def price_changes(self, key: LotKey, start: datetime, end: datetime) -> int:
+        """How many times the lot was repriced from ``start`` up to ``end``."""
+        query = select(func.count(LedgerRow.id)).where(
+            LedgerRow.lot_id == self.lot_id(key),
+            LedgerRow.kind == EntryKind.PRICE_CHANGE.value,
+            LedgerRow.occurred_at >= start,
+            LedgerRow.occurred_at < end,
+        )
+        return int(self.session.scalar(query) or 0)
+
     def on_hand(self, key: LotKey) -> Decimal:
         lot_id = self.lot_id(key)
         return self.on_hand_by_id([lot_id]).get(lot_id, ZERO)
