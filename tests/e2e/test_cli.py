@@ -200,7 +200,7 @@ def test_write_offs_donations_transfers_and_counts(tmp_path: Path) -> None:
             "recorded disposal of 1 from lot L1 of CAKE at S1",
         ),
         (
-            ["donate", "S1", "CAKE", "L1", "2", "--note", "food bank"],
+            ["donate", "S1", "CAKE", "L1", "2", "--to", "Food bank", "--receipt", "FB-9"],
             "recorded donation of 2 from lot L1 of CAKE at S1",
         ),
         (["transfer", "S1", "S2", "CAKE", "L1", "3"], "moved 3 of lot L1 (CAKE) from S1 to S2"),
@@ -216,6 +216,8 @@ def test_write_offs_donations_transfers_and_counts(tmp_path: Path) -> None:
     assert late.returncode == 1 and "expired food cannot be donated" in " ".join(
         late.stderr.split()
     )
+    gifts = shelfpilot("audit", "--action", "stock.donation", db=db, cwd=tmp_path)
+    assert "receipt=FB-9" in " ".join(gifts.stdout.split())
     table = shelfpilot(
         "lifecycle", "--at", "2026-11-21 10:00", "--location", "S1", db=db, cwd=tmp_path
     )

@@ -50,10 +50,16 @@ def test_removals_counts_returns_prices_and_the_ledger(api: tuple[httpx.Client, 
     assert r.status_code == 201, r.text
     r = client.post(
         "/locations/SZ-01/removals",
-        json=LOT | {"kind": "donation", "quantity": "1", "note": "food bank"},
+        json=LOT | {"kind": "donation", "quantity": "1", "note": "food bank", "receipt": "FB-7"},
         headers=manager | key("donate"),
     )
     assert r.status_code == 201, r.text
+    r = client.post(
+        "/locations/SZ-01/removals",
+        json=LOT | {"kind": "disposal", "quantity": "1", "recipient": "Food bank"},
+        headers=manager | key("dispose"),
+    )
+    assert r.status_code == 422 and "only a donation" in r.json()["error"]["message"]
     r = client.post(
         "/locations/SZ-01/returns", json=LOT | {"quantity": "1"}, headers=manager | key("ret")
     )

@@ -17,7 +17,7 @@ from shelfpilot.domain import (
     NotFound,
     OutOfStock,
 )
-from shelfpilot.services import catalog, stock_views
+from shelfpilot.services import catalog, plans, stock_views
 from shelfpilot.services import inventory as inv
 from shelfpilot.storage import Database
 from tests.conftest import SHANGHAI, T0
@@ -137,6 +137,30 @@ def test_transfer_keeps_code_and_expiry(shop: Database) -> None:
         inv.transfer_stock(shop, inv.TransferStock("SZ-01", "SZ-02", "CAKE", "L1", Decimal(7), T0))
     with pytest.raises(InvalidValue, match="brand and cannot hold stock"):
         inv.transfer_stock(shop, inv.TransferStock("SZ-01", "SUYUAN", "CAKE", "L1", Decimal(1), T0))
+
+
+def test_a_donation_keeps_its_receiver_receipt_and_value(shop: Database) -> None:
+    receive(shop, "L1", "10", unit_cost=Decimal("9.5"), expiry=date(2026, 11, 25))
+    at = T0 + timedelta(hours=2)
+    gift = inv.RemoveStock(
+        "SZ-01", "CAKE", "L1", EntryKind.DONATION, Decimal("2.5"), at, "evening pick-up",
+        idempotency_key="gift-1", actor="mia", recipient="Suzhou Food Bank", receipt="FB-0042",
+    )  # fmt: skip
+    done = inv.remove_stock(shop, gift)
+    assert done.entries[0].reference == "FB-0042"
+    assert inv.remove_stock(shop, gift).replayed  # a retry posts nothing twice
+    record = plans.audit_log(shop, action="stock.donation")[0]
+    assert record.actor == "mia"
+    assert {k: record.after[k] for k in ("recipient", "receipt", "value_at_cost", "value_at_list")} == {
+        "recipient": "Suzhou Food Bank", "receipt": "FB-0042",
+        "value_at_cost": "23.75 CNY", "value_at_list": "70.00 CNY",  # 2.5 × 9.5, 2.5 × 28
+    }  # fmt: skip
+    with pytest.raises(InvalidValue, match="only a donation has a recipient"):
+        inv.remove_stock(
+            shop,
+            inv.RemoveStock("SZ-01", "CAKE", "L1", EntryKind.DISPOSAL, Decimal(1), at, receipt="X"),
+        )
+    assert on_hand(shop, "L1") == Decimal("7.5")
 
 
 def test_removals_counts_returns_and_price_changes(shop: Database) -> None:

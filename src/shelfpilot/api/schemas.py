@@ -284,6 +284,9 @@ class RemovalIn(LotMoveIn):
     kind: Literal["donation", "disposal"]
     quantity: Quantity
     note: Annotated[str, StringConstraints(max_length=500, pattern=PLAIN)] | None = None
+    #: a donation's receiver and their receipt number
+    recipient: Annotated[str, StringConstraints(max_length=200, pattern=PLAIN)] | None = None
+    receipt: Annotated[str, StringConstraints(max_length=100, pattern=PLAIN)] | None = None
 
 
 class TransferIn(LotMoveIn):

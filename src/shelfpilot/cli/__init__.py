@@ -179,6 +179,8 @@ def _removal(
     key: str | None,
     db: str,
     by: str | None,
+    recipient: str | None = None,
+    receipt: str | None = None,
 ) -> None:
     with handled():
         database = open_db(db)
@@ -194,6 +196,8 @@ def _removal(
                 note,
                 key,
                 who(by),
+                recipient,
+                receipt,
             ),
         )
         entry = result.entries[0]
@@ -233,12 +237,17 @@ def donate(
     quantity: QtyArg,
     at: At = None,
     note: Note = None,
+    to: Annotated[str | None, typer.Option("--to", help="Who received it (a food bank).")] = None,
+    receipt: Annotated[
+        str | None, typer.Option(help="The receiver's receipt or acknowledgement number.")
+    ] = None,
     key: Key = None,
     by: By = None,
     db: Db = DEFAULT_DB_URL,
 ) -> None:
-    """Give stock to a food bank (not once it has expired)."""
-    _removal(EntryKind.DONATION, location, sku, lot, quantity, at, note, key, db, by)
+    """Give stock to a food bank (not once it has expired); its value at cost
+    and at list price is kept in the audit log with the receipt."""
+    _removal(EntryKind.DONATION, location, sku, lot, quantity, at, note, key, db, by, to, receipt)
 
 
 @app.command()

@@ -59,28 +59,45 @@ def _remove(cmd: RemoveStock, uow: UnitOfWork, operation_id: int) -> list[Ledger
         at,
         "donated" if cmd.kind == EntryKind.DONATION else "removed",
     )
-    if cmd.kind == EntryKind.DONATION and held.lot.is_expired(at):
+    donation = cmd.kind == EntryKind.DONATION
+    if donation and held.lot.is_expired(at):
         raise LotNotSellable(
             "{lot} has expired: expired food cannot be donated, dispose of it", lot=held.lot.key
         )
+    if not donation and (cmd.recipient or cmd.receipt):
+        raise InvalidValue("only a donation has a recipient and a receipt")
     entry = removal_entry(
-        held.lot.key, held.on_hand, EntryKind(cmd.kind), cmd.quantity, at, note=cmd.note
-    )
+        held.lot.key, held.on_hand, EntryKind(cmd.kind), cmd.quantity, at,
+        note=cmd.note, reference=cmd.receipt,
+    )  # fmt: skip
     uow.stock.add_entries(operation_id, [entry])
     if entry.kind is not EntryKind.TRANSFER_OUT:
+        after = {
+            "on_hand": show(held.on_hand + entry.quantity),
+            "at": at.isoformat(),
+            "note": cmd.note or "",
+        }
+        if donation:
+            after |= _donation_record(uow, held, -entry.quantity, cmd)
         audit(
-            uow,
-            cmd.actor,
-            f"stock.{entry.kind.value}",
-            held.lot.key,
-            {"on_hand": show(held.on_hand)},
-            {
-                "on_hand": show(held.on_hand + entry.quantity),
-                "at": at.isoformat(),
-                "note": cmd.note or "",
-            },
-        )
+            uow, cmd.actor, f"stock.{entry.kind.value}", held.lot.key,
+            {"on_hand": show(held.on_hand)}, after,
+        )  # fmt: skip
     return [entry]
+
+
+def _donation_record(
+    uow: UnitOfWork, held: LotStock, units: Decimal, cmd: RemoveStock
+) -> dict[str, str]:
+    """What a donation is worth, at cost and at list price, and who signed
+    for it: what a food bank's receipt and the shop's books need."""
+    product = uow.catalog.product(held.lot.sku)
+    return {
+        "recipient": cmd.recipient or "",
+        "receipt": cmd.receipt or "",
+        "value_at_cost": str(held.lot.unit_cost * units),
+        "value_at_list": str(product.list_price * units),
+    }
 
 
 def apply_removal(uow: UnitOfWork, cmd: RemoveStock) -> OperationResult:

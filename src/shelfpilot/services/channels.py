@@ -243,6 +243,7 @@ def send_to_channel(
         EntryKind.DONATION if food_bank else EntryKind.TRANSFER_OUT, units, at,
         note=f"to {line.detail.get('channel')}, plan line {line.line_id}",
         idempotency_key=_sent_key(line.line_id), actor=actor,
+        recipient=str(line.detail.get("channel")) if food_bank else None,
     )  # fmt: skip
     entries = apply_removal(uow, removal).entries
     if not food_bank:

@@ -47,7 +47,8 @@ class RecordSale:
 
 @dataclass(frozen=True)
 class RemoveStock:
-    """Donation, disposal (write-off) or transfer out of one lot."""
+    """Donation, disposal (write-off) or transfer out of one lot. A donation
+    may name who received it and their receipt (kept with its value)."""
 
     location: str
     sku: str
@@ -58,6 +59,8 @@ class RemoveStock:
     note: str | None = None
     idempotency_key: str | None = None
     actor: str = "system"
+    recipient: str | None = None
+    receipt: str | None = None
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,9 @@ def _canonical(value: object) -> object:
 #: fields that are not the request's content (who sent it), or that were added
 #: later and count only when set, so a key recorded before still matches
 _NOT_CONTENT = frozenset({"idempotency_key", "actor"})
-_ONLY_WHEN_SET = frozenset({("ChangePrice", "reference")})
+_ONLY_WHEN_SET = frozenset(
+    {("ChangePrice", "reference"), ("RemoveStock", "recipient"), ("RemoveStock", "receipt")}
+)
 
 
 def fingerprint(kind: str, command: Any) -> str:

@@ -87,12 +87,14 @@ def remove(
     principal: Annotated[Principal, allowed(Permission.ADJUST_STOCK)],
     response: Response,
 ) -> OperationOut:
-    """Donate or dispose of units of a lot (audited)."""
+    """Donate or dispose of units of a lot (audited; a donation with its receiver,
+    receipt number and value at cost and at list price)."""
     result = adjustments.remove_stock(
         db,
         RemoveStock(
             location, removal.sku, removal.lot_code, EntryKind(removal.kind), removal.quantity,
             removal.at, removal.note, stored_key(location, key), principal.name,
+            removal.recipient, removal.receipt,
         ),
     )  # fmt: skip
     return answer(result, response)
