@@ -107,9 +107,9 @@ def main() -> int:
     for cell, setting in grid.items():
         rows = results[cell]
         rows["bounds"] = _bounds(setting, orders[cell])
-        rows["cap_cost_ours"] = 1 - rows["ours"]["profit"] / rows["ours_no_cap"]["profit"]
+        rows["cap_cost_ours"] = _cost(rows["ours"]["profit"], rows["ours_no_cap"]["profit"])
         free, kept = rows["bounds"]["clairvoyant"], rows["bounds"]["clairvoyant_guardrails"]
-        rows["guardrail_cost_bound"] = 1 - kept / free
+        rows["guardrail_cost_bound"] = _cost(kept, free)
     payload = {
         "benchmark": "clearance_cap_cost",
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
@@ -126,7 +126,7 @@ def main() -> int:
 
 
 def render(payload: dict[str, Any]) -> str:
-    head = ["cell", *RUNS, "cap's cost to ours", "guardrails' cost to the bound"]
+    head = ["cell", *RUNS, "the cap costs ours", "the guardrails cost the bound"]
     lines = [
         "# What the clearance cap costs: our optimiser with and without it",
         "",
@@ -137,7 +137,8 @@ def render(payload: dict[str, Any]) -> str:
         (__doc__ or "").strip(),
         "",
         "Gross profit in list-price units (waste share; mean share of displayed "
-        "products on clearance):",
+        "products on clearance). A cost is a share of the profit without the rule, "
+        "or the difference in profit when either is not above zero:",
         "",
         "| " + " | ".join(head) + " |",
         "|" + "---|" * len(head),
@@ -150,12 +151,21 @@ def render(payload: dict[str, Any]) -> str:
                 f"{r['profit']:,.1f} ({100 * r['waste_share']:.1f} %; "
                 f"{100 * r['clearance_exposure']:.0f} %)"
             )
-        parts += [
-            f"{100 * rows['cap_cost_ours']:.1f} %",
-            f"{100 * rows['guardrail_cost_bound']:.1f} %",
-        ]
+        parts += [_share(rows["ours"]["profit"], rows["ours_no_cap"]["profit"])]
+        parts += [_share(rows["bounds"]["clairvoyant_guardrails"], rows["bounds"]["clairvoyant"])]
         lines.append("| " + " | ".join(parts) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _cost(kept: float, without: float) -> float | None:
+    """What a rule costs as a share of the profit without it; None when either
+    profit is not above zero (a share of it would say nothing)."""
+    return 1 - kept / without if kept > 0 and without > 0 else None
+
+
+def _share(kept: float, without: float) -> str:
+    cost = _cost(kept, without)
+    return f"{without - kept:,.1f} (profit)" if cost is None else f"{100 * cost:.1f} %"
 
 
 if __name__ == "__main__":

@@ -355,13 +355,7 @@ def test_blind_boxes_from_last_hours_stock_are_fair(
     assert found.plan.describe()
     # on a copy of the bakery: the demo records no allergens, so a nut-free box
     # takes nothing; once the catalog says which product has nuts, it takes the rest
-    copy = tmp_path / "copy.db"
-    # the backup API, not a file copy: the demo runs in WAL mode, so recent writes may
-    # still be in the -wal file beside it
-    source = str(make_url(db.url).database)
-    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(copy)) as target:
-        origin.backup(target)
-    own = Database(f"sqlite:///{copy}")
+    own = _copy(db, tmp_path)
     nut_free = replace(spec, exclude=frozenset({"坚果"}))
     blind = blindboxes.propose_blind_boxes(
         own, as_of, "BB-EDI", nut_free, model_path=tmp_path / "m.pkl"
@@ -407,8 +401,8 @@ def test_a_lot_repriced_twice_today_is_held_until_tomorrow(
     demo: tuple[Database, DemoSummary], tmp_path: Path
 ) -> None:
     """The brand's limit of two price changes a lot a day: the plan holds a
-    lot that had them and says why (last in this module: it reprices)."""
-    db, summary = demo
+    lot that had them and says why (on a copy of the bakery: it reprices)."""
+    db, summary = _copy(demo[0], tmp_path), demo[1]
     as_of = summary.default_as_of.replace(hour=15, minute=0)
     path = tmp_path / "m.pkl"
     cut = next(
@@ -429,3 +423,14 @@ def test_a_lot_repriced_twice_today_is_held_until_tomorrow(
     assert held.current_ratio == pytest.approx(0.9)
     assert held.ratio_now == held.current_ratio
     assert "no more price changes today (2 made)" in str(held.reason)
+
+
+def _copy(db: Database, tmp_path: Path) -> Database:
+    """The module's demo bakery copied for a test that writes to it. The
+    backup API, not a file copy: the demo runs in WAL mode, so recent writes
+    may still be in the -wal file beside it."""
+    copy = tmp_path / "copy.db"
+    source = str(make_url(db.url).database)
+    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(copy)) as target:
+        origin.backup(target)
+    return Database(f"sqlite:///{copy}")

@@ -23,6 +23,7 @@ from shelfpilot.domain import (
     Money,
 )
 from shelfpilot.domain.errors import Text
+from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.plans import LineStatus, Plan, PlanAction, PlanLine
 from shelfpilot.services import catalog, feedback, plans
 from shelfpilot.services import inventory as inv
@@ -177,10 +178,16 @@ def test_two_price_changes_a_local_day_at_most(shop: Database) -> None:
         plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=3))
     assert _price(shop) == Decimal("25.20")
     assert ("ann", "plan.approve") not in _audit(shop)
+    # the guardrails the plan was made with decide, not the defaults
+    with pytest.raises(InvalidValue, match="the most a day allows is 1;"):
+        plans.decide(
+            shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=3),
+            guardrails=Guardrails(max_changes_per_day=1),
+        )  # fmt: skip
     with pytest.raises(InvalidValue) as caught:  # 23:59 local, the same day
         plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=15, minutes=59))
     assert i18n.message(caught.value, "zh-CN").endswith(
-        "今天已调价 2 次，每天最多 2 次；请明天再调"
+        "今天已调价 2 次，每天最多 2 次；请明天再调，或把这一行调整为现价，只提交其中的捐赠"
     )
     plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=16, minutes=30))
     assert _price(shop) == Decimal("22.40")

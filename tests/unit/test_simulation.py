@@ -139,7 +139,7 @@ def test_a_policy_may_not_raise_a_clearance_price() -> None:
         run(random_replay(1), Setting(first_day=8, days=3), Up())
 
 
-def test_our_policy_changes_a_price_no_more_often_than_the_guardrails_allow() -> None:
+def test_more_decision_hours_than_daily_price_changes_are_refused() -> None:
     """At most one change a lot per decision hour: more hours a day than the
     daily limit of changes are refused, not silently exceeded."""
     busy = Setting(first_day=8, days=2, decision_hours=(0, 9, 17))

@@ -94,7 +94,8 @@ class Guardrails:
         if made_today >= self.max_changes_per_day:
             return Text(
                 "its price was already changed {made} time(s) today, the most a day "
-                "allows is {most}; change it tomorrow",
+                "allows is {most}; change it tomorrow, or adjust the line to the current "
+                "price to post only its donation",
                 made=made_today,
                 most=self.max_changes_per_day,
             )

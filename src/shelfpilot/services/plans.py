@@ -10,7 +10,7 @@ decided lines stay as they were.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
@@ -177,9 +177,11 @@ def decide(
     at: datetime | None = None,
     location: str | None = None,
     expected_version: int | None = None,
+    guardrails: Guardrails | None = None,
 ) -> DecisionResult:
     """Approve, adjust or reject one plan line. Repeating the same decision by
-    the same person is a no-op that returns the first result. ``location``
+    the same person is a no-op that returns the first result. ``guardrails``
+    are the ones the plan was made with (the product's floor applies). ``location``
     (the store the caller acts for) and ``expected_version`` (the version the
     caller saw) refuse a line of another store, or one someone else changed."""
     decision = Decision(decision)
@@ -203,12 +205,12 @@ def decide(
         product = uow.catalog.product(line.lot.sku)
         if decision is not Decision.REJECT:
             _still_as_planned(uow, line, product.list_price.amount, when)
-        rules = Guardrails(floor=float(product.price_floor_ratio))
-        start, end = local_day(when, uow.catalog.location(store).zone)
-        done = settle(
-            line, decision, rules, by=actor, at=when, ratio=ratio,
-            changes_today=uow.stock.price_changes(line.lot, start, end),
-        )  # fmt: skip
+        rules = replace(guardrails or Guardrails(), floor=float(product.price_floor_ratio))
+        made = 0
+        if decision is not Decision.REJECT and line.action is PlanAction.MARKDOWN:
+            start, end = local_day(when, uow.catalog.location(store).zone)
+            made = uow.stock.price_changes(line.lot, start, end)
+        done = settle(line, decision, rules, by=actor, at=when, ratio=ratio, changes_today=made)
         uow.plans.save_decision(done)
         entries: list[LedgerEntry] = []
         notes: list[str] = []

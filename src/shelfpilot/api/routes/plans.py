@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 
 from shelfpilot.api import i18n
 from shelfpilot.api.routes.stock import entry_out
@@ -48,6 +48,7 @@ def decide(
     db: Db,
     principal: Annotated[Principal, allowed(Permission.DECIDE_PLANS)],
     language: i18n.Language,
+    request: Request,
 ) -> DecisionOut:
     """Approve, adjust (``ratio``, within the guardrails) or reject a line.
     ``version`` is the line's version you saw: if someone decided it since,
@@ -61,6 +62,7 @@ def decide(
         ratio=decision.ratio,
         location=location,
         expected_version=decision.version,
+        guardrails=request.app.state.clearance.get("guardrails"),
     )
     return DecisionOut(
         line=line_out(result.line, language),

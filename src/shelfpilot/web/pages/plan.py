@@ -116,6 +116,7 @@ def _decide(
             db, line, decision, actor=viewer.principal.name,
             ratio=_ratio(ratio) if decision == "adjust" else None,
             at=now(request), location=store, expected_version=version,
+            guardrails=request.app.state.clearance.get("guardrails"),
         )  # fmt: skip
     except DomainError as error:
         return i18n.message(error, viewer.language)
