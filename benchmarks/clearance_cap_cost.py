@@ -33,12 +33,10 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-from clearance_sim import CITATION, LEVELS, POLICIES, RULE_RATIOS, cells, load, summary
+from clearance_sim import CITATION, LEVELS, POLICIES, SEED_DAYS, bounds, cells, load, summary
 from shelfpilot import config
-from shelfpilot.domain.guardrails import PriceLadder
 from shelfpilot.forecast.frames import FRESHRETAIL
 from shelfpilot.pricing.response import fit_price_response
-from shelfpilot.simulation.clairvoyant import clairvoyant
 from shelfpilot.simulation.engine import Setting, run
 from shelfpilot.simulation.replay import DemandReplay, build_replay
 
@@ -58,22 +56,10 @@ def _job(args: tuple[str, Setting, str]) -> tuple[str, str, dict[str, Any], Any]
 
 def _bounds(setting: Setting, orders: Any) -> dict[str, float]:
     assert _REPLAY is not None
-    demand = _REPLAY.hourly.copy()
-    if setting.demand_drop != 1.0:
-        demand[:, setting.first_day + setting.drop_day :] *= setting.demand_drop
-    g = setting.guardrails
-    ladder = [r for r in PriceLadder().ratios if r >= g.floor - 1e-9]
-    out = {}
-    for name, ratios, cap in (
-        ("clairvoyant", RULE_RATIOS, None),
-        ("clairvoyant_guardrails", ladder, g.exposure_cap),
-    ):
-        bound = clairvoyant(
-            demand, _REPLAY.elasticity, orders, setting, ratios,
-            stores=_REPLAY.stores, exposure_cap=cap,
-        )  # fmt: skip
-        out[name] = float(bound.profit.sum())
-    return out
+    return {
+        "clairvoyant" + suffix: float(bound.profit.sum())
+        for suffix, bound, _ in bounds(_REPLAY, setting, orders)
+    }
 
 
 def main() -> int:
@@ -92,8 +78,7 @@ def main() -> int:
         return 0
     frame = load(path, args.series)
     _REPLAY = build_replay(frame, fit_price_response(frame, LEVELS))
-    # the seed's case runs 14 days whatever --days says
-    first = _REPLAY.hourly.shape[1] - max(args.days, 14) - 4
+    first = _REPLAY.hourly.shape[1] - max(args.days, SEED_DAYS) - 4
     grid = cells(args.days, first)
     jobs = [(c, s, p) for c, s in grid.items() for p in RUNS]
     results: dict[str, dict[str, Any]] = {c: {} for c in grid}

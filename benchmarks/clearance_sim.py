@@ -47,6 +47,7 @@ import os
 import shlex
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,8 +63,8 @@ from shelfpilot import config
 from shelfpilot.domain.guardrails import PriceLadder
 from shelfpilot.forecast.frames import FRESHRETAIL, FRESHRETAIL_SAMPLE, RENAMES
 from shelfpilot.pricing.response import fit_price_response
-from shelfpilot.simulation.clairvoyant import clairvoyant
-from shelfpilot.simulation.engine import Setting, Tally, run
+from shelfpilot.simulation.clairvoyant import Bound, clairvoyant
+from shelfpilot.simulation.engine import Setting, Tally, demand_seen, run
 from shelfpilot.simulation.outlets import CANNIBALISED, OUTLETS, WithChannels
 from shelfpilot.simulation.policies import (
     NoMarkdown,
@@ -90,6 +91,8 @@ CITATION = (
     "FreshRetailNet-50K, Dingdong-Inc, CC-BY-4.0 (arXiv:2505.16319), "
     "https://huggingface.co/datasets/Dingdong-Inc/FreshRetailNet-50K"
 )
+#: the seed's case runs this many days whatever --days says
+SEED_DAYS = 14
 _REPLAY: DemandReplay | None = None
 
 
@@ -117,7 +120,7 @@ def cells(days: int, first: int) -> dict[str, Setting]:
         for cover in (1.2, 1.6, 2.0)
     }
     out["seed's case: demand -40 %, 5-day life"] = Setting(
-        shelf_life_days=5, cover_days=1.0, first_day=first, days=14, demand_drop=0.6
+        shelf_life_days=5, cover_days=1.0, first_day=first, days=SEED_DAYS, demand_drop=0.6
     )
     return out
 
@@ -177,7 +180,7 @@ def main() -> int:
     response = fit_price_response(frame, LEVELS)
     _REPLAY = build_replay(frame, response)
     n_days = _REPLAY.hourly.shape[1]
-    first = n_days - args.days - 4
+    first = n_days - max(args.days, SEED_DAYS) - 4
     prep = time.perf_counter() - t0
     console.print(
         f"{len(_REPLAY.ids):,} series in {len(np.unique(_REPLAY.stores))} stores, "
@@ -239,28 +242,15 @@ def bound_rows(
     policy uses, and within the brand's guardrails (the ladder down to the
     floor, the clearance cap per store); then each policy's share of them."""
     assert _REPLAY is not None
-    demand = _REPLAY.hourly.copy()
-    if setting.demand_drop != 1.0:
-        demand[:, setting.first_day + setting.drop_day :] *= setting.demand_drop
-    g = setting.guardrails
-    ladder = [r for r in PriceLadder().ratios if r >= g.floor - 1e-9]
     for source, name in (("none", "clairvoyant"), ("ours_ordering", "clairvoyant_ordering")):
-        for suffix, ratios, cap in (
-            ("", RULE_RATIOS, None),
-            ("_guardrails", ladder, g.exposure_cap),
-        ):
-            start = time.perf_counter()
-            bound = clairvoyant(
-                demand, _REPLAY.elasticity, orders[(cell, source)], setting, ratios,
-                stores=_REPLAY.stores, exposure_cap=cap,
-            )  # fmt: skip
+        for suffix, bound, seconds in bounds(_REPLAY, setting, orders[(cell, source)]):
             ordered = rows[source]["ordered"]
             rows[name + suffix] = {
                 "profit": float(bound.profit.sum()),
                 "sold_share": float(bound.sold.sum()) / ordered,
                 "waste_share": float(bound.wasted.sum()) / ordered,
                 "donated_share": float(bound.donated.sum()) / ordered,
-                "seconds": time.perf_counter() - start,
+                "seconds": seconds,
             }
     for policy, row in rows.items():
         if policy.startswith("clairvoyant"):
@@ -269,6 +259,24 @@ def bound_rows(
         row["share_of_clairvoyant"] = row["profit"] / rows[ref]["profit"]
         if policy in OURS:
             row["share_within_guardrails"] = row["profit"] / rows[ref + "_guardrails"]["profit"]
+
+
+def bounds(
+    replay: DemandReplay, setting: Setting, orders: dict[int, Any]
+) -> Iterator[tuple[str, Bound, float]]:
+    """The two clairvoyant bounds on ``orders``, with the seconds each took:
+    "" may use every price any policy uses and knows no guardrails;
+    "_guardrails" keeps the ladder down to the floor and the clearance cap."""
+    demand = demand_seen(replay, setting)
+    g = setting.guardrails
+    ladder = [r for r in PriceLadder().ratios if r >= g.floor - 1e-9]
+    for suffix, ratios, cap in (("", RULE_RATIOS, None), ("_guardrails", ladder, g.exposure_cap)):
+        start = time.perf_counter()
+        bound = clairvoyant(
+            demand, replay.elasticity, orders, setting, ratios,
+            stores=replay.stores, exposure_cap=cap,
+        )  # fmt: skip
+        yield suffix, bound, time.perf_counter() - start
 
 
 def targets(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, bool | float]]]:

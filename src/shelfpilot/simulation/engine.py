@@ -76,6 +76,15 @@ class Tally:
         return cls(z[0], z[1], z[2], z[3], z[4], z[5], z[6], z[7], z[8], z[9], z[10])
 
 
+def demand_seen(replay: DemandReplay, setting: Setting) -> Array:
+    """Hourly demand at list price as the store meets it: the replay, times
+    ``demand_drop`` from ``drop_day`` of the window on."""
+    demand = replay.hourly * 1.0
+    if setting.demand_drop != 1.0:
+        demand[:, setting.first_day + setting.drop_day :] *= setting.demand_drop
+    return demand
+
+
 class Store:
     """The state a policy sees and changes."""
 
@@ -90,9 +99,7 @@ class Store:
         self.day = 0
         self.hour = 0
         self.tally = Tally.zeros(n)
-        self.demand = replay.hourly * 1.0
-        if setting.demand_drop != 1.0:
-            self.demand[:, setting.first_day + setting.drop_day :] *= setting.demand_drop
+        self.demand = demand_seen(replay, setting)
         self.daily = self.demand.sum(axis=2)
 
     def forecast(self, day: int) -> Array:
