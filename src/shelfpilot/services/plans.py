@@ -204,6 +204,9 @@ def decide(
             )
         product = uow.catalog.product(line.lot.sku)
         if decision is not Decision.REJECT:
+            # lines of two plans for one lot, approved at once, must not both
+            # see the old price and the old count of changes today
+            uow.stock.lock_lots(line.lot.location_code, line.lot.sku)
             _still_as_planned(uow, line, product.list_price.amount, when)
         rules = replace(guardrails or Guardrails(), floor=float(product.price_floor_ratio))
         made = 0
