@@ -11,7 +11,12 @@ from scipy import stats
 
 from shelfpilot.clearance.feedback import OUTCOME_COLUMNS, clearance_pressure, rank_actions
 from shelfpilot.clearance.markdown import Economics
-from shelfpilot.clearance.ordering import OrderRule
+from shelfpilot.clearance.ordering import (
+    DEFAULT_SALVAGE,
+    OrderRule,
+    learned_salvage,
+    marginal_recovery,
+)
 from shelfpilot.domain.errors import InvalidValue
 
 
@@ -47,18 +52,66 @@ def test_clearance_pressure_and_what_clearance_recovered() -> None:
     lots = pd.DataFrame(
         {
             "location": ["S1"] * 4, "sku": ["A", "A", "A", "B"],
-            "received": [10.0, 10.0, 10.0, 5.0], "sold_full": [10.0, 6.0, 7.0, 5.0],
+            "received": [10.0, 10.0, 10.0, 5.0], "sold_full": [10.0, 7.0, 7.0, 5.0],
             "sold_discounted": [0.0, 2.0, 0.0, 0.0], "revenue_discounted": [0.0, 14.0, 0.0, 0.0],
             "list_price": [10.0] * 4, "donated": [0.0, 1.0, 0.0, 0.0],
-            "wasted": [0.0, 1.0, 3.0, 0.0],
+            "wasted": [0.0, 0.0, 3.0, 0.0],
         }
     )  # fmt: skip
     table = clearance_pressure(lots, threshold=0.5).set_index("sku")
     assert table.loc["A", "cleared_share"] == pytest.approx(2 / 3)
-    assert table.loc["A", "waste_share"] == pytest.approx(4 / 30)
-    # 14 recovered on 7 left-over units worth 70 at list
-    assert table.loc["A", "salvage"] == pytest.approx(0.2)
+    assert table.loc["A", "waste_share"] == pytest.approx(3 / 30)
+    # one more unit of A's second lot would have recovered 14 / 30 of list
+    # (its three left over went at 70 % and to a food bank), of its third
+    # nothing (some was thrown away); B had nothing left over, so it has its
+    # store's figure, which is A's
+    assert table.loc["A", "salvage"] == pytest.approx(14 / 30 / 2)
+    assert table.loc["B", "salvage"] == pytest.approx(14 / 30 / 2)
     assert bool(table.loc["A", "flagged"]) and not bool(table.loc["B", "flagged"])
+
+
+def test_the_last_units_recovery_is_nothing_where_some_was_thrown_away() -> None:
+    got = marginal_recovery(
+        np.array([14.0, 14.0, 0.0, 0.0]), np.array([20.0, 20.0, 0.0, 10.0]),
+        np.array([0.0, 1.0, 0.0, 0.0]),
+    )  # fmt: skip
+    assert got[0] == pytest.approx(0.7) and got[1] == 0.0 and np.isnan(got[2]) and got[3] == 0.0
+
+
+def test_a_products_recovery_is_shrunk_toward_its_stores() -> None:
+    # store 1: A recovered 0.1 a lot over 10 lots, B 0.8 in 1 lot, C had
+    # nothing left over; store 2 has had nothing left over at all
+    recoveries = np.array([1.0, 0.8, 0.0, 0.0])
+    lots = np.array([10.0, 1.0, 0.0, 0.0])
+    got = learned_salvage(recoveries, lots, np.array([1, 1, 1, 2]), weight=5)
+    pooled = 1.8 / 11
+    assert got[0] == pytest.approx((1.0 + 5 * pooled) / 15)
+    assert got[1] == pytest.approx((0.8 + 5 * pooled) / 6)
+    assert got[2] == pytest.approx(pooled) and got[3] == pytest.approx(DEFAULT_SALVAGE)
+    with pytest.raises(InvalidValue, match="above zero lots"):
+        learned_salvage(recoveries, lots, np.ones(4), weight=0)
+
+
+@given(
+    st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 50), st.integers(0, 2)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_a_learned_recovery_lies_between_the_products_own_and_its_stores(
+    rows: list[tuple[float, int, int]],
+) -> None:
+    lots = np.array([float(r[1]) for r in rows])
+    recoveries = np.array([r[0] for r in rows]) * lots  # a mean of shares of list
+    stores = np.array([r[2] for r in rows])
+    got = learned_salvage(recoveries, lots, stores)
+    assert np.all((got >= 0) & (got <= 1))
+    for k in range(len(rows)):
+        mine = stores == stores[k]
+        pooled = recoveries[mine].sum() / lots[mine].sum() if lots[mine].sum() > 0 else 0.25
+        own = recoveries[k] / lots[k] if lots[k] > 0 else pooled
+        assert min(own, pooled) - 1e-9 <= got[k] <= max(own, pooled) + 1e-9
 
 
 def test_the_order_is_the_critical_fractile_of_demand() -> None:
@@ -75,6 +128,9 @@ def test_the_order_is_the_critical_fractile_of_demand() -> None:
     assert dearer.target(20.0, 5.0) < rule.target(20.0, 5.0)
     assert OrderRule(e, 3, 0.2).target(20.0, 5.0) > rule.target(20.0, 5.0)
     assert OrderRule(e, 1, 0.4).target(20.0, 5.0) > rule.target(20.0, 5.0)
+    # clearance is never counted on for more than the unit cost: over 4 + 1 − 4
+    assert OrderRule(e, 1, 0.9).fractile == pytest.approx(6 / 7)
+    assert OrderRule(e, 1, 0.9).fractile == OrderRule(e, 1, 0.4).fractile
     np.testing.assert_array_equal(rule.target(np.array([0.0]), np.array([0.0])), [0.0])
     with pytest.raises(InvalidValue):
         OrderRule(e, 0)

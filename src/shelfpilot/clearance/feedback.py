@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from shelfpilot.clearance.ordering import learned_salvage, marginal_recovery
 from shelfpilot.domain.errors import InvalidValue
 
 OUTCOME_COLUMNS = [
@@ -68,9 +69,10 @@ def clearance_pressure(lots: pd.DataFrame, threshold: float = 0.3) -> pd.DataFra
     location, sku, received, sold_full, sold_discounted, revenue_discounted,
     list_price, donated, wasted): the share of lots that needed clearance
     (any discounted sale, donation or waste), the waste share of units, and
-    what clearance recovered per left-over unit as a share of list (the
-    ``salvage`` a shrink-aware order uses). Products at or above ``threshold``
-    are flagged."""
+    what one more left-over unit would have recovered, as a share of list
+    (the ``salvage`` a shrink-aware order uses: ``marginal_recovery`` per lot,
+    the product's mean shrunk toward its location's, ``learned_salvage``).
+    Products at or above ``threshold`` are flagged."""
     if not 0 < threshold <= 1:
         raise InvalidValue("the clearance threshold is a share between 0 and 1")
     if lots.empty:
@@ -89,6 +91,11 @@ def clearance_pressure(lots: pd.DataFrame, threshold: float = 0.3) -> pd.DataFra
     frame["needed"] = (frame["sold_discounted"] + frame["donated"] + frame["wasted"]) > 0
     frame["left_over"] = frame["sold_discounted"] + frame["donated"] + frame["wasted"]
     frame["left_list_value"] = frame["left_over"] * frame["list_price"]
+    frame["marginal"] = marginal_recovery(
+        frame["revenue_discounted"].to_numpy(float),
+        frame["left_list_value"].to_numpy(float),
+        frame["wasted"].to_numpy(float),
+    )
     table = (
         frame.groupby(["location", "sku"])
         .agg(
@@ -96,17 +103,17 @@ def clearance_pressure(lots: pd.DataFrame, threshold: float = 0.3) -> pd.DataFra
             needing=("needed", "sum"),
             received=("received", "sum"),
             wasted=("wasted", "sum"),
-            recovered=("revenue_discounted", "sum"),
-            left_list_value=("left_list_value", "sum"),
+            recoveries=("marginal", "sum"),
+            lots_left_over=("marginal", "count"),
         )
         .reset_index()
     )
     table["cleared_share"] = table["needing"] / table["lots"]
     table["waste_share"] = table["wasted"] / table["received"].where(table["received"] > 0)
-    table["salvage"] = (
-        (table["recovered"] / table["left_list_value"].where(table["left_list_value"] > 0))
-        .fillna(0.0)
-        .clip(0.0, 1.0)
+    table["salvage"] = learned_salvage(
+        table["recoveries"].to_numpy(float),
+        table["lots_left_over"].to_numpy(float),
+        table["location"].astype(str).to_numpy(),
     )
     table["flagged"] = table["cleared_share"] >= threshold
-    return table.drop(columns=["needing", "recovered", "left_list_value"])
+    return table.drop(columns=["needing", "recoveries", "lots_left_over"])

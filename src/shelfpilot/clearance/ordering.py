@@ -25,6 +25,8 @@ from shelfpilot.domain.errors import InvalidValue
 Array = npt.NDArray[np.float64]
 #: what clearance recovers on a left-over unit, as a share of list, before feedback
 DEFAULT_SALVAGE = 0.25
+#: lots of a product that weigh as much as its store's pooled clearance recovery
+SALVAGE_WEIGHT = 5.0
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,14 @@ class OrderRule:
 
     @property
     def overage(self) -> float:
+        """What a unit too many costs: its waste cost less what clearance
+        recovers, never counting on clearance for more than the unit's cost
+        (stock is not bought to be cleared: a recovery learned on a few
+        left-over units says nothing of many more, and above the cost the
+        order would grow without limit)."""
         e = self.economics
-        return max(e.waste_cost - self.salvage * e.list_price, 1e-6) / max(
-            self.shelf_life_days, 1.0
-        )
+        recovered = min(self.salvage * e.list_price, e.unit_cost)
+        return max(e.waste_cost - recovered, 1e-6) / max(self.shelf_life_days, 1.0)
 
     @property
     def fractile(self) -> float:
@@ -85,3 +91,52 @@ class OrderRule:
     def order(self, mean: Array | float, sd: Array | float, on_hand: Array | float) -> Array:
         """What to order on top of the stock still sellable tomorrow."""
         return np.maximum(self.target(mean, sd) - np.asarray(on_hand, dtype=np.float64), 0.0)
+
+
+def marginal_recovery(recovered: Array, left_value: Array, wasted: Array) -> Array:
+    """What one more left-over unit of each lot would have recovered, as a
+    share of list: nothing where some of the lot was thrown away (one more
+    unit would have been too), else the lot's clearance revenue over the list
+    value of what was left over (sold at a discount or donated). NaN where
+    nothing was left over: such a lot says nothing about clearance.
+
+    Why not the average recovery: a newsvendor needs the value of the last
+    unit. A lot whose two left-over cakes sold at 80 % says little about a
+    third; taken as the value of every extra unit, an average above the unit
+    cost would call for ordering without limit."""
+    recovered = np.asarray(recovered, dtype=np.float64)
+    left_value = np.asarray(left_value, dtype=np.float64)
+    some = left_value > 0
+    share = np.where(some, recovered / np.where(some, left_value, 1.0), np.nan)
+    return np.asarray(np.where(np.asarray(wasted) > 0, np.where(some, 0.0, np.nan), share))
+
+
+def learned_salvage(
+    recoveries: Array,
+    lots: Array,
+    groups: npt.ArrayLike,
+    *,
+    weight: float = SALVAGE_WEIGHT,
+    default: float = DEFAULT_SALVAGE,
+) -> Array:
+    """The ``salvage`` a product's order uses: the mean of its lots'
+    ``marginal_recovery`` (``recoveries`` their sum over ``lots`` lots that
+    had something left over), shrunk toward the pooled mean of its group (its
+    store) with the weight of ``weight`` lots. A store with no such lot yet
+    pools to ``default``; a product with none has its store's figure.
+
+    Why pool: a product's own figure needs a handful of lots, while a store's
+    clearance (how often the 20 % cap lets a markdown through, how deep it
+    goes) says much about every product's from the first days."""
+    recoveries = np.asarray(recoveries, dtype=np.float64)
+    lots = np.asarray(lots, dtype=np.float64)
+    if weight <= 0:
+        raise InvalidValue("the weight of a store's clearance recovery must be above zero lots")
+    _, index = np.unique(np.asarray(groups), return_inverse=True)
+    pooled_lots = np.bincount(index, weights=lots)
+    pooled = np.where(
+        pooled_lots > 0,
+        np.bincount(index, weights=recoveries) / np.where(pooled_lots > 0, pooled_lots, 1.0),
+        default,
+    )[index]
+    return np.asarray(np.clip((recoveries + weight * pooled) / (lots + weight), 0.0, 1.0))

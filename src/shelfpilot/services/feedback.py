@@ -6,7 +6,7 @@ lot kept its price). ``production_advice`` looks back over the lots received
 lately, finds the products that keep needing clearance, and recommends a
 daily quantity from the demand forecast with a newsvendor that charges a
 left-over unit its waste cost less what clearance has actually recovered for
-that product (``clearance.ordering``).
+that product (shrunk toward its store's, ``clearance.ordering``).
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ from shelfpilot.services.forecasting import NotEnoughHistory, local_today, model
 from shelfpilot.services.presales import PRE_ORDER_REFERENCE, due_by_day
 from shelfpilot.storage import Database, UnitOfWork
 
-#: lots of a product needed before its own clearance recovery replaces the default
-MIN_LOTS_FOR_SALVAGE = 5
 #: days ahead the production advice looks (demand level, pre-orders due)
 ADVICE_DAYS = 7
 
@@ -326,7 +324,7 @@ def production_advice(
             notes.append(f"{sku} at {loc}: no forecast yet, so only its pre-orders are counted")
         seen = known.get((loc, sku), {})
         lots_seen = int(seen.get("lots", 0))
-        salvage = float(seen["salvage"]) if lots_seen >= MIN_LOTS_FOR_SALVAGE else DEFAULT_SALVAGE
+        salvage = float(seen.get("salvage", DEFAULT_SALVAGE))
         rule = OrderRule(
             Economics(
                 list_price=float(product.list_price.amount),
