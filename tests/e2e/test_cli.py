@@ -218,6 +218,18 @@ def test_write_offs_donations_transfers_and_counts(tmp_path: Path) -> None:
     )
     gifts = shelfpilot("audit", "--action", "stock.donation", db=db, cwd=tmp_path)
     assert "receipt=FB-9" in " ".join(gifts.stdout.split())
+    statement = shelfpilot(
+        "donations", "--since", "2026-11-01", "--until", "2026-11-30", "--location", "S1",
+        "--export", "gifts.csv", db=db, cwd=tmp_path,
+    )  # fmt: skip
+    assert statement.returncode == 0, statement.stderr
+    words = " ".join(statement.stdout.split())
+    assert "Food bank │ 1 │ 2 │" in words and "1 rows written to gifts.csv" in words
+    assert "FB-9" in (tmp_path / "gifts.csv").read_text(encoding="utf-8-sig")
+    backwards = shelfpilot(
+        "donations", "--since", "2026-11-30", "--until", "2026-11-01", db=db, cwd=tmp_path
+    )
+    assert backwards.returncode == 1 and "is before the first (2026-11-30)" in backwards.stderr
     table = shelfpilot(
         "lifecycle", "--at", "2026-11-21 10:00", "--location", "S1", db=db, cwd=tmp_path
     )

@@ -60,6 +60,27 @@ def test_removals_counts_returns_prices_and_the_ledger(api: tuple[httpx.Client, 
         headers=manager | key("dispose"),
     )
     assert r.status_code == 422 and "only a donation" in r.json()["error"]["message"]
+    day = {"since": "2026-11-20", "until": "2026-11-20"}
+    r = client.get("/locations/SZ-01/donations", headers=manager, params=day)
+    assert r.status_code == 200, r.text
+    statement = r.json()
+    assert [(d["units"], d["receipt"], d["note"]) for d in statement["donations"]] == [
+        ("1", "FB-7", "food bank")
+    ]
+    assert statement["totals"][0]["recipient"] == "(not named)"
+    assert statement["totals"][0]["value_at_list"] == "28.00"
+    r = client.get("/locations/SZ-01/donations", headers=manager, params={"since": "2026-11-21"})
+    assert r.status_code == 200 and r.json()["donations"] == []
+    r = client.get(
+        "/locations/SZ-01/donations", headers=manager,
+        params={"since": "2026-11-21", "until": "2026-11-20"},
+    )  # fmt: skip
+    assert r.status_code == 422, r.text
+    assert (
+        r.json()["error"]["message"] == "the last day (2026-11-20) is before the first (2026-11-21)"
+    )
+    r = client.get("/locations/SZ-01/donations", headers=manager, params={"until": "9999-12-31"})
+    assert r.status_code == 422 and "from 1970 to 9998" in r.json()["error"]["message"]
     r = client.post(
         "/locations/SZ-01/returns", json=LOT | {"quantity": "1"}, headers=manager | key("ret")
     )

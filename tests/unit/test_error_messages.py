@@ -57,6 +57,8 @@ TRANSLATED = [
     SRC / "services" / "exports.py",
     SRC / "services" / "presales.py",
     SRC / "services" / "feedback.py",
+    SRC / "services" / "donations.py",
+    SRC / "clearance" / "ordering.py",
     SRC / "storage" / "catalog_repo.py",
     SRC / "storage" / "channels_repo.py",
     SRC / "storage" / "identity_repo.py",

@@ -260,6 +260,39 @@ class AuditOut(Strict):
     after: dict[str, str]
 
 
+class DonationOut(Strict):
+    occurred_at: datetime
+    location: str
+    sku: str
+    product_name: str
+    lot_code: str
+    units: Decimal
+    recipient: str
+    receipt: str
+    value_at_cost: Decimal | None = Field(description="null if made before values were kept")
+    value_at_list: Decimal | None
+    currency: str
+    actor: str = Field(description="who recorded it")
+    note: str
+
+
+class RecipientTotalOut(Strict):
+    recipient: str
+    currency: str
+    donations: int
+    units: Decimal
+    value_at_cost: Decimal
+    value_at_list: Decimal
+    unvalued: int = Field(description="donations whose value was not recorded")
+
+
+class DonationStatementOut(Strict):
+    since: date
+    until: date
+    totals: list[RecipientTotalOut]
+    donations: list[DonationOut]
+
+
 When = Field(default=None, description="when it happened, with its zone; default now")
 
 

@@ -1,9 +1,13 @@
 """Commands that read the state of the shop: the expiry ladder, the lifecycle
-table, the daily run, the demand forecast and the demand calendar."""
+table, the daily run, the demand forecast, the demand calendar and the
+donation statement."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -29,7 +33,9 @@ from shelfpilot.cli.support import (
     print_forecast,
 )
 from shelfpilot.config import DEFAULT_DB_URL
-from shelfpilot.services import catalog, demand_drivers, forecasting, stock_views
+from shelfpilot.domain.money import show
+from shelfpilot.services import catalog, demand_drivers, exports, forecasting, stock_views
+from shelfpilot.services import donations as donation_service
 
 
 @app.command()
@@ -161,3 +167,41 @@ def calendar(
             cells = (r.day.isoformat(), r.location or "all", r.sku or "all", r.driver)
             table.add_row(*(escape(c) for c in (*cells, f"{r.value:g}", r.note)))
         out.print(table)
+
+
+@app.command("donations")
+def donations_(
+    since: Annotated[
+        str | None, typer.Option(help="First day (default: the first of this month).")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, included (default: today).")] = None,
+    location: Location = None,
+    export: Annotated[
+        Path | None, typer.Option(help="Also write every donation to this .csv, .xlsx or .parquet.")
+    ] = None,
+    db: Db = DEFAULT_DB_URL,
+) -> None:
+    """The donation statement: what was given to whom, with receipts and the
+    value at cost and at list price, per recipient (days in the store's zone)."""
+    with handled():
+        database = open_db(db)
+        zone = ZoneInfo(catalog.zone_for(database, location))
+        today = datetime.now(zone).date()
+        first = day_option(since, "--since") or today.replace(day=1)
+        last = day_option(until, "--until") or today
+        start, end = donation_service.period(first, last, zone)
+        where = None if location is None else [location]
+        rows = donation_service.donations(database, start, end, locations=where)
+        table = Table(title=f"Donations {first} to {last} ({len(rows)})")
+        for head in ("recipient", "donations", "units", "at cost", "at list", "not valued"):
+            table.add_column(head, justify="left" if head == "recipient" else "right")
+        for t in donation_service.totals(rows):
+            table.add_row(
+                escape(t.recipient), str(t.donations), show(t.units),
+                f"{t.value_at_cost:.2f} {t.currency}", f"{t.value_at_list:.2f} {t.currency}",
+                str(t.unvalued) if t.unvalued else "",
+            )  # fmt: skip
+        out.print(table)
+        if export is not None:
+            count = exports.export_donations(database, export, start, end, location=location)
+            out.print(f"{count} rows written to {export}")

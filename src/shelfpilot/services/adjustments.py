@@ -93,6 +93,8 @@ def _donation_record(
     for it: what a food bank's receipt and the shop's books need."""
     product = uow.catalog.product(held.lot.sku)
     return {
+        "sku": held.lot.sku,
+        "lot": held.lot.code,
         "recipient": cmd.recipient or "",
         "receipt": cmd.receipt or "",
         "value_at_cost": str(held.lot.unit_cost * units),

@@ -1,4 +1,5 @@
-"""Exporting the lifecycle table and the ledger to CSV, Excel or Parquet.
+"""Exporting the lifecycle table, the ledger and the donation statement to
+CSV, Excel or Parquet.
 
 Quantities and money are exported exactly: as text in CSV and Excel (Excel
 would otherwise hold them as binary floats), as ``decimal128`` columns of a
@@ -27,6 +28,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.lots import require_aware
+from shelfpilot.services.donations import donations
 from shelfpilot.services.expiry_risk import expiry_risk
 from shelfpilot.services.stock_views import lifecycle_table
 from shelfpilot.storage import Database
@@ -198,6 +200,41 @@ def export_risk(
         for r in report.rows
     ]
     _write(path, suffix, "risk", RISK, rows)
+    return len(rows)
+
+
+DONATIONS = (
+    Field("occurred_at", "time"),
+    Field("location", "text"),
+    Field("sku", "text"),
+    Field("product_name", "text"),
+    Field("lot_code", "text"),
+    Field("units", "decimal:3"),
+    Field("recipient", "text"),
+    Field("receipt", "text"),
+    Field("value_at_cost", "decimal:4"),
+    Field("value_at_list", "decimal:4"),
+    Field("currency", "text"),
+    Field("actor", "text"),
+    Field("note", "text"),
+)
+
+
+def export_donations(
+    db: Database, path: Path, start: datetime, end: datetime, *, location: str | None = None
+) -> int:
+    """Every donation from ``start`` up to ``end`` (``donations.donations``),
+    oldest first; returns rows written."""
+    suffix = _suffix(path)
+    found = donations(db, start, end, locations=None if location is None else [location])
+    rows = [
+        (
+            d.occurred_at, d.location, d.sku, d.product_name, d.lot_code, d.units, d.recipient,
+            d.receipt, d.value_at_cost, d.value_at_list, d.currency, d.actor, d.note,
+        )
+        for d in found
+    ]  # fmt: skip
+    _write(path, suffix, "donations", DONATIONS, rows)
     return len(rows)
 
 

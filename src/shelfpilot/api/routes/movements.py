@@ -1,10 +1,14 @@
 """Stock movements besides single sales and receipts: batches of till
 receipts, donations and disposals, transfers, counts, returns, lot prices,
-and the ledger they leave. Every write takes an ``Idempotency-Key``."""
+the ledger they leave and the donation statement. Every write takes an
+``Idempotency-Key``."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import date, datetime
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Response
 
@@ -20,12 +24,15 @@ from shelfpilot.api.routes.stock import (
 from shelfpilot.api.schemas import (
     PLAIN,
     CountIn,
+    DonationOut,
+    DonationStatementOut,
     LedgerOut,
     Limit,
     Offset,
     OperationOut,
     Page,
     PriceIn,
+    RecipientTotalOut,
     RemovalIn,
     ReturnIn,
     SaleBatchIn,
@@ -35,7 +42,7 @@ from shelfpilot.api.schemas import (
 from shelfpilot.api.security import Db, allowed
 from shelfpilot.domain.access import Permission, Principal
 from shelfpilot.domain.ledger import EntryKind
-from shelfpilot.services import adjustments, inventory, stock_views
+from shelfpilot.services import adjustments, catalog, donations, inventory, stock_views
 from shelfpilot.services.commands import (
     ChangePrice,
     CountStock,
@@ -219,3 +226,28 @@ def ledger(
         for r in records
     ]
     return Page(items=items, total=total, offset=offset, limit=limit)
+
+
+@router.get("/locations/{location}/donations", response_model=DonationStatementOut)
+def donation_statement(
+    location: str,
+    db: Db,
+    principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
+    since: date | None = None,
+    until: date | None = None,
+) -> DonationStatementOut:
+    """What this location gave away from ``since`` to ``until`` (days in its
+    own zone, both included; default this month to today): totals per
+    recipient, then every donation with its receipt and its value at cost and
+    at list price when it was made."""
+    zone = ZoneInfo(catalog.zone_for(db, location))
+    today = datetime.now(zone).date()
+    first, last = since or today.replace(day=1), until or today
+    start, end = donations.period(first, last, zone)
+    rows = donations.donations(db, start, end, locations=[location])
+    return DonationStatementOut(
+        since=first,
+        until=last,
+        totals=[RecipientTotalOut(**asdict(t)) for t in donations.totals(rows)],
+        donations=[DonationOut(**asdict(d)) for d in rows],
+    )
