@@ -226,6 +226,16 @@ def test_write_offs_donations_transfers_and_counts(tmp_path: Path) -> None:
     words = " ".join(statement.stdout.split())
     assert "Food bank │ 1 │ 2 │" in words and "1 rows written to gifts.csv" in words
     assert "FB-9" in (tmp_path / "gifts.csv").read_text(encoding="utf-8-sig")
+    # a manager's own price changes are not refused, but a third in one day is pointed out
+    for hour, price in (("10:00", "26"), ("11:00", "25"), ("12:00", "24")):
+        priced = shelfpilot(
+            "price", "S1", "CAKE", "L1", price, "--at", f"2026-11-21 {hour}", db=db, cwd=tmp_path
+        )
+        assert priced.returncode == 0, priced.stderr
+        told = "3 price changes of this lot in one day, more than the 2" in " ".join(
+            priced.stdout.split()
+        )
+        assert told == (hour == "12:00"), priced.stdout
     backwards = shelfpilot(
         "donations", "--since", "2026-11-30", "--until", "2026-11-01", db=db, cwd=tmp_path
     )

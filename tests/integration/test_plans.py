@@ -233,6 +233,11 @@ def test_two_price_changes_a_local_day_at_most(shop: Database) -> None:
     )
     plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=16, minutes=30))
     assert _price(shop) == Decimal("22.40")
+    # the audit counts each change in its local day, this one included
+    counts = [r.after["changes_that_day"] for r in plans.audit_log(shop, action="price.change")]
+    assert counts == ["1", "2", "1"]  # newest first: the next day's approval, 10:00, 09:00
+    assert inv.price_changes_that_day(shop, LOT, T0 + timedelta(hours=3)) == 2
+    assert inv.price_changes_that_day(shop, LOT, T0 + timedelta(hours=17)) == 1
 
 
 def test_the_floor_price_is_never_rounded_below_the_floor(shop: Database) -> None:

@@ -22,6 +22,7 @@ from shelfpilot.cli.support import (
     when,
 )
 from shelfpilot.config import DEFAULT_DB_URL
+from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind
 from shelfpilot.domain.money import show
 from shelfpilot.services import exports, imports, inventory
@@ -339,6 +340,13 @@ def price(
         out.print(
             f"{'already priced' if result.replayed else 'priced'} {entry.lot} at {entry.unit_price}"
         )
+        made = inventory.price_changes_that_day(database, entry.lot, entry.occurred_at)
+        most = Guardrails().max_changes_per_day
+        if made > most:
+            out.print(
+                f"note: that is {made} price changes of this lot in one day, more than the "
+                f"{most} the clearance guardrails allow; plans hold its price until tomorrow"
+            )
 
 
 # register `demo` and the read-only views on the app

@@ -13,7 +13,7 @@ from shelfpilot.domain.audit import AuditRecord
 from shelfpilot.domain.errors import InvalidValue, LotNotSellable, NotFound, OutOfStock, Text
 from shelfpilot.domain.fefo import LotStock
 from shelfpilot.domain.ledger import ZERO, EntryKind, LedgerEntry, count_entry, removal_entry
-from shelfpilot.domain.lots import Lot, LotKey
+from shelfpilot.domain.lots import Lot, LotKey, local_day, require_aware
 from shelfpilot.domain.money import Money, quantity, show
 from shelfpilot.domain.pricing import check_price
 from shelfpilot.services.commands import (
@@ -244,6 +244,11 @@ def _reprice(cmd: ChangePrice, uow: UnitOfWork, operation_id: int) -> list[Ledge
         product, Money(cmd.unit_price, product.currency), allow_below_floor=cmd.allow_below_floor
     )
     before = uow.stock.price_at(held.lot.key, at)
+    # a manager's own change is not refused (it may correct a mistake), but
+    # the audit says how many the lot has had that day, this one included
+    made = uow.stock.price_changes(
+        held.lot.key, *local_day(at, uow.catalog.location(cmd.location).zone)
+    )
     entry = LedgerEntry(
         held.lot.key,
         EntryKind.PRICE_CHANGE,
@@ -259,9 +264,22 @@ def _reprice(cmd: ChangePrice, uow: UnitOfWork, operation_id: int) -> list[Ledge
         "price.change",
         held.lot.key,
         {"price": str(product.list_price.amount if before is None else before)},
-        {"price": str(price.amount), "at": at.isoformat(), "reference": cmd.reference or ""},
+        {
+            "price": str(price.amount),
+            "at": at.isoformat(),
+            "reference": cmd.reference or "",
+            "changes_that_day": str(made + 1),
+        },
     )
     return [entry]
+
+
+def price_changes_that_day(db: Database, key: LotKey, at: datetime) -> int:
+    """How many times the lot was repriced on the store's local day of ``at``."""
+    with db.transaction(readonly=True) as uow:
+        uow.stock.lot(key)  # NotFound names an unknown lot
+        zone = uow.catalog.location(key.location_code).zone
+        return uow.stock.price_changes(key, *local_day(require_aware(at, "time"), zone))
 
 
 def audit(
