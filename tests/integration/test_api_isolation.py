@@ -66,6 +66,9 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ("POST", "/locations/{location}/returns"): Example(json=LOT | DONE | {"quantity": "1"}, writes=True),
     ("POST", "/locations/{location}/prices"): Example(json=LOT | DONE | {"unit_price": "9.00"}, writes=True),
     ("GET", "/locations/{location}/ledger"): Example(),
+    ("GET", "/locations/{location}/donations"): Example(
+        params={"since": "2026-11-01", "until": "2026-11-30"}
+    ),
     ("GET", "/locations/{location}/risk"): Example(params={"at": T0.isoformat()}),
     ("GET", "/locations/{location}/forecast"): Example(params={"at": T0.isoformat()}),
     ("GET", "/locations/{location}/exports/{table}"): Example(path={"table": "ledger"}),

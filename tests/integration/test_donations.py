@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,14 +14,14 @@ import pytest
 from openpyxl import load_workbook
 
 from shelfpilot.domain import EntryKind, InvalidValue, Money, NotFound
+from shelfpilot.domain.audit import AuditRecord
 from shelfpilot.services import catalog, donations, exports
 from shelfpilot.services import inventory as inv
 from shelfpilot.storage import Database
-from tests.conftest import SHANGHAI, T0, cake
+from tests.conftest import T0, cake
 
 # T0 is 2026-11-20 08:00 in Suzhou; the statement covers the 20th and 21st
-START = datetime.combine(date(2026, 11, 20), time(), SHANGHAI)
-END = datetime.combine(date(2026, 11, 22), time(), SHANGHAI)
+FIRST, LAST = date(2026, 11, 20), date(2026, 11, 21)
 
 
 def _give(db: Database, lot: str, units: str, at: datetime, **more: str) -> None:
@@ -53,7 +53,7 @@ def _stocked(shop: Database) -> Database:
 
 def test_the_statement_lists_each_donation_in_the_stores_days(shop: Database) -> None:
     db = _stocked(shop)
-    rows = donations.donations(db, START, END)
+    rows = donations.donations(db, FIRST, LAST)
     assert [(r.lot_code, r.units, r.recipient) for r in rows] == [
         ("L1", Decimal("2.5"), "Suzhou Food Bank"),
         ("L1", Decimal(1), donations.UNNAMED),
@@ -82,24 +82,45 @@ def test_the_statement_lists_each_donation_in_the_stores_days(shop: Database) ->
 
 def test_the_statement_of_one_store_and_bad_periods(shop: Database) -> None:
     db = _stocked(shop)
-    assert donations.donations(db, START, END, locations=["SZ-02"]) == []
-    assert len(donations.donations(db, START, END, locations=["SZ-01"])) == 4
+    assert donations.donations(db, FIRST, LAST, locations=["SZ-02"]) == []
+    assert len(donations.donations(db, FIRST, LAST, locations=["SZ-01"])) == 4
     with pytest.raises(NotFound, match="NOWHERE"):
-        donations.donations(db, START, END, locations=["NOWHERE"])
-    with pytest.raises(InvalidValue, match="end must come after its start"):
-        donations.donations(db, END, START)
-    assert donations.period(date(2026, 11, 20), date(2026, 11, 21), SHANGHAI) == (START, END)
+        donations.donations(db, FIRST, LAST, locations=["NOWHERE"])
     with pytest.raises(InvalidValue, match=r"the last day \(2026-11-19\) is before the first"):
-        donations.period(date(2026, 11, 20), date(2026, 11, 19), SHANGHAI)
-    with pytest.raises(InvalidValue, match="from 1970 to 9998"):
-        donations.period(date(2026, 11, 20), date.max, SHANGHAI)
+        donations.donations(db, FIRST, date(2026, 11, 19))
+    with pytest.raises(InvalidValue, match="at most 366 days; ask for one year at a time"):
+        donations.donations(db, date(2025, 1, 1), date(2026, 1, 2))
+    today = date(2026, 11, 24)
+    assert donations.default_period(None, None, today) == (date(2026, 11, 1), today)
+    assert donations.default_period(None, date(2026, 1, 31), today) == (
+        date(2026, 1, 1), date(2026, 1, 31),
+    )  # fmt: skip
+
+
+def test_a_donation_recorded_before_values_were_kept(shop: Database) -> None:
+    """Such a record names the lot only in its subject and has no recipient,
+    receipt or value: it is listed, and counted as not valued."""
+    db = _stocked(shop)
+    with db.transaction() as uow:
+        before = {"on_hand": "12"}
+        after = {"on_hand": "10", "at": T0.isoformat(), "note": "food bank"}
+        subject = "lot L1 of CAKE at SZ-01"
+        uow.audit.append(
+            AuditRecord(T0, "old-till", "stock.donation", subject, before, after, None, "SZ-01")
+        )
+    old = [r for r in donations.donations(db, FIRST, LAST) if r.actor == "old-till"]
+    assert [(r.sku, r.lot_code, r.units, r.currency, r.value_at_cost) for r in old] == [
+        ("CAKE", "L1", Decimal(2), "CNY", None)
+    ]
+    unnamed = {t.recipient: t for t in donations.totals(donations.donations(db, FIRST, LAST))}
+    assert (unnamed[donations.UNNAMED].donations, unnamed[donations.UNNAMED].unvalued) == (2, 1)
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_the_statement_exports_exactly(shop: Database, tmp_path: Path, suffix: str) -> None:
     db = _stocked(shop)
     path = tmp_path / f"donations{suffix}"
-    assert exports.export_donations(db, path, START, END, location="SZ-01") == 4
+    assert exports.export_donations(path, donations.donations(db, FIRST, LAST)) == 4
     if suffix == ".csv":
         with path.open(encoding="utf-8-sig", newline="") as f:
             table = list(csv.DictReader(f))

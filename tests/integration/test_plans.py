@@ -25,7 +25,7 @@ from shelfpilot.domain import (
 from shelfpilot.domain.errors import Text
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.plans import LineStatus, Plan, PlanAction, PlanLine
-from shelfpilot.services import catalog, feedback, plans
+from shelfpilot.services import adjustments, catalog, feedback, plans
 from shelfpilot.services import inventory as inv
 from shelfpilot.storage import Database
 from tests.conftest import T0, cake
@@ -130,46 +130,40 @@ def test_two_managers_deciding_one_line_at_once(shop: Database) -> None:
     assert _price(shop) == expected
 
 
-def test_lines_of_two_plans_for_one_lot_approved_at_once_post_one_price(shop: Database) -> None:
-    """Each approval reads the lot's price and its changes today, then posts
-    a new price: two at once must not both read the old ones."""
-    first = _plan(shop)
-    line = PlanLine(
-        LOT, Decimal(1), Decimal("0.7"), Decimal(0), Decimal(6), Decimal(2), Decimal("20.5"),
-        "70% of list now",
-    )  # fmt: skip
-    with shop.transaction() as uow:
-        uow.plans.add_plan(Plan("SZ-01", date(2026, 11, 21), T0, "planner", (line,)))
-    with shop.transaction(readonly=True) as uow:
-        found = uow.plans.find_plan("SZ-01", date(2026, 11, 21))
-    assert found is not None and found.lines[0].line_id is not None
-    line_ids = [first, found.lines[0].line_id]
-    clients = [Database(shop.url) for _ in line_ids]
-    barrier = threading.Barrier(len(clients))
+def test_an_approval_waits_for_a_price_change_of_its_lot_in_flight(shop: Database) -> None:
+    """An approval reads the lot's price and its changes today, then posts a
+    new price. While another transaction holds the lot (here: a price change
+    not yet committed), the approval waits, then sees the new price and is
+    refused as stale, rather than posting a second change from the old one."""
+    line_id = _plan(shop)
+    client = Database(shop.url)
+    outcome: list[object] = []
 
-    def attempt(k: int) -> object:
-        barrier.wait()
+    def approve() -> None:
         try:
-            return plans.decide(
-                clients[k], line_ids[k], "approve", actor=f"m{k}", at=T0 + timedelta(hours=1)
+            outcome.append(
+                plans.decide(client, line_id, "approve", actor="bo", at=T0 + timedelta(hours=1))
             )
         except DomainError as error:
-            return error
+            outcome.append(error)
 
+    approval = threading.Thread(target=approve)
     try:
-        with ThreadPoolExecutor(len(clients)) as pool:
-            results = list(pool.map(attempt, range(len(clients))))
+        with shop.transaction() as uow:
+            uow.stock.lock_lot(LOT)
+            change = inv.ChangePrice("SZ-01", "CAKE", "L1", Decimal("25.20"), T0)
+            adjustments.apply_price_change(uow, change)
+            approval.start()
+            approval.join(timeout=1.5)
+            assert approval.is_alive(), "the approval did not wait for the lot"
+        approval.join(timeout=30)
     finally:
-        for client in clients:
-            client.close()
-    won = [r for r in results if isinstance(r, plans.DecisionResult)]
-    assert len(won) == 1, results
-    lost = [r for r in results if r not in won]
-    assert isinstance(lost[0], Conflict) and "changed since the plan was made" in str(lost[0])
+        client.close()
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
+    assert "changed since the plan was made" in str(outcome[0])
     with shop.transaction(readonly=True) as uow:
-        changes = uow.stock.price_changes(LOT, T0, T0 + timedelta(days=1))
-    assert changes == 1
-    assert _price(shop) == Decimal(28) * won[0].line.decided_ratio
+        assert uow.stock.price_changes(LOT, T0, T0 + timedelta(days=1)) == 1
+    assert _price(shop) == Decimal("25.20")
 
 
 def test_the_outcome_of_an_approved_markdown_comes_from_the_ledger(shop: Database) -> None:

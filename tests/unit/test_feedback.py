@@ -123,14 +123,18 @@ def test_the_order_is_the_critical_fractile_of_demand() -> None:
     assert rule.target(20.0, 5.0) == pytest.approx(20 + z * 5)
     assert rule.order(20.0, 5.0, on_hand=8.0) == pytest.approx(20 + z * 5 - 8)
     assert rule.order(20.0, 5.0, on_hand=100.0) == 0.0
-    # dearer waste → hold less; a longer life or more recovered → hold more
+    # dearer waste or less recovered → hold less; a longer life → hold more
     dearer = OrderRule(Economics(10.0, 4.0, disposal_cost=4.0), 1, 0.2)
     assert dearer.target(20.0, 5.0) < rule.target(20.0, 5.0)
     assert OrderRule(e, 3, 0.2).target(20.0, 5.0) > rule.target(20.0, 5.0)
-    assert OrderRule(e, 1, 0.4).target(20.0, 5.0) > rule.target(20.0, 5.0)
-    # clearance is never counted on for more than the unit cost: over 4 + 1 − 4
-    assert OrderRule(e, 1, 0.9).fractile == pytest.approx(6 / 7)
-    assert OrderRule(e, 1, 0.9).fractile == OrderRule(e, 1, 0.4).fractile
+    assert OrderRule(e, 1, 0.1).target(20.0, 5.0) < rule.target(20.0, 5.0)
+    # clearance is counted on for at most half the unit cost: over 4 + 1 − 2
+    assert OrderRule(e, 1, 0.9).fractile == pytest.approx(6 / 9)
+    assert OrderRule(e, 1, 0.9).fractile == OrderRule(e, 1, 0.2).fractile
+    # so with nothing to pay for disposal a unit too many still costs something
+    free = OrderRule(Economics(10.0, 4.0, disposal_cost=0.0), 1, 0.9)
+    assert free.fractile == pytest.approx(6 / 8)
+    assert free.target(20.0, 5.0) < 20 + 1.0 * 5
     np.testing.assert_array_equal(rule.target(np.array([0.0]), np.array([0.0])), [0.0])
     with pytest.raises(InvalidValue):
         OrderRule(e, 0)

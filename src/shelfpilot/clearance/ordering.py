@@ -27,6 +27,8 @@ Array = npt.NDArray[np.float64]
 DEFAULT_SALVAGE = 0.25
 #: lots of a product that weigh as much as its store's pooled clearance recovery
 SALVAGE_WEIGHT = 5.0
+#: the most of a unit's cost an order counts on clearance to recover
+MAX_RECOVERED_COST = 0.5
 
 
 @dataclass(frozen=True)
@@ -48,12 +50,13 @@ class OrderRule:
     @property
     def overage(self) -> float:
         """What a unit too many costs: its waste cost less what clearance
-        recovers, never counting on clearance for more than the unit's cost
-        (stock is not bought to be cleared: a recovery learned on a few
-        left-over units says nothing of many more, and above the cost the
-        order would grow without limit)."""
+        recovers, counting on clearance for at most half the unit's cost
+        (``MAX_RECOVERED_COST``). Stock is not bought to be cleared: a
+        recovery learned on a few left-over units says nothing of many more,
+        and at the cost (with nothing to pay for disposal) a unit too many
+        would look free and the order would grow without limit."""
         e = self.economics
-        recovered = min(self.salvage * e.list_price, e.unit_cost)
+        recovered = min(self.salvage * e.list_price, MAX_RECOVERED_COST * e.unit_cost)
         return max(e.waste_cost - recovered, 1e-6) / max(self.shelf_life_days, 1.0)
 
     @property
@@ -96,14 +99,14 @@ class OrderRule:
 def marginal_recovery(recovered: Array, left_value: Array, wasted: Array) -> Array:
     """What one more left-over unit of each lot would have recovered, as a
     share of list: nothing where some of the lot was thrown away (one more
-    unit would have been too), else the lot's clearance revenue over the list
-    value of what was left over (sold at a discount or donated). NaN where
-    nothing was left over: such a lot says nothing about clearance.
+    unit would have been too), else the lot's clearance revenue over the
+    list value of what was left over (sold at a discount, or donated for no
+    revenue). NaN where nothing was left over: such a lot says nothing about
+    clearance.
 
-    Why not the average recovery: a newsvendor needs the value of the last
-    unit. A lot whose two left-over cakes sold at 80 % says little about a
-    third; taken as the value of every extra unit, an average above the unit
-    cost would call for ordering without limit."""
+    Why not pool every left-over unit's revenue: lots that sold their last
+    units at a discount would then speak for lots that threw theirs away,
+    and a unit too many is far more likely to end like the latter."""
     recovered = np.asarray(recovered, dtype=np.float64)
     left_value = np.asarray(left_value, dtype=np.float64)
     some = left_value > 0

@@ -342,10 +342,10 @@ def price(
         )
         made = inventory.price_changes_that_day(database, entry.lot, entry.occurred_at)
         most = Guardrails().max_changes_per_day
-        if made > most:
+        if made >= most and not result.replayed:
             out.print(
-                f"note: that is {made} price changes of this lot in one day, more than the "
-                f"{most} the clearance guardrails allow; plans hold its price until tomorrow"
+                f"note: that is {made} price changes of this lot that day, and the clearance "
+                f"guardrails allow {most}; plans hold its price until the next day"
             )
 
 

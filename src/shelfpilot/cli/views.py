@@ -172,7 +172,7 @@ def calendar(
 @app.command("donations")
 def donations_(
     since: Annotated[
-        str | None, typer.Option(help="First day (default: the first of this month).")
+        str | None, typer.Option(help="First day (default: the first of --until's month).")
     ] = None,
     until: Annotated[str | None, typer.Option(help="Last day, included (default: today).")] = None,
     location: Location = None,
@@ -182,16 +182,16 @@ def donations_(
     db: Db = DEFAULT_DB_URL,
 ) -> None:
     """The donation statement: what was given to whom, with receipts and the
-    value at cost and at list price, per recipient (days in the store's zone)."""
+    value at cost and at list price, per recipient (each store's days in its
+    own zone; at most 366 days)."""
     with handled():
         database = open_db(db)
         zone = ZoneInfo(catalog.zone_for(database, location))
-        today = datetime.now(zone).date()
-        first = day_option(since, "--since") or today.replace(day=1)
-        last = day_option(until, "--until") or today
-        start, end = donation_service.period(first, last, zone)
+        first, last = donation_service.default_period(
+            day_option(since, "--since"), day_option(until, "--until"), datetime.now(zone).date()
+        )
         where = None if location is None else [location]
-        rows = donation_service.donations(database, start, end, locations=where)
+        rows = donation_service.donations(database, first, last, locations=where)
         table = Table(title=f"Donations {first} to {last} ({len(rows)})")
         for head in ("recipient", "donations", "units", "at cost", "at list", "not valued"):
             table.add_column(head, justify="left" if head == "recipient" else "right")
@@ -203,5 +203,5 @@ def donations_(
             )  # fmt: skip
         out.print(table)
         if export is not None:
-            count = exports.export_donations(database, export, start, end, location=location)
+            count = exports.export_donations(export, rows)
             out.print(f"{count} rows written to {export}")

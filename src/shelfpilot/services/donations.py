@@ -15,19 +15,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from shelfpilot.domain.errors import InvalidValue
-from shelfpilot.domain.lots import require_aware
 from shelfpilot.storage import Database
 
-#: records read from the audit log at a time
-_PAGE = 500
+#: the most days one statement covers
+MAX_DAYS = 366
 #: how a donation without a named recipient is shown and totalled
 UNNAMED = "(not named)"
-_EARLIEST, _LATEST = date(1970, 1, 1), date(9998, 12, 31)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,70 +57,71 @@ class RecipientTotal:
     unvalued: int
 
 
-def period(first: date, last: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """From the start of ``first`` to the end of ``last`` in ``zone``."""
+def check_period(first: date, last: date) -> None:
+    """A statement covers whole days, at most ``MAX_DAYS`` of them."""
     if last < first:
         raise InvalidValue(
             "the last day ({last}) is before the first ({first})", last=last, first=first
         )
-    if first < _EARLIEST or last > _LATEST:
-        raise InvalidValue("a statement covers days from 1970 to 9998")
-    return datetime.combine(first, time(), zone), datetime.combine(
-        last + timedelta(days=1), time(), zone
-    )
+    if (last - first).days >= MAX_DAYS:
+        raise InvalidValue(
+            "a statement covers at most {days} days; ask for one year at a time", days=MAX_DAYS
+        )
+
+
+def default_period(first: date | None, last: date | None, today: date) -> tuple[date, date]:
+    """The days asked for; without a first day, the first of the last day's
+    month; without a last day, today."""
+    last = last or today
+    return first or last.replace(day=1), last
 
 
 def donations(
-    db: Database, start: datetime, end: datetime, *, locations: list[str] | None = None
+    db: Database, first: date, last: date, *, locations: list[str] | None = None
 ) -> list[Donation]:
-    """Donations that took place from ``start`` up to ``end`` (at the given
-    locations, if any), oldest first."""
-    start, end = require_aware(start, "start"), require_aware(end, "end")
-    if end <= start:
-        raise InvalidValue("the statement's end must come after its start")
+    """Donations made on the days from ``first`` to ``last`` (both included;
+    each store's days in its own zone), at the given locations if any, oldest
+    first."""
+    check_period(first, last)
     found: list[Donation] = []
     with db.transaction(readonly=True) as uow:
         for code in locations or []:
             uow.catalog.location(code)  # NotFound names an unknown code
-        names = {p.sku: p.name for p in uow.catalog.products()}
+        products = {p.sku: p for p in uow.catalog.products()}
+        names = {sku: p.name for sku, p in products.items()}
         zones: dict[str, ZoneInfo] = {}
-        offset = 0
-        while True:
-            # by when it took place, not when it was recorded: a donation may
-            # be recorded late, or ahead of a pick-up
-            page = uow.audit.records(
-                action="stock.donation", locations=locations, limit=_PAGE, offset=offset
-            )
-            for record in page:
-                at = datetime.fromisoformat(record.after["at"])
-                if not start <= at < end:
-                    continue
-                location = record.location or ""
-                sku, lot_code = _lot(record.after, record.subject, location, names)
-                if location not in zones:
-                    zones[location] = uow.catalog.location(location).zone
-                cost, currency = _money(record.after.get("value_at_cost"))
-                at_list, _ = _money(record.after.get("value_at_list"))
-                found.append(
-                    Donation(
-                        occurred_at=at.astimezone(zones[location]),
-                        location=location,
-                        sku=sku,
-                        product_name=names.get(sku, ""),
-                        lot_code=lot_code,
-                        units=Decimal(record.before["on_hand"]) - Decimal(record.after["on_hand"]),
-                        recipient=record.after.get("recipient") or UNNAMED,
-                        receipt=record.after.get("receipt", ""),
-                        value_at_cost=cost,
-                        value_at_list=at_list,
-                        currency=currency,
-                        actor=record.actor,
-                        note=record.after.get("note", ""),
-                    )
+        # one query, one snapshot: pages read one after another could see a
+        # donation recorded meanwhile push a record onto the next page. The
+        # day is when it took place, not when it was recorded (a donation may
+        # be recorded late, or ahead of a pick-up), so it is filtered here.
+        for record in uow.audit.records(action="stock.donation", locations=locations, limit=None):
+            location = record.location or ""
+            if location not in zones:
+                zones[location] = uow.catalog.location(location).zone
+            at = datetime.fromisoformat(record.after["at"]).astimezone(zones[location])
+            if not first <= at.date() <= last:
+                continue
+            sku, lot_code = _lot(record.after, record.subject, location, names)
+            cost, currency = _money(record.after.get("value_at_cost"))
+            at_list, _ = _money(record.after.get("value_at_list"))
+            product = products.get(sku)
+            found.append(
+                Donation(
+                    occurred_at=at,
+                    location=location,
+                    sku=sku,
+                    product_name=names.get(sku, ""),
+                    lot_code=lot_code,
+                    units=Decimal(record.before["on_hand"]) - Decimal(record.after["on_hand"]),
+                    recipient=record.after.get("recipient") or UNNAMED,
+                    receipt=record.after.get("receipt", ""),
+                    value_at_cost=cost,
+                    value_at_list=at_list,
+                    currency=currency or (product.currency if product else ""),
+                    actor=record.actor,
+                    note=record.after.get("note", ""),
                 )
-            if len(page) < _PAGE:
-                break
-            offset += _PAGE
+            )
     return sorted(found, key=lambda d: (d.occurred_at, d.location, d.sku, d.lot_code))
 
 

@@ -28,7 +28,7 @@ from openpyxl.cell import WriteOnlyCell
 
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.lots import require_aware
-from shelfpilot.services.donations import donations
+from shelfpilot.services.donations import Donation
 from shelfpilot.services.expiry_risk import expiry_risk
 from shelfpilot.services.stock_views import lifecycle_table
 from shelfpilot.storage import Database
@@ -220,13 +220,10 @@ DONATIONS = (
 )
 
 
-def export_donations(
-    db: Database, path: Path, start: datetime, end: datetime, *, location: str | None = None
-) -> int:
-    """Every donation from ``start`` up to ``end`` (``donations.donations``),
-    oldest first; returns rows written."""
+def export_donations(path: Path, found: Sequence[Donation]) -> int:
+    """The donations of a statement (``donations.donations``), in order;
+    returns rows written."""
     suffix = _suffix(path)
-    found = donations(db, start, end, locations=None if location is None else [location])
     rows = [
         (
             d.occurred_at, d.location, d.sku, d.product_name, d.lot_code, d.units, d.recipient,

@@ -188,6 +188,12 @@ def decide(
     when = datetime.now(UTC) if at is None else require_aware(at, "decision time")
     with db.transaction() as uow:
         line, store, _ = uow.plans.line(line_id)
+        if decision is not Decision.REJECT:
+            # lines of two plans for one lot, approved at once, must not both
+            # see the old price and the old count of changes today; and the
+            # line is read again as it is once the lot is ours
+            uow.stock.lock_lot(line.lot)
+            line, store, _ = uow.plans.line(line_id)
         if location is not None and store != location:
             raise NotFound(
                 "there is no plan line {line} at {location}", line=line_id, location=location
@@ -204,9 +210,6 @@ def decide(
             )
         product = uow.catalog.product(line.lot.sku)
         if decision is not Decision.REJECT:
-            # lines of two plans for one lot, approved at once, must not both
-            # see the old price and the old count of changes today
-            uow.stock.lock_lots(line.lot.location_code, line.lot.sku)
             _still_as_planned(uow, line, product.list_price.amount, when)
         rules = replace(guardrails or Guardrails(), floor=float(product.price_floor_ratio))
         made = 0

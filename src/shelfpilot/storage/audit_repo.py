@@ -38,10 +38,11 @@ class AuditRepository:
         action: str | None = None,
         actor: str | None = None,
         locations: Collection[str] | None = None,
-        limit: int = 200,
+        limit: int | None = 200,
         offset: int = 0,
     ) -> list[AuditRecord]:
-        """Newest first; with ``locations``, only records made at one of them."""
+        """Newest first; with ``locations``, only records made at one of them;
+        ``limit`` None reads them all."""
         query = self._filtered(select(AuditRow), since, action, actor, locations)
         query = query.order_by(AuditRow.recorded_at.desc(), AuditRow.id.desc())
         return [

@@ -168,6 +168,8 @@ class PlanRepository:
             .add_columns(ClearancePlanRow.business_day)
             .join(ClearancePlanRow, ClearancePlanRow.id == PlanLineRow.plan_id)
             .where(PlanLineRow.id == line_id)
+            # as the database has it now, not as this session first loaded it
+            .execution_options(populate_existing=True)
         )
         found = self.session.execute(query).first()
         if found is None:

@@ -231,23 +231,16 @@ class StockRepository(StockReports):
         )
         return self.session.scalar(query)
 
-    def lock_lots(self, location_code: str, sku: str) -> None:
-        """Lock a product's lots at a location until the transaction ends, on
-        PostgreSQL (in id order, as ``stock`` takes them, so the two never
-        deadlock): a use case that reads a lot's price and its changes today
-        and then posts a new price cannot interleave with another that does
-        the same. SQLite's writers are already one at a time."""
-        if not self.lock:
-            return
-        product = self.catalog.product_row(sku)
-        location = self.catalog.location_row(location_code)
-        query = (
-            select(LotRow.id)
-            .where(LotRow.product_id == product.id, LotRow.location_id == location.id)
-            .order_by(LotRow.id)
-            .with_for_update()
-        )
-        self.session.execute(query)
+    def lock_lot(self, key: LotKey) -> None:
+        """Lock one lot until the transaction ends, on PostgreSQL, so that a
+        use case that reads its price and its changes today and then posts a
+        new price cannot interleave with another doing the same. FOR NO KEY
+        UPDATE: it still waits for (and holds off) ``stock``'s FOR UPDATE,
+        but lets a plan line that merely refers to the lot be written
+        meanwhile. SQLite's writers are already one at a time."""
+        if self.lock:
+            query = select(LotRow.id).where(LotRow.id == self.lot_id(key))
+            self.session.execute(query.with_for_update(key_share=True))
 
     def price_changes(self, key: LotKey, start: datetime, end: datetime) -> int:
         """How many times the lot was repriced from ``start`` up to ``end``."""

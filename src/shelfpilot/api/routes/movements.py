@@ -237,14 +237,13 @@ def donation_statement(
     until: date | None = None,
 ) -> DonationStatementOut:
     """What this location gave away from ``since`` to ``until`` (days in its
-    own zone, both included; default this month to today): totals per
+    own zone, both included, at most 366; by default from the first of
+    ``until``'s month to ``until``, which is by default today): totals per
     recipient, then every donation with its receipt and its value at cost and
     at list price when it was made."""
-    zone = ZoneInfo(catalog.zone_for(db, location))
-    today = datetime.now(zone).date()
-    first, last = since or today.replace(day=1), until or today
-    start, end = donations.period(first, last, zone)
-    rows = donations.donations(db, start, end, locations=[location])
+    today = datetime.now(ZoneInfo(catalog.zone_for(db, location))).date()
+    first, last = donations.default_period(since, until, today)
+    rows = donations.donations(db, first, last, locations=[location])
     return DonationStatementOut(
         since=first,
         until=last,
