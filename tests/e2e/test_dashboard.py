@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shelfpilot.domain import Location, LocationKind
+from shelfpilot.domain import EntryKind, Location, LocationKind
 from shelfpilot.services import catalog, daily_cycle, identity, inventory, plans
 from shelfpilot.services.commands import ReceiveLot
 from shelfpilot.services.demo import build_demo
@@ -77,6 +77,16 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     inventory.receive_lot(
         db, ReceiveLot("BB-LEI", sku, "LEITH-1", Decimal(12), as_of - timedelta(hours=6))
     )
+    # yesterday a food bank collected from Edinburgh: the results page names it
+    gift = ReceiveLot("BB-EDI", sku, "GIFT-1", Decimal(5), as_of - timedelta(hours=30))
+    inventory.receive_lot(db, gift)
+    inventory.remove_stock(
+        db,
+        inventory.RemoveStock(
+            "BB-EDI", sku, "GIFT-1", EntryKind.DONATION, Decimal(3), as_of - timedelta(hours=26),
+            recipient="Edinburgh Food Bank", receipt="EFB-1",
+        ),
+    )  # fmt: skip
     # three days before, a daily run kept its week's forecast: the forecast page
     # sets those days against what sold
     daily_cycle.run_cycle(
@@ -395,6 +405,9 @@ def test_every_page_renders_fits_and_is_screenshotted(
             assert width <= PHONE["width"], (path, width)
         name = path.strip("/").removeprefix("app").strip("/") or "today"
         shoot(page, f"{name}-{size}")
+        if path == "/app/results":
+            given = page.locator("[data-test=recipients] tbody tr").first.inner_text()
+            assert "Edinburgh Food Bank" in given and "3" in given, given
         if path == "/app/lots":
             link = page.query_selector("[data-test=lifecycle] tbody a")
             first_lot = link.get_attribute("href") if link else None

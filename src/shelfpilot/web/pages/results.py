@@ -1,6 +1,6 @@
 """Results: share sold before expiry, waste, recovery and donations day by
-day, and which clearance actions and channels clear best (the feedback
-table that flows back into plans and orders)."""
+day, who received the donations, and which clearance actions and channels
+clear best (the feedback table that flows back into plans and orders)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from shelfpilot.services import dashboard, feedback
+from shelfpilot.services import dashboard, donations, feedback
 from shelfpilot.web.pages.base import Current, Db, now, page, pick_store
 from shelfpilot.web.templating import ui
 
@@ -49,6 +49,9 @@ def results(request: Request, db: Db, viewer: Current, store: str | None = None)
         db, place.code, today - timedelta(days=DAYS), today - timedelta(days=1), zone
     )
     ranking = feedback.action_ranking(db, at, location=place.code, by=("action", "segment"))
+    given = donations.donations(
+        db, today - timedelta(days=DAYS), today - timedelta(days=1), locations=[place.code]
+    )
     return page(
         request, viewer, "results.html", store=place, stores=mine, days=days,
         totals=dashboard.totals(days, today),
@@ -58,4 +61,5 @@ def results(request: Request, db: Db, viewer: Current, store: str | None = None)
             for row in ranking.to_dict("records")
         ],
         chart=chart(days, viewer.language),
+        recipients=donations.totals(given), unnamed=donations.UNNAMED,
     )  # fmt: skip
