@@ -246,9 +246,7 @@ def _reprice(cmd: ChangePrice, uow: UnitOfWork, operation_id: int) -> list[Ledge
     before = uow.stock.price_at(held.lot.key, at)
     # a manager's own change is not refused (it may correct a mistake), but
     # the audit says how many the lot has had that day, this one included
-    made = uow.stock.price_changes(
-        held.lot.key, *local_day(at, uow.catalog.location(cmd.location).zone)
-    )
+    made = changes_that_day(uow, held.lot.key, at)
     entry = LedgerEntry(
         held.lot.key,
         EntryKind.PRICE_CHANGE,
@@ -274,12 +272,17 @@ def _reprice(cmd: ChangePrice, uow: UnitOfWork, operation_id: int) -> list[Ledge
     return [entry]
 
 
+def changes_that_day(uow: UnitOfWork, key: LotKey, at: datetime) -> int:
+    """How many times the lot was repriced on its store's local day of ``at``."""
+    zone = uow.catalog.location(key.location_code).zone
+    return uow.stock.price_changes(key, *local_day(require_aware(at, "time"), zone))
+
+
 def price_changes_that_day(db: Database, key: LotKey, at: datetime) -> int:
-    """How many times the lot was repriced on the store's local day of ``at``."""
+    """``changes_that_day`` in a transaction of its own."""
     with db.transaction(readonly=True) as uow:
         uow.stock.lot(key)  # NotFound names an unknown lot
-        zone = uow.catalog.location(key.location_code).zone
-        return uow.stock.price_changes(key, *local_day(require_aware(at, "time"), zone))
+        return changes_that_day(uow, key, at)
 
 
 def audit(

@@ -13,7 +13,7 @@ values were kept shows them blank.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -88,7 +88,6 @@ def donations(
         for code in locations or []:
             uow.catalog.location(code)  # NotFound names an unknown code
         products = {p.sku: p for p in uow.catalog.products()}
-        names = {sku: p.name for sku, p in products.items()}
         zones: dict[str, ZoneInfo] = {}
         # one query, one snapshot: pages read one after another could see a
         # donation recorded meanwhile push a record onto the next page. The
@@ -101,7 +100,7 @@ def donations(
             at = datetime.fromisoformat(record.after["at"]).astimezone(zones[location])
             if not first <= at.date() <= last:
                 continue
-            sku, lot_code = _lot(record.after, record.subject, location, names)
+            sku, lot_code = _lot(record.after, record.subject, location, products)
             cost, currency = _money(record.after.get("value_at_cost"))
             at_list, _ = _money(record.after.get("value_at_list"))
             product = products.get(sku)
@@ -110,7 +109,7 @@ def donations(
                     occurred_at=at,
                     location=location,
                     sku=sku,
-                    product_name=names.get(sku, ""),
+                    product_name=product.name if product else "",
                     lot_code=lot_code,
                     units=Decimal(record.before["on_hand"]) - Decimal(record.after["on_hand"]),
                     recipient=record.after.get("recipient") or UNNAMED,
@@ -146,7 +145,7 @@ def totals(rows: list[Donation]) -> list[RecipientTotal]:
 
 
 def _lot(
-    after: Mapping[str, str], subject: str, location: str, skus: Mapping[str, str]
+    after: Mapping[str, str], subject: str, location: str, skus: Collection[str]
 ) -> tuple[str, str]:
     """The product and lot code: kept in the record since donations carry
     their values; before that, read from the subject "lot L of SKU at LOC"."""

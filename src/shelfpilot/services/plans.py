@@ -18,7 +18,7 @@ from typing import Any
 from shelfpilot.domain.errors import Conflict, InvalidValue, LotNotSellable, NotFound
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
-from shelfpilot.domain.lots import LotKey, local_day, require_aware
+from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.money import estimate, show
 from shelfpilot.domain.plans import (
     DECIDED,
@@ -30,7 +30,12 @@ from shelfpilot.domain.plans import (
     as_ratio,
     settle,
 )
-from shelfpilot.services.adjustments import apply_price_change, apply_removal, audit
+from shelfpilot.services.adjustments import (
+    apply_price_change,
+    apply_removal,
+    audit,
+    changes_that_day,
+)
 from shelfpilot.services.bundling import bundle_line, choose_bundles, shop_pairs, with_bundles
 from shelfpilot.services.channels import (
     channel_lines,
@@ -214,8 +219,7 @@ def decide(
         rules = replace(guardrails or Guardrails(), floor=float(product.price_floor_ratio))
         made = 0
         if decision is not Decision.REJECT and line.action is PlanAction.MARKDOWN:
-            start, end = local_day(when, uow.catalog.location(store).zone)
-            made = uow.stock.price_changes(line.lot, start, end)
+            made = changes_that_day(uow, line.lot, when)
         done = settle(line, decision, rules, by=actor, at=when, ratio=ratio, changes_today=made)
         uow.plans.save_decision(done)
         entries: list[LedgerEntry] = []

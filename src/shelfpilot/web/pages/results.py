@@ -45,13 +45,10 @@ def results(request: Request, db: Db, viewer: Current, store: str | None = None)
     at = now(request)
     zone = ZoneInfo(place.timezone)
     today = at.astimezone(zone).date()
-    days = dashboard.day_results(
-        db, place.code, today - timedelta(days=DAYS), today - timedelta(days=1), zone
-    )
+    first, last = today - timedelta(days=DAYS), today - timedelta(days=1)
+    days = dashboard.day_results(db, place.code, first, last, zone)
     ranking = feedback.action_ranking(db, at, location=place.code, by=("action", "segment"))
-    given = donations.donations(
-        db, today - timedelta(days=DAYS), today - timedelta(days=1), locations=[place.code]
-    )
+    given = donations.donations(db, first, last, locations=[place.code])
     return page(
         request, viewer, "results.html", store=place, stores=mine, days=days,
         totals=dashboard.totals(days, today),
