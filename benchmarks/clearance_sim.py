@@ -9,7 +9,7 @@ cell (shelf life 1, 2, 3 days x stocking 1.2, 1.6, 2.0 days of cover) and in
 the seed's case (demand drops 40 % while 5-day lots are on the shelf), every
 policy runs on the same series. Then the clairvoyant bounds
 (``simulation.clairvoyant``, LPs) are solved on the common orders and again
-on the ordering policy's own orders (the bound that policy is compared with):
+on each ordering policy's own orders (the bound that policy is compared with):
 "clairvoyant" may use every price any policy uses and knows no guardrails;
 "clairvoyant_guardrails" keeps the ladder down to the floor and the 20 %
 clearance cap per store (relaxed to shares of a period), so our policies'
@@ -30,7 +30,10 @@ share of channel sales is taken from the store's own demand from the hour of
 the decision on (served, not lost). The
 data has no channel history, so these are assumptions (listed in the results
 file); the clairvoyant bound knows no channels, so that policy's share of it
-is for reference only.
+is for reference only. "ours_all" is the whole engine: our optimiser, actions
+and channels, and our shrink-aware ordering, which learns from each lot's
+outcome (channel sales included) what clearance recovers; its bound
+("clairvoyant_all") is solved on its own orders and knows no channels either.
 
 Data: FreshRetailNet-50K, Dingdong-Inc, CC-BY-4.0 (arXiv 2505.16319). Run from
 the project root::
@@ -82,8 +85,13 @@ POLICIES = {
     "ours": Optimiser,
     "ours_channels": WithChannels,
     "ours_ordering": lambda: Optimiser(ordering=True),
+    "ours_all": lambda: WithChannels(
+        inner=Optimiser(ordering=True), name="our optimiser + actions + channels + ordering"
+    ),
 }
-OURS = ("ours", "ours_channels", "ours_ordering")
+OURS = ("ours", "ours_channels", "ours_ordering", "ours_all")
+#: the bound each ordering policy is compared with, solved on its own orders
+OWN_BOUND = {"ours_ordering": "clairvoyant_ordering", "ours_all": "clairvoyant_all"}
 RULES = ("sticker", "seed_rules")
 #: every price a compared policy uses (the seed's 0.69 and 0.4 included)
 RULE_RATIOS = (1.0, 0.95, 0.9, 0.8, 0.7, 0.69, 0.6, 0.5, 0.4)
@@ -238,11 +246,11 @@ def bound_rows(
     cell: str,
 ) -> None:
     """The clairvoyant bounds of a cell, on the common orders and on the
-    ordering policy's own (a bound needs the same orders): with every price any
+    ordering policies' own (a bound needs the same orders): with every price any
     policy uses, and within the brand's guardrails (the ladder down to the
     floor, the clearance cap per store); then each policy's share of them."""
     assert _REPLAY is not None
-    for source, name in (("none", "clairvoyant"), ("ours_ordering", "clairvoyant_ordering")):
+    for source, name in (("none", "clairvoyant"), *OWN_BOUND.items()):
         for suffix, bound, seconds in bounds(_REPLAY, setting, orders[(cell, source)]):
             ordered = rows[source]["ordered"]
             rows[name + suffix] = {
@@ -255,7 +263,7 @@ def bound_rows(
     for policy, row in rows.items():
         if policy.startswith("clairvoyant"):
             continue
-        ref = "clairvoyant_ordering" if policy.endswith("ordering") else "clairvoyant"
+        ref = OWN_BOUND.get(policy, "clairvoyant")
         row["share_of_clairvoyant"] = row["profit"] / rows[ref]["profit"]
         if policy in OURS:
             row["share_within_guardrails"] = row["profit"] / rows[ref + "_guardrails"]["profit"]

@@ -87,6 +87,86 @@ def test_every_unit_received_is_sold_donated_or_wasted(
     assert (tally.channel_sold <= tally.sold + 1e-9).all() and (tally.channel_costs >= 0).all()
 
 
+class LotOutcomes:
+    """Reads each counted lot's own outcome the morning after it expired,
+    as the ordering policy learns from it."""
+
+    def __init__(self, inner: object) -> None:
+        self.inner, self.name = inner, "read"
+        self.seen = np.zeros((3, 4))  # sold below list, donated, wasted; per series
+        self.store: Store | None = None
+
+    def read(self, store: Store, lots: np.ndarray) -> None:
+        for k, outcome in enumerate((store.lot_cut, store.lot_donated, store.lot_wasted)):
+            self.seen[k] += np.where(lots & store.counted, outcome, 0.0).sum(axis=1)
+
+    def order(self, store: Store) -> np.ndarray | None:
+        self.store, slot = store, store.day % store.setting.shelf_life_days
+        ended = np.zeros_like(store.counted)
+        ended[:, slot] = store.expiry[:, slot] == store.day - 1
+        self.read(store, ended)
+        return self.inner.order(store)  # type: ignore[attr-defined,no-any-return]
+
+    def decide(self, store: Store) -> None:
+        self.inner.decide(store)  # type: ignore[attr-defined]
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    life=st.integers(1, 3),
+    inner=st.sampled_from(["sticker", "ours", "ours_all"]),
+)
+def test_each_lots_own_outcome_adds_up_to_the_tally(seed: int, life: int, inner: str) -> None:
+    rep = random_replay(seed)
+    setting = Setting(shelf_life_days=life, cover_days=2.0, first_day=8, days=6)
+    policy = LotOutcomes(
+        {
+            "sticker": last_day_sticker,
+            "ours": lambda: Optimiser(ordering=True),
+            "ours_all": lambda: WithChannels(inner=Optimiser(ordering=True)),
+        }[inner]()
+    )
+    tally = run(rep, setting, policy)
+    assert policy.store is not None  # the last lots were never read by an order: read them now
+    policy.read(policy.store, policy.store.expiry == policy.store.day)
+    expected = np.stack([tally.sold_discounted, tally.donated, tally.wasted])
+    np.testing.assert_allclose(policy.seen, expected, rtol=1e-9, atol=1e-9)
+
+
+class Learning(Optimiser):
+    def __init__(self) -> None:
+        super().__init__(ordering=True)
+        self.learned: list[np.ndarray] = []
+
+    def salvage(self, store: Store) -> np.ndarray:
+        self.learned.append(super().salvage(store))
+        return self.learned[-1]
+
+
+def test_ordering_learns_that_clearance_recovers_nothing_when_lots_are_thrown_away() -> None:
+    """Demand does not answer price, so no markdown helps: every left-over
+    unit is thrown away and the order stops counting on clearance."""
+    rng = np.random.default_rng(3)
+    hourly = rng.gamma(2.0, 0.5, size=(3, 40, 24))
+    policy = Learning()
+    run(replay(hourly, beta=0.0), Setting(shelf_life_days=1, first_day=28, days=8), policy)
+    np.testing.assert_allclose(policy.learned[0], 0.25)  # before any lot: the prudent default
+    np.testing.assert_allclose(policy.learned[-1], 0.0)
+
+
+def test_ordering_learns_what_clearance_recovered() -> None:
+    """Demand answers price strongly and the cap leaves room: the evening
+    markdown clears what is left, and the order counts on that."""
+    rng = np.random.default_rng(4)
+    hourly = rng.gamma(2.0, 0.5, size=(3, 40, 24))
+    policy = Learning()
+    roomy = Guardrails(exposure_cap=1.0)
+    setting = Setting(shelf_life_days=1, first_day=28, days=8, guardrails=roomy)
+    run(replay(hourly, beta=-4.0), setting, policy)
+    assert (policy.learned[-1] > 0.25).all(), policy.learned
+
+
 def _two_lots(ratio_old: float) -> Store:
     hourly = np.zeros((1, 3, 24))
     hourly[0, 1, 10] = 4.0

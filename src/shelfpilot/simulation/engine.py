@@ -99,6 +99,13 @@ class Store:
         self.day = 0
         self.hour = 0
         self.tally = Tally.zeros(n)
+        #: each lot's own outcome so far, as the shop's ledger has it (counted
+        #: or not): units sold below list and their revenue, donated, wasted;
+        #: a lot's stay until its slot is filled again the next morning
+        self.lot_cut = np.zeros((n, k))
+        self.lot_cut_revenue = np.zeros((n, k))
+        self.lot_donated = np.zeros((n, k))
+        self.lot_wasted = np.zeros((n, k))
         self.demand = demand_seen(replay, setting)
         self.daily = self.demand.sum(axis=2)
 
@@ -118,6 +125,7 @@ class Store:
     def donate(self, units: Array) -> None:
         units = np.minimum(np.maximum(units, 0.0), self.qty)
         self.qty -= units
+        self.lot_donated += units
         self.tally.donated += np.where(self.counted, units, 0.0).sum(axis=1)
 
     def sell_hour(self) -> None:
@@ -139,6 +147,9 @@ class Store:
             self.qty[rows, idx] = np.where(left < DUST, 0.0, left)
             sold += np.where(left < DUST, left, 0.0)
             served += sold
+            cut = np.where(r < 1.0 - 1e-9, sold, 0.0)
+            self.lot_cut[rows, idx] += cut
+            self.lot_cut_revenue[rows, idx] += cut * r * e.list_price
             sold = np.where(self.counted[rows, idx], sold, 0.0)
             t.sold += sold
             t.revenue += sold * r * e.list_price
@@ -176,6 +187,8 @@ def run(replay: DemandReplay, setting: Setting, policy: Policy) -> Tally:
         if qty is None:
             qty = setting.cover_days * store.forecast(day)
         store.qty[rows, slot] = np.maximum(qty, 0.0)
+        for outcome in (store.lot_cut, store.lot_cut_revenue, store.lot_donated, store.lot_wasted):
+            outcome[:, slot] = 0.0
         store.expiry[rows, slot] = day + k - 1
         store.ratio[rows, slot] = 1.0
         store.counted[rows, slot] = store.in_window
@@ -193,6 +206,7 @@ def run(replay: DemandReplay, setting: Setting, policy: Policy) -> Tally:
             store.sell_hour()
         ending = store.expiry == day
         store.tally.wasted += np.where(ending & store.counted, store.qty, 0.0).sum(axis=1)
+        store.lot_wasted[ending] = store.qty[ending]
         store.qty[ending] = 0.0
     # the run goes on (ordering as usual) until the last counted lot expires;
     # lots received after the window are stocked and sold but not tallied

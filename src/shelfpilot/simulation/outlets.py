@@ -147,6 +147,9 @@ def _send(store: Store, i: int, slot: int, row: Allocation) -> None:
     sold = units * row.expected_sold / row.units
     store.qty[i, slot] -= sold
     _cannibalise(store, i, CANNIBALISED * sold)
+    if row.price_ratio < 1.0 - 1e-9:  # the lot's own outcome nets the logistics
+        store.lot_cut[i, slot] += sold
+        store.lot_cut_revenue[i, slot] += sold * row.price_ratio * e.list_price - cost
     if counted:
         t.sold[i] += sold
         t.channel_sold[i] += sold

@@ -16,13 +16,11 @@ import numpy.typing as npt
 
 from shelfpilot.clearance.exposure import Candidate, within_cap
 from shelfpilot.clearance.markdown import MarkdownProblem, fresher_stock, solve
-from shelfpilot.clearance.ordering import DEFAULT_SALVAGE, OrderRule
+from shelfpilot.clearance.ordering import OrderRule, learned_salvage, marginal_recovery
 from shelfpilot.domain.guardrails import PriceLadder
 from shelfpilot.simulation.engine import HOURS, Store
 
 Array = npt.NDArray[np.float64]
-#: share of list price an over-stocked unit is expected to recover in clearance
-SALVAGE = DEFAULT_SALVAGE
 #: weight of the latest decision in a store's running share of markdowns the cap let through
 ODDS_WEIGHT = 0.3
 
@@ -82,6 +80,10 @@ class Optimiser:
     cap_odds: bool = False
     #: per store, the share of wanted new markdowns the cap let through lately
     odds: dict[int, float] = field(default_factory=dict)
+    #: per series, the sum and count of its lots' marginal clearance
+    #: recoveries (``salvage``)
+    _recoveries: Array = field(default_factory=lambda: np.zeros(0))
+    _lots_left_over: Array = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
         if self.ordering:
@@ -91,14 +93,39 @@ class Optimiser:
     def order(self, store: Store) -> Array | None:
         """Newsvendor on tomorrow's demand, net of the stock still sellable
         tomorrow: running short loses the margin; a unit too many costs its
-        waste cost less what clearance recovers (``SALVAGE`` of list, a
-        prudent guess before any feedback), and with a longer life it often
-        sells the next day instead, so that cost is spread over the life."""
+        waste cost less what clearance has recovered so far (``salvage``),
+        and with a longer life it often sells the next day instead, so that
+        cost is spread over the life."""
         if not self.ordering:
             return None
-        rule = OrderRule(store.setting.economics, store.setting.shelf_life_days, SALVAGE)
+        s = store.setting
+        mean, sd = store.forecast(store.day), store.recent_sd(store.day)
+        target = np.array([
+            float(OrderRule(s.economics, s.shelf_life_days, float(salvage)).target(m, d))
+            for salvage, m, d in zip(self.salvage(store), mean, sd, strict=True)
+        ])  # fmt: skip
         on_hand = np.where(store.expiry >= store.day, store.qty, 0.0).sum(axis=1)
-        return rule.order(store.forecast(store.day), store.recent_sd(store.day), on_hand)
+        return np.asarray(np.maximum(target - on_hand, 0.0), dtype=np.float64)
+
+    def salvage(self, store: Store) -> Array:
+        """What one more left-over unit of each series would recover, learned
+        from its lots' outcomes as ``services.feedback`` learns it from the
+        ledger: for each lot that expired yesterday, nothing if some of it
+        was thrown away, else the revenue of its discounted sales over the
+        list value of what was sold at a discount or donated; the mean over
+        lots, shrunk toward the store's (``learned_salvage``)."""
+        n, lp = len(store.qty), store.setting.economics.list_price
+        if self._recoveries.shape != (n,):
+            self._recoveries, self._lots_left_over = np.zeros(n), np.zeros(n)
+        slot = store.day % store.setting.shelf_life_days  # yesterday's expired lot, until refilled
+        ended = store.expiry[:, slot] == store.day - 1
+        cut, wasted = store.lot_cut[:, slot], store.lot_wasted[:, slot]
+        left = (cut + store.lot_donated[:, slot] + wasted) * lp
+        lot = marginal_recovery(store.lot_cut_revenue[:, slot], left, wasted)
+        seen = ended & ~np.isnan(lot)
+        self._recoveries += np.where(seen, lot, 0.0)
+        self._lots_left_over += seen
+        return learned_salvage(self._recoveries, self._lots_left_over, store.replay.stores)
 
     # pricing --------------------------------------------------------------------------
     def decide(self, store: Store) -> None:
