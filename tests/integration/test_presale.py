@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from shelfpilot.clearance.ordering import DEFAULT_SALVAGE
 from shelfpilot.domain import Conflict, InvalidValue, Money, NotFound
 from shelfpilot.services import catalog, feedback, plans, presales
 from shelfpilot.services import inventory as inv
@@ -151,6 +152,20 @@ def test_production_holds_what_was_reserved_and_what_walk_ins_still_need(
     extra = after.loc[other]
     assert not extra["flagged"] and extra["pre_ordered_week"] == 3
     assert extra["pre_ordered_tomorrow"] == 0
+    # a new product, pre-ordered before its first lot, counts on its store's
+    # clearance recovery (which lies among its products' own), not the default
+    base = next(p for p in catalog.products(db) if p.sku == other)
+    catalog.save_products(db, [replace(base, sku="BB-NEW", name_en="New loaf")])
+    presales.take_pre_order(db, presales.TakePreOrder(
+        "BB-EDI", "BB-NEW", Decimal(2), tomorrow + timedelta(days=1), at=as_of,
+        idempotency_key="ps-new"))  # fmt: skip
+    table = feedback.production_advice(db, as_of, model_path=path).table.set_index("sku")
+    new = table.loc["BB-NEW"]
+    assert new["lots"] == 0 and new["salvage"] != DEFAULT_SALVAGE
+    # every product whose lots had something left over: the pooled figure is their mean
+    cleared = feedback.production_advice(db, as_of, threshold=1e-9, model_path=path).table
+    own = cleared[(cleared["location"] == "BB-EDI") & (cleared["lots"] > 0)]["salvage"]
+    assert len(own) > 1 and min(own) <= new["salvage"] <= max(own)
     # reserved far beyond the forecast: little more than the reservations
     presales.take_pre_order(db, presales.TakePreOrder(
         "BB-EDI", "BB-SANDWICH", Decimal(200), tomorrow, at=as_of, idempotency_key="ps-3"))  # fmt: skip

@@ -9,7 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from shelfpilot.clearance.feedback import OUTCOME_COLUMNS, clearance_pressure, rank_actions
+from shelfpilot.clearance.feedback import (
+    OUTCOME_COLUMNS,
+    clearance_pressure,
+    rank_actions,
+    store_salvage,
+)
 from shelfpilot.clearance.markdown import Economics
 from shelfpilot.clearance.ordering import (
     DEFAULT_SALVAGE,
@@ -68,6 +73,12 @@ def test_clearance_pressure_and_what_clearance_recovered() -> None:
     assert table.loc["A", "salvage"] == pytest.approx(14 / 30 / 2)
     assert table.loc["B", "salvage"] == pytest.approx(14 / 30 / 2)
     assert bool(table.loc["A", "flagged"]) and not bool(table.loc["B", "flagged"])
+    # a product with no lots at S1 yet counts on the store's figure; a store
+    # whose lots never had anything left over, on the prudent default
+    quiet = lots.assign(location="S2", wasted=0.0, donated=0.0, sold_discounted=0.0)
+    pooled = store_salvage(pd.concat([lots, quiet.iloc[:1]]))
+    assert pooled == pytest.approx({"S1": 14 / 30 / 2, "S2": DEFAULT_SALVAGE})
+    assert store_salvage(lots.iloc[:0]) == {}
 
 
 def test_the_last_units_recovery_is_nothing_where_some_was_thrown_away() -> None:

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
-from shelfpilot.clearance.ordering import learned_salvage, marginal_recovery
+from shelfpilot.clearance.ordering import learned_salvage, marginal_recovery, pooled_salvage
 from shelfpilot.domain.errors import InvalidValue
 
 OUTCOME_COLUMNS = [
@@ -87,15 +88,8 @@ def clearance_pressure(lots: pd.DataFrame, threshold: float = 0.3) -> pd.DataFra
                 "flagged",
             ]
         )
-    frame = lots.copy()
-    frame["needed"] = (frame["sold_discounted"] + frame["donated"] + frame["wasted"]) > 0
-    frame["left_over"] = frame["sold_discounted"] + frame["donated"] + frame["wasted"]
-    frame["left_list_value"] = frame["left_over"] * frame["list_price"]
-    frame["marginal"] = marginal_recovery(
-        frame["revenue_discounted"].to_numpy(float),
-        frame["left_list_value"].to_numpy(float),
-        frame["wasted"].to_numpy(float),
-    )
+    frame = _with_recoveries(lots)
+    frame["needed"] = frame["left_over"] > 0
     table = (
         frame.groupby(["location", "sku"])
         .agg(
@@ -117,3 +111,33 @@ def clearance_pressure(lots: pd.DataFrame, threshold: float = 0.3) -> pd.DataFra
     )
     table["flagged"] = table["cleared_share"] >= threshold
     return table.drop(columns=["needing", "recoveries", "lots_left_over"])
+
+
+def store_salvage(lots: pd.DataFrame) -> dict[str, float]:
+    """Per location, the clearance recovery a product with no lots of its own
+    there yet counts on (a new product, or one only pre-ordered): the mean of
+    the location's lots' ``marginal_recovery``, the figure every product's own
+    is shrunk toward in ``clearance_pressure``; ``DEFAULT_SALVAGE`` where no
+    lot had anything left over. Locations with no lots are absent."""
+    if lots.empty:
+        return {}
+    frame = _with_recoveries(lots)
+    marginal = frame["marginal"].to_numpy(float)
+    seen = ~np.isnan(marginal)
+    locations = frame["location"].astype(str).to_numpy()
+    pooled = pooled_salvage(np.where(seen, marginal, 0.0), seen.astype(float), locations)
+    return dict(zip(locations.tolist(), pooled.tolist(), strict=True))
+
+
+def _with_recoveries(lots: pd.DataFrame) -> pd.DataFrame:
+    """The lots with what was left over of each, and what one more left-over
+    unit would have recovered (``marginal``, NaN where nothing was left)."""
+    frame = lots.copy()
+    frame["left_over"] = frame["sold_discounted"] + frame["donated"] + frame["wasted"]
+    frame["left_list_value"] = frame["left_over"] * frame["list_price"]
+    frame["marginal"] = marginal_recovery(
+        frame["revenue_discounted"].to_numpy(float),
+        frame["left_list_value"].to_numpy(float),
+        frame["wasted"].to_numpy(float),
+    )
+    return frame

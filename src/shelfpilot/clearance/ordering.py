@@ -135,11 +135,18 @@ def learned_salvage(
     lots = np.asarray(lots, dtype=np.float64)
     if weight <= 0:
         raise InvalidValue("the weight of a store's clearance recovery must be above zero lots")
-    _, index = np.unique(np.asarray(groups), return_inverse=True)
-    pooled_lots = np.bincount(index, weights=lots)
-    pooled = np.where(
-        pooled_lots > 0,
-        np.bincount(index, weights=recoveries) / np.where(pooled_lots > 0, pooled_lots, 1.0),
-        default,
-    )[index]
+    pooled = pooled_salvage(recoveries, lots, groups, default=default)
     return np.asarray(np.clip((recoveries + weight * pooled) / (lots + weight), 0.0, 1.0))
+
+
+def pooled_salvage(
+    recoveries: Array, lots: Array, groups: npt.ArrayLike, *, default: float = DEFAULT_SALVAGE
+) -> Array:
+    """For each row, its group's mean recovery over all the group's lots
+    (``default`` for a group with none): what a product with no lots of its
+    own yet counts on."""
+    _, index = np.unique(np.asarray(groups), return_inverse=True)
+    pooled_lots = np.bincount(index, weights=np.asarray(lots, dtype=np.float64))
+    total = np.bincount(index, weights=np.asarray(recoveries, dtype=np.float64))
+    pooled = np.where(pooled_lots > 0, total / np.where(pooled_lots > 0, pooled_lots, 1.0), default)
+    return np.asarray(pooled[index], dtype=np.float64)

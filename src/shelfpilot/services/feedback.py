@@ -22,7 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from shelfpilot.clearance.feedback import OUTCOME_COLUMNS, clearance_pressure, rank_actions
+from shelfpilot.clearance.feedback import (
+    OUTCOME_COLUMNS,
+    clearance_pressure,
+    rank_actions,
+    store_salvage,
+)
 from shelfpilot.clearance.markdown import Economics
 from shelfpilot.clearance.ordering import DEFAULT_SALVAGE, OrderRule
 from shelfpilot.domain.errors import InvalidValue
@@ -289,6 +294,7 @@ def production_advice(
         products = {p.sku: p for p in uow.catalog.products()}
         due = due_by_day(uow, first + timedelta(days=1), ADVICE_DAYS, location)
     pressure = clearance_pressure(lots, threshold)
+    pooled = store_salvage(lots)
     flagged = pressure[pressure["flagged"]] if not pressure.empty else pressure
     known = {(str(r["location"]), str(r["sku"])): r for r in pressure.to_dict("records")}
     keys = sorted(
@@ -324,7 +330,8 @@ def production_advice(
             notes.append(f"{sku} at {loc}: no forecast yet, so only its pre-orders are counted")
         seen = known.get((loc, sku), {})
         lots_seen = int(seen.get("lots", 0))
-        salvage = float(seen.get("salvage", DEFAULT_SALVAGE))
+        # a product with no lots here yet counts on its store's recovery
+        salvage = float(seen.get("salvage", pooled.get(loc, DEFAULT_SALVAGE)))
         rule = OrderRule(
             Economics(
                 list_price=float(product.list_price.amount),
