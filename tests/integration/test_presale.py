@@ -162,7 +162,8 @@ def test_production_holds_what_was_reserved_and_what_walk_ins_still_need(
     table = feedback.production_advice(db, as_of, model_path=path).table.set_index("sku")
     new = table.loc["BB-NEW"]
     assert new["lots"] == 0 and new["salvage"] != DEFAULT_SALVAGE
-    # every product whose lots had something left over: the pooled figure is their mean
+    # every product whose lots had something left over: the pooled figure is a
+    # lot-weighted mean of theirs
     cleared = feedback.production_advice(db, as_of, threshold=1e-9, model_path=path).table
     own = cleared[(cleared["location"] == "BB-EDI") & (cleared["lots"] > 0)]["salvage"]
     assert len(own) > 1 and min(own) <= new["salvage"] <= max(own)

@@ -93,17 +93,19 @@ class LotOutcomes:
 
     def __init__(self, inner: object) -> None:
         self.inner, self.name = inner, "read"
-        self.seen = np.zeros((3, 4))  # sold below list, donated, wasted; per series
+        #: sold below list, their revenue, donated, wasted; per series
+        self.seen = np.zeros((4, 4))
         self.store: Store | None = None
 
     def read(self, store: Store, lots: np.ndarray) -> None:
-        for k, outcome in enumerate((store.lot_cut, store.lot_donated, store.lot_wasted)):
+        outcomes = (store.lot_cut, store.lot_cut_revenue, store.lot_donated, store.lot_wasted)
+        for k, outcome in enumerate(outcomes):
             self.seen[k] += np.where(lots & store.counted, outcome, 0.0).sum(axis=1)
 
     def order(self, store: Store) -> np.ndarray | None:
-        self.store, slot = store, store.day % store.setting.shelf_life_days
+        self.store, (slot, ended_there) = store, store.expired_yesterday()
         ended = np.zeros_like(store.counted)
-        ended[:, slot] = store.expiry[:, slot] == store.day - 1
+        ended[:, slot] = ended_there
         self.read(store, ended)
         return self.inner.order(store)  # type: ignore[attr-defined,no-any-return]
 
@@ -130,8 +132,20 @@ def test_each_lots_own_outcome_adds_up_to_the_tally(seed: int, life: int, inner:
     tally = run(rep, setting, policy)
     assert policy.store is not None  # the last lots were never read by an order: read them now
     policy.read(policy.store, policy.store.expiry == policy.store.day)
-    expected = np.stack([tally.sold_discounted, tally.donated, tally.wasted])
-    np.testing.assert_allclose(policy.seen, expected, rtol=1e-9, atol=1e-9)
+    cut, revenue, donated, wasted = policy.seen
+    np.testing.assert_allclose(
+        np.stack([cut, donated, wasted]),
+        np.stack([tally.sold_discounted, tally.donated, tally.wasted]),
+        rtol=1e-9, atol=1e-9,
+    )  # fmt: skip
+    # revenue below list: channel sales count net of their logistics (the
+    # food bank's too are in the channel costs, but not in any lot's revenue)
+    at_list = (tally.sold - tally.sold_discounted) * setting.economics.list_price
+    below_list = tally.revenue - at_list
+    assert (revenue <= below_list + 1e-9).all()
+    assert (revenue >= below_list - tally.channel_costs - 1e-9).all()
+    if inner != "ours_all":
+        np.testing.assert_allclose(revenue, below_list, rtol=1e-9, atol=1e-9)
 
 
 class Learning(Optimiser):
@@ -144,25 +158,33 @@ class Learning(Optimiser):
         return self.learned[-1]
 
 
-def test_ordering_learns_that_clearance_recovers_nothing_when_lots_are_thrown_away() -> None:
+@pytest.mark.parametrize("life", [1, 2, 3])
+def test_ordering_learns_that_clearance_recovers_nothing_when_lots_are_thrown_away(
+    life: int,
+) -> None:
     """Demand does not answer price, so no markdown helps: every left-over
     unit is thrown away and the order stops counting on clearance."""
     rng = np.random.default_rng(3)
     hourly = rng.gamma(2.0, 0.5, size=(3, 40, 24))
     policy = Learning()
-    run(replay(hourly, beta=0.0), Setting(shelf_life_days=1, first_day=28, days=8), policy)
+    run(replay(hourly, beta=0.0), Setting(shelf_life_days=life, first_day=28, days=8), policy)
     np.testing.assert_allclose(policy.learned[0], 0.25)  # before any lot: the prudent default
     np.testing.assert_allclose(policy.learned[-1], 0.0)
+    # the same policy run again starts from the default, not from what it learned
+    before = len(policy.learned)
+    run(replay(hourly, beta=0.0), Setting(shelf_life_days=life, first_day=28, days=2), policy)
+    np.testing.assert_allclose(policy.learned[before], 0.25)
 
 
-def test_ordering_learns_what_clearance_recovered() -> None:
+@pytest.mark.parametrize("life", [1, 2, 3])
+def test_ordering_learns_what_clearance_recovered(life: int) -> None:
     """Demand answers price strongly and the cap leaves room: the evening
     markdown clears what is left, and the order counts on that."""
     rng = np.random.default_rng(4)
     hourly = rng.gamma(2.0, 0.5, size=(3, 40, 24))
     policy = Learning()
     roomy = Guardrails(exposure_cap=1.0)
-    setting = Setting(shelf_life_days=1, first_day=28, days=8, guardrails=roomy)
+    setting = Setting(shelf_life_days=life, first_day=28, days=8, guardrails=roomy)
     run(replay(hourly, beta=-4.0), setting, policy)
     assert (policy.learned[-1] > 0.25).all(), policy.learned
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from shelfpilot.clearance.ordering import learned_salvage, marginal_recovery, pooled_salvage
+from shelfpilot.clearance.ordering import learned_salvage, lot_recovery, pooled_salvage
 from shelfpilot.domain.errors import InvalidValue
 
 OUTCOME_COLUMNS = [
@@ -134,10 +134,10 @@ def _with_recoveries(lots: pd.DataFrame) -> pd.DataFrame:
     unit would have recovered (``marginal``, NaN where nothing was left)."""
     frame = lots.copy()
     frame["left_over"] = frame["sold_discounted"] + frame["donated"] + frame["wasted"]
-    frame["left_list_value"] = frame["left_over"] * frame["list_price"]
-    frame["marginal"] = marginal_recovery(
-        frame["revenue_discounted"].to_numpy(float),
-        frame["left_list_value"].to_numpy(float),
-        frame["wasted"].to_numpy(float),
+    frame["marginal"] = lot_recovery(
+        *(
+            frame[c].to_numpy(float)
+            for c in ("sold_discounted", "revenue_discounted", "donated", "wasted", "list_price")
+        )
     )
     return frame

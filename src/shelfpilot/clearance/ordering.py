@@ -114,6 +114,19 @@ def marginal_recovery(recovered: Array, left_value: Array, wasted: Array) -> Arr
     return np.asarray(np.where(np.asarray(wasted) > 0, np.where(some, 0.0, np.nan), share))
 
 
+def lot_recovery(
+    sold_discounted: Array,
+    revenue_discounted: Array,
+    donated: Array,
+    wasted: Array,
+    list_price: Array | float,
+) -> Array:
+    """``marginal_recovery`` from a lot's outcome: what was left over is
+    what sold below list, was donated or thrown away."""
+    left = np.asarray(sold_discounted) + np.asarray(donated) + np.asarray(wasted)
+    return marginal_recovery(revenue_discounted, left * np.asarray(list_price), wasted)
+
+
 def learned_salvage(
     recoveries: Array,
     lots: Array,

@@ -99,9 +99,10 @@ class Store:
         self.day = 0
         self.hour = 0
         self.tally = Tally.zeros(n)
-        #: each lot's own outcome so far, as the shop's ledger has it (counted
-        #: or not): units sold below list and their revenue, donated, wasted;
-        #: a lot's stay until its slot is filled again the next morning
+        #: each lot's own outcome so far (counted or not): units sold below
+        #: list and their revenue (channel sales net of the channel's
+        #: logistics), donated, wasted; a lot's stay until its slot is filled
+        #: again the next morning (``expired_yesterday``)
         self.lot_cut = np.zeros((n, k))
         self.lot_cut_revenue = np.zeros((n, k))
         self.lot_donated = np.zeros((n, k))
@@ -121,6 +122,14 @@ class Store:
     def hours_left(self) -> npt.NDArray[np.int64]:
         """Hours each lot may still be sold, from now."""
         return np.asarray((self.expiry - self.day + 1) * HOURS - self.hour, dtype=np.int64)
+
+    def expired_yesterday(self) -> tuple[int, npt.NDArray[np.bool_]]:
+        """Before the morning's lot arrives: the slot it will fill, and for
+        each series whether that slot holds a lot that expired yesterday
+        (its outcome is complete and still readable until the slot is
+        refilled)."""
+        slot = self.day % self.setting.shelf_life_days
+        return slot, np.asarray(self.expiry[:, slot] == self.day - 1)
 
     def donate(self, units: Array) -> None:
         units = np.minimum(np.maximum(units, 0.0), self.qty)
@@ -182,7 +191,7 @@ def run(replay: DemandReplay, setting: Setting, policy: Policy) -> Tally:
     last = min(setting.first_day + setting.days + k - 1, replay.hourly.shape[1])
     for day in range(setting.first_day, last):
         store.day, store.hour = day, 0
-        slot = day % k
+        slot, _ = store.expired_yesterday()  # today's lot takes yesterday's expired one's slot
         qty = policy.order(store)
         if qty is None:
             qty = setting.cover_days * store.forecast(day)

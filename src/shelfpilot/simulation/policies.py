@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from shelfpilot.clearance.exposure import Candidate, within_cap
 from shelfpilot.clearance.markdown import MarkdownProblem, fresher_stock, solve
-from shelfpilot.clearance.ordering import OrderRule, learned_salvage, marginal_recovery
+from shelfpilot.clearance.ordering import OrderRule, learned_salvage, lot_recovery
 from shelfpilot.domain.guardrails import PriceLadder
 from shelfpilot.simulation.engine import HOURS, Store
 
@@ -110,18 +110,20 @@ class Optimiser:
     def salvage(self, store: Store) -> Array:
         """What one more left-over unit of each series would recover, learned
         from its lots' outcomes as ``services.feedback`` learns it from the
-        ledger: for each lot that expired yesterday, nothing if some of it
-        was thrown away, else the revenue of its discounted sales over the
-        list value of what was sold at a discount or donated; the mean over
-        lots, shrunk toward the store's (``learned_salvage``)."""
-        n, lp = len(store.qty), store.setting.economics.list_price
-        if self._recoveries.shape != (n,):
+        ledger (``lot_recovery``: for each lot that expired yesterday, nothing
+        if some of it was thrown away, else the revenue of its discounted
+        sales over the list value of what was sold at a discount, donated or
+        thrown away; the mean over lots, shrunk toward the store's,
+        ``learned_salvage``). One difference: channel sales count net of the
+        channel's logistics, which the app's ledger does not hold."""
+        n = len(store.qty)
+        if self._recoveries.shape != (n,) or store.day == store.setting.first_day:  # a new run
             self._recoveries, self._lots_left_over = np.zeros(n), np.zeros(n)
-        slot = store.day % store.setting.shelf_life_days  # yesterday's expired lot, until refilled
-        ended = store.expiry[:, slot] == store.day - 1
-        cut, wasted = store.lot_cut[:, slot], store.lot_wasted[:, slot]
-        left = (cut + store.lot_donated[:, slot] + wasted) * lp
-        lot = marginal_recovery(store.lot_cut_revenue[:, slot], left, wasted)
+        slot, ended = store.expired_yesterday()
+        lot = lot_recovery(
+            store.lot_cut[:, slot], store.lot_cut_revenue[:, slot], store.lot_donated[:, slot],
+            store.lot_wasted[:, slot], store.setting.economics.list_price,
+        )  # fmt: skip
         seen = ended & ~np.isnan(lot)
         self._recoveries += np.where(seen, lot, 0.0)
         self._lots_left_over += seen
