@@ -50,7 +50,7 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,7 +67,7 @@ from shelfpilot.domain.guardrails import PriceLadder
 from shelfpilot.forecast.frames import FRESHRETAIL, FRESHRETAIL_SAMPLE, RENAMES
 from shelfpilot.pricing.response import fit_price_response
 from shelfpilot.simulation.clairvoyant import Bound, clairvoyant
-from shelfpilot.simulation.engine import Setting, Tally, demand_seen, run
+from shelfpilot.simulation.engine import Policy, Setting, Tally, demand_seen, run
 from shelfpilot.simulation.outlets import CANNIBALISED, OUTLETS, WithChannels
 from shelfpilot.simulation.policies import (
     NoMarkdown,
@@ -78,7 +78,7 @@ from shelfpilot.simulation.policies import (
 from shelfpilot.simulation.replay import DemandReplay, build_replay
 
 LEVELS = ["first_category_id", "second_category_id", "third_category_id"]
-POLICIES = {
+POLICIES: dict[str, Callable[[], Policy]] = {
     "none": NoMarkdown,
     "sticker": last_day_sticker,
     "seed_rules": seed_tiers,
