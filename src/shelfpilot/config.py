@@ -7,7 +7,9 @@
 - ``SHELFPILOT_DISPOSAL_COST`` and ``SHELFPILOT_DONATION_VALUE``: money per
   unit binned (haulage, fees) and per unit given to a food bank (a tax
   receipt, goodwill), in the store's currency; both 0 by default. The
-  clearance plan weighs them.
+  clearance plan and the production advice weigh them; a brand that wants
+  less waste adds to the disposal cost what it counts a binned unit as
+  costing beyond that (``benchmarks/clearance_waste_weight.py``).
 - ``SHELFPILOT_HOLIDAYS``: whose public holidays the demand forecast knows,
   an ISO country code (CN by default, GB, US ...) or ``none``.
 - ``SHELFPILOT_SECRET_KEY``: the key that signs API login tokens (at least 32
