@@ -19,26 +19,29 @@ brand rule and our plans keep it. Results:
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
-import shlex
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 
-from clearance_sim import CITATION, LEVELS, POLICIES, SEED_DAYS, bounds, cells, load, summary
+from clearance_sim import (
+    POLICIES,
+    SEED_DAYS,
+    bounds,
+    cells,
+    results_head,
+    save_results,
+    summary,
+    whole_stores,
+)
 from shelfpilot import config
 from shelfpilot.forecast.frames import FRESHRETAIL
-from shelfpilot.pricing.response import fit_price_response
 from shelfpilot.simulation.engine import Setting, run
-from shelfpilot.simulation.replay import DemandReplay, build_replay
+from shelfpilot.simulation.replay import DemandReplay
 
 RUNS = ("none", "sticker", "seed_rules", "ours", "ours_no_cap")
 _REPLAY: DemandReplay | None = None
@@ -76,8 +79,7 @@ def main() -> int:
     if path is None or not path.exists():
         console.print("[yellow]skipped: FreshRetailNet-50K train.parquet not found")
         return 0
-    frame = load(path, args.series)
-    _REPLAY = build_replay(frame, fit_price_response(frame, LEVELS))
+    _REPLAY = whole_stores(path, args.series)
     first = _REPLAY.hourly.shape[1] - max(args.days, SEED_DAYS) - 4
     grid = cells(args.days, first)
     jobs = [(c, s, p) for c, s in grid.items() for p in RUNS]
@@ -95,32 +97,17 @@ def main() -> int:
         rows["cap_cost_ours"] = _cost(rows["ours"]["profit"], rows["ours_no_cap"]["profit"])
         free, kept = rows["bounds"]["clairvoyant"], rows["bounds"]["clairvoyant_guardrails"]
         rows["guardrail_cost_bound"] = _cost(kept, free)
-    payload = {
-        "benchmark": "clearance_cap_cost",
-        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data": {"file": path.name, "series": len(_REPLAY.ids), "citation": CITATION},
-        "stores": len(np.unique(_REPLAY.stores)),
-        "results": results,
-    }
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "clearance_cap_cost.json").write_text(json.dumps(payload, indent=2) + "\n")
-    (args.output / "clearance_cap_cost.md").write_text(render(payload))
-    console.print(render(payload))
+    console.print(
+        save_results(args.output, "clearance_cap_cost", path, _REPLAY, {"results": results}, render)
+    )
     return 0
 
 
 def render(payload: dict[str, Any]) -> str:
     head = ["cell", *RUNS, "the cap costs ours", "the guardrails cost the bound"]
+    title = "What the clearance cap costs: our optimiser with and without it"
     lines = [
-        "# What the clearance cap costs: our optimiser with and without it",
-        "",
-        f"- command: `{payload['command']}`",
-        f"- date: {payload['date']}; {payload['data']['series']:,} series in "
-        f"{payload['stores']} stores; {payload['data']['citation']}",
-        "",
-        (__doc__ or "").strip(),
-        "",
+        *results_head(title, payload, __doc__),
         "Gross profit in list-price units (waste share; mean share of displayed "
         "products on clearance). A cost is a share of the profit without the rule, "
         "or the difference in profit when either is not above zero:",

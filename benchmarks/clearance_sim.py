@@ -119,6 +119,55 @@ def load(path: Path, series: int | None) -> pd.DataFrame:
     return frame.sort_values(["unique_id", "ds"]).reset_index(drop=True)
 
 
+def whole_stores(path: Path, series: int) -> DemandReplay:
+    """The replay of whole stores drawn as ``load`` draws them, with the
+    price response fitted on the same rows (what the diagnostic benchmarks
+    run on)."""
+    frame = load(path, series)
+    return build_replay(frame, fit_price_response(frame, LEVELS))
+
+
+def save_results(
+    output: Path,
+    benchmark: str,
+    path: Path,
+    replay: DemandReplay,
+    extra: dict[str, Any],
+    render: Callable[[dict[str, Any]], str],
+) -> str:
+    """Write a diagnostic benchmark's results (``benchmark``.json and .md in
+    ``output``) with the command that made them, the date and the data;
+    ``extra`` follows those. Returns the Markdown."""
+    payload = {
+        "benchmark": benchmark,
+        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "data": {"file": path.name, "series": len(replay.ids), "citation": CITATION},
+        "stores": len(np.unique(replay.stores)),
+        **extra,
+    }
+    markdown = render(payload)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / f"{benchmark}.json").write_text(json.dumps(payload, indent=2) + "\n")
+    (output / f"{benchmark}.md").write_text(markdown)
+    return markdown
+
+
+def results_head(title: str, payload: dict[str, Any], doc: str | None) -> list[str]:
+    """The opening lines of a diagnostic benchmark's Markdown: its title, the
+    command, date and data ``save_results`` recorded, and what it does."""
+    return [
+        f"# {title}",
+        "",
+        f"- command: `{payload['command']}`",
+        f"- date: {payload['date']}; {payload['data']['series']:,} series in "
+        f"{payload['stores']} stores; {payload['data']['citation']}",
+        "",
+        (doc or "").strip(),
+        "",
+    ]
+
+
 def cells(days: int, first: int) -> dict[str, Setting]:
     out = {
         f"life {life} d, cover {cover}": Setting(

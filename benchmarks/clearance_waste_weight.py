@@ -20,26 +20,28 @@ Results: ``results/clearance_waste_weight.md`` and ``.json`` with the command.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
-import shlex
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from rich.console import Console
 
-from clearance_sim import CITATION, LEVELS, POLICIES, SEED_DAYS, cells, load, summary
+from clearance_sim import (
+    POLICIES,
+    SEED_DAYS,
+    cells,
+    results_head,
+    save_results,
+    summary,
+    whole_stores,
+)
 from shelfpilot import config
 from shelfpilot.forecast.frames import FRESHRETAIL
-from shelfpilot.pricing.response import fit_price_response
 from shelfpilot.simulation.engine import Setting, run
-from shelfpilot.simulation.replay import DemandReplay, build_replay
+from shelfpilot.simulation.replay import DemandReplay
 
 BASELINES = ("none", "sticker")
 CELLS = (
@@ -80,8 +82,7 @@ def main() -> int:
     if path is None or not path.exists():
         console.print("[yellow]skipped: FreshRetailNet-50K train.parquet not found")
         return 0
-    frame = load(path, args.series)
-    _REPLAY = build_replay(frame, fit_price_response(frame, LEVELS))
+    _REPLAY = whole_stores(path, args.series)
     first = _REPLAY.hourly.shape[1] - max(args.days, SEED_DAYS) - 4
     grid = {c: s for c, s in cells(args.days, first).items() if c in CELLS}
     jobs = [(c, s, p, 0.0) for c, s in grid.items() for p in BASELINES]
@@ -91,19 +92,16 @@ def main() -> int:
         for cell, name, row in pool.map(_job, jobs):
             results[cell][name] = row
             console.print(f"  {cell} / {name}: {row['seconds']:.0f} s")
-    payload = {
-        "benchmark": "clearance_waste_weight",
-        "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "data": {"file": path.name, "series": len(_REPLAY.ids), "citation": CITATION},
-        "stores": len(np.unique(_REPLAY.stores)),
-        "weights": weights,
-        "results": results,
-    }
-    args.output.mkdir(parents=True, exist_ok=True)
-    (args.output / "clearance_waste_weight.json").write_text(json.dumps(payload, indent=2) + "\n")
-    (args.output / "clearance_waste_weight.md").write_text(render(payload))
-    console.print(render(payload))
+    console.print(
+        save_results(
+            args.output,
+            "clearance_waste_weight",
+            path,
+            _REPLAY,
+            {"weights": weights, "results": results},
+            render,
+        )
+    )
     return 0
 
 
@@ -119,15 +117,9 @@ COLUMNS = (
 
 
 def render(payload: dict[str, Any]) -> str:
+    title = "Weighing waste more: the whole engine with a higher planning cost per unit thrown away"
     lines = [
-        "# Weighing waste more: the whole engine with a higher planning cost per unit thrown away",
-        "",
-        f"- command: `{payload['command']}`",
-        f"- date: {payload['date']}; {payload['data']['series']:,} series in "
-        f"{payload['stores']} stores; {payload['data']['citation']}",
-        "",
-        (__doc__ or "").strip(),
-        "",
+        *results_head(title, payload, __doc__),
         "Rows `ours_all +w` plan with a disposal cost of 0.05 + w of list; "
         "profit in list-price units with the benchmark's own money.",
     ]
