@@ -168,6 +168,24 @@ def test_feedback_reads_a_channel_line_from_its_own_entries(shop: Database) -> N
     assert row["revenue"] == pytest.approx(4 * 15.40) and row["hours_to_clear"] == pytest.approx(4)
 
 
+def test_what_clearance_recovers_is_net_of_the_channels_logistics(shop: Database) -> None:
+    # 5 of 12 cakes go to group-buy leaders at 55 % of list; 4 sell there, the
+    # one back and the other 7 sell at list: the lot's only left-over units
+    # are the 4, and they recovered their revenue less the sending of all 5
+    line_id = _channel_line(shop, "group-buy", "group_buy", "0.55")
+    plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
+    channel_service.record_outcome(
+        shop, line_id, Decimal(4), actor="ann", at=T0 + timedelta(hours=5)
+    )
+    at = T0 + timedelta(hours=6)
+    inv.record_sale(shop, inv.RecordSale("SZ-01", (inv.SaleLine(Decimal(8), "CAKE"),), at))
+    advice = feedback.production_advice(shop, T0 + timedelta(days=1), threshold=0.01)
+    row = advice.table.set_index("sku").loc["CAKE"]
+    logistics = next(c for c in bakery_channels() if c.code == "group-buy").logistics_cost
+    assert logistics > 0
+    assert row["salvage"] == pytest.approx((4 * 15.40 - 5 * logistics) / (4 * 28))
+
+
 def test_an_outcome_is_booked_while_the_lot_may_still_be_sold(shop: Database) -> None:
     # the lot (12 days from T0) leaves sale 2 h before it expires; the window ends after that
     end = T0 + timedelta(days=12, hours=1)

@@ -110,6 +110,22 @@ def _outcomes(uow: UnitOfWork) -> list[ChannelOutcome]:
     return out
 
 
+def logistics_by_lot(uow: UnitOfWork) -> dict[int, float]:
+    """Per lot id, what sending its units to channels that sell them cost:
+    units sent times the channel's logistics cost per unit (as the channel is
+    set up now). A lot's clearance revenue counts net of it when the shop
+    learns what clearance recovers (``services.feedback``). The food bank's
+    is left out: a donation has no revenue to net it from."""
+    channels = {c.code: c for c in map(from_spec, uow.channels.specs(active_only=False))}
+    cost: dict[int, float] = defaultdict(float)
+    for r in uow.channels.outcomes():
+        channel = channels.get(r.channel)
+        if r.lot_id is None or channel is None or channel.kind is ChannelKind.FOOD_BANK:
+            continue
+        cost[r.lot_id] += float(r.offered) * channel.logistics_cost
+    return dict(cost)
+
+
 def learned_channels(uow: UnitOfWork) -> list[ChannelStatus]:
     outcomes = _outcomes(uow)
     out = []

@@ -35,6 +35,7 @@ from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine
 from shelfpilot.services.bundling import BUNDLE_REFERENCE
+from shelfpilot.services.channels import logistics_by_lot
 from shelfpilot.services.forecasting import NotEnoughHistory, local_today, model_for, predict_days
 from shelfpilot.services.presales import PRE_ORDER_REFERENCE, due_by_day
 from shelfpilot.storage import Database, UnitOfWork
@@ -225,12 +226,16 @@ def _received_lots(
     uow: UnitOfWork, since: datetime, at: datetime, location: str | None
 ) -> pd.DataFrame:
     """One row per lot received in [since, at] that has closed by ``at``
-    (sold out, or expired: what is still on hand then counts as waste)."""
+    (sold out, or expired: what is still on hand then counts as waste). Its
+    discounted revenue is net of what sending units to channels cost
+    (``logistics_by_lot``): a channel that sold every unit sent at 60 % of
+    list, with a tenth of list in logistics a unit, recovered half of list."""
     views = [
         v
         for v in uow.stock.lots_with_totals(at, location_code=location, open_only=False)
         if v.lot.received_at >= since and (v.on_hand <= 0 or v.lot.expires_at <= at)
     ]
+    logistics = logistics_by_lot(uow) if views else {}
     sales: dict[LotKey, list[LedgerEntry]] = defaultdict(list)
     for loc, sku in sorted({(v.lot.location_code, v.lot.sku) for v in views}):
         for record in uow.stock.ledger(location_code=loc, sku=sku, until=at):
@@ -253,6 +258,7 @@ def _received_lots(
         revenue_cut = -sum(
             (e.quantity * e.unit_price.amount for e in cut if e.unit_price), Decimal(0)
         )
+        sent_cost = logistics.get(uow.stock.lot_id(lot.key), 0.0) if logistics else 0.0
         rows.append(
             {
                 "location": lot.location_code,
@@ -260,7 +266,7 @@ def _received_lots(
                 "received": float(totals.get(EntryKind.RECEIPT, 0)),
                 "sold_full": sold - sold_cut,
                 "sold_discounted": sold_cut,
-                "revenue_discounted": float(revenue_cut),
+                "revenue_discounted": float(revenue_cut) - sent_cost,
                 "list_price": float(price),
                 "donated": -float(totals.get(EntryKind.DONATION, 0)),
                 "wasted": -float(totals.get(EntryKind.DISPOSAL, 0)) + max(float(view.on_hand), 0.0),

@@ -114,8 +114,7 @@ class Optimiser:
         if some of it was thrown away, else the revenue of its discounted
         sales over the list value of what was sold at a discount, donated or
         thrown away; the mean over lots, shrunk toward the store's,
-        ``learned_salvage``). One difference: channel sales count net of the
-        channel's logistics, which the app's ledger does not hold."""
+        ``learned_salvage``), channel sales net of the channel's logistics."""
         n = len(store.qty)
         if self._recoveries.shape != (n,) or store.day == store.setting.first_day:  # a new run
             self._recoveries, self._lots_left_over = np.zeros(n), np.zeros(n)

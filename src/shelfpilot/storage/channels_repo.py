@@ -23,6 +23,8 @@ class OutcomeRecord(NamedTuple):
     revenue: Decimal
     list_value: Decimal
     at: datetime
+    #: the lot the units came from, where the outcome belongs to a plan line
+    lot_id: int | None = None
 
 
 class ChannelRepository:
@@ -85,6 +87,6 @@ class ChannelRepository:
             ChannelRow, ChannelRow.id == ChannelOutcomeRow.channel_id
         )
         return [
-            OutcomeRecord(code, r.offered, r.sold, r.revenue, r.list_value, r.occurred_at)
+            OutcomeRecord(code, r.offered, r.sold, r.revenue, r.list_value, r.occurred_at, r.lot_id)
             for r, code in self.session.execute(query)
         ]
