@@ -11,6 +11,7 @@ import pytest
 from shelfpilot.channels import bakery_channels
 from shelfpilot.domain import Conflict, EntryKind, InvalidValue, LotKey
 from shelfpilot.domain.plans import Plan, PlanAction, PlanLine
+from shelfpilot.pricing.response import DEFAULT_ELASTICITY
 from shelfpilot.services import bundling, feedback, plans
 from shelfpilot.services import channels as channel_service
 from shelfpilot.services import inventory as inv
@@ -168,22 +169,35 @@ def test_feedback_reads_a_channel_line_from_its_own_entries(shop: Database) -> N
     assert row["revenue"] == pytest.approx(4 * 15.40) and row["hours_to_clear"] == pytest.approx(4)
 
 
-def test_what_clearance_recovers_is_net_of_the_channels_logistics(shop: Database) -> None:
-    # 5 of 12 cakes go to group-buy leaders at 55 % of list; 4 sell there, the
-    # one back and the other 7 sell at list: the lot's only left-over units
-    # are the 4, and they recovered their revenue less the sending of all 5
+def test_what_clearance_recovers_is_net_of_logistics_and_of_sales_made_anyway(
+    shop: Database,
+) -> None:
+    # 5 of 12 cakes go to group-buy leaders at 55 % of list; 4 sell there and
+    # one comes back; the till sells 4 at list and 4 at 80 % of list. The
+    # channel's 4 recovered their revenue less the sending of all 5; of the
+    # till's 4 at 80 %, some would have sold at list anyway (the price
+    # response), so they were not left over and their lost margin counts
     line_id = _channel_line(shop, "group-buy", "group_buy", "0.55")
     plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
     channel_service.record_outcome(
         shop, line_id, Decimal(4), actor="ann", at=T0 + timedelta(hours=5)
     )
     at = T0 + timedelta(hours=6)
-    inv.record_sale(shop, inv.RecordSale("SZ-01", (inv.SaleLine(Decimal(8), "CAKE"),), at))
-    advice = feedback.production_advice(shop, T0 + timedelta(days=1), threshold=0.01)
-    row = advice.table.set_index("sku").loc["CAKE"]
+    lines = (inv.SaleLine(Decimal(4), "CAKE"), inv.SaleLine(Decimal(4), "CAKE", Decimal("22.40")))
+    inv.record_sale(shop, inv.RecordSale("SZ-01", lines, at))
     logistics = next(c for c in bakery_channels() if c.code == "group-buy").logistics_cost
     assert logistics > 0
-    assert row["salvage"] == pytest.approx((4 * 15.40 - 5 * logistics) / (4 * 28))
+    anyway = 4 * 0.8**-DEFAULT_ELASTICITY
+    recovered = 4 * 15.40 - 5 * logistics + 4 * 22.40 - anyway * 28
+    advice = feedback.production_advice(shop, T0 + timedelta(days=1), threshold=0.01)
+    row = advice.table.set_index("sku").loc["CAKE"]
+    assert row["salvage"] == pytest.approx(recovered / ((8 - anyway) * 28))
+    # with demand that does not answer price, all 4 would have sold at list
+    flat = feedback.production_advice(shop, T0 + timedelta(days=1), threshold=0.01, elasticity=0)
+    row = flat.table.set_index("sku").loc["CAKE"]
+    assert row["salvage"] == pytest.approx((4 * 15.40 - 5 * logistics - 4 * 28 * 0.2) / (4 * 28))
+    with pytest.raises(InvalidValue, match="elasticity"):
+        feedback.production_advice(shop, T0 + timedelta(days=1), elasticity=1.5)
 
 
 def test_an_outcome_is_booked_while_the_lot_may_still_be_sold(shop: Database) -> None:

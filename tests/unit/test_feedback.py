@@ -20,7 +20,9 @@ from shelfpilot.clearance.ordering import (
     DEFAULT_SALVAGE,
     OrderRule,
     learned_salvage,
+    lot_recovery,
     marginal_recovery,
+    sold_anyway,
 )
 from shelfpilot.domain.errors import InvalidValue
 
@@ -73,6 +75,10 @@ def test_clearance_pressure_and_what_clearance_recovered() -> None:
     assert table.loc["A", "salvage"] == pytest.approx(14 / 30 / 2)
     assert table.loc["B", "salvage"] == pytest.approx(14 / 30 / 2)
     assert bool(table.loc["A", "flagged"]) and not bool(table.loc["B", "flagged"])
+    # if 1.2 of the second lot's two sales at 70 % would have sold at list,
+    # 1.8 were left over and the markdown recovered 14 less 12 given up
+    anyway = clearance_pressure(lots.assign(sold_anyway=[0.0, 1.2, 0.0, 0.0]), threshold=0.5)
+    assert anyway.set_index("sku").loc["A", "salvage"] == pytest.approx(2 / 18 / 2)
     # a product with no lots at S1 yet counts on the store's figure; a store
     # whose lots never had anything left over, on the prudent default
     quiet = lots.assign(location="S2", wasted=0.0, donated=0.0, sold_discounted=0.0)
@@ -87,6 +93,34 @@ def test_the_last_units_recovery_is_nothing_where_some_was_thrown_away() -> None
         np.array([0.0, 1.0, 0.0, 0.0]),
     )  # fmt: skip
     assert got[0] == pytest.approx(0.7) and got[1] == 0.0 and np.isnan(got[2]) and got[3] == 0.0
+
+
+def test_discounted_sales_that_would_have_sold_at_list_were_not_left_over() -> None:
+    # 10 sold at 80 % of list where demand answers price with elasticity -2:
+    # 0.8 ** -2 = 1.5625 times as many buy, so 6.4 of them would have paid list
+    anyway = sold_anyway(10.0, 0.8, -2.0)
+    assert float(anyway) == pytest.approx(6.4)
+    got = lot_recovery(
+        np.array([10.0]), np.array([8.0]), np.array([0.0]), np.array([0.0]), 1.0, anyway
+    )
+    # 3.6 were left over; the markdown earned 8 and gave up 6.4 at list
+    assert got[0] == pytest.approx((8.0 - 6.4) / 3.6)
+    plain = lot_recovery(np.array([10.0]), np.array([8.0]), np.array([0.0]), np.array([0.0]), 1.0)
+    assert plain[0] == pytest.approx(0.8)
+    # demand that does not answer price: every discounted sale would have
+    # been made at list, nothing was left over, and the lot says nothing
+    assert float(sold_anyway(10.0, 0.8, 0.0)) == pytest.approx(10.0)
+    none = lot_recovery(
+        np.array([10.0]), np.array([8.0]), np.array([0.0]), np.array([0.0]), 1.0,
+        sold_anyway(10.0, 0.8, 0.0),
+    )  # fmt: skip
+    assert np.isnan(none[0])
+    # a donation beside it is still left over, and the markdown's loss counts
+    mixed = lot_recovery(
+        np.array([10.0]), np.array([8.0]), np.array([2.0]), np.array([0.0]), 1.0,
+        sold_anyway(10.0, 0.8, 0.0),
+    )  # fmt: skip
+    assert mixed[0] == pytest.approx((8.0 - 10.0) / 2.0)
 
 
 def test_a_products_recovery_is_shrunk_toward_its_stores() -> None:

@@ -68,7 +68,9 @@ def rank_actions(
 def clearance_pressure(lots: pd.DataFrame, threshold: float = 0.3) -> pd.DataFrame:
     """Per product and location, from one row per received lot (columns
     location, sku, received, sold_full, sold_discounted, revenue_discounted,
-    list_price, donated, wasted): the share of lots that needed clearance
+    list_price, donated, wasted; optionally sold_anyway, the discounted sales
+    that would have sold at list, ``ordering.sold_anyway``): the share of
+    lots that needed clearance
     (any discounted sale, donation or waste), the waste share of units, and
     what one more left-over unit would have recovered, as a share of list
     (the ``salvage`` a shrink-aware order uses: ``marginal_recovery`` per lot,
@@ -134,10 +136,10 @@ def _with_recoveries(lots: pd.DataFrame) -> pd.DataFrame:
     unit would have recovered (``marginal``, NaN where nothing was left)."""
     frame = lots.copy()
     frame["left_over"] = frame["sold_discounted"] + frame["donated"] + frame["wasted"]
-    frame["marginal"] = lot_recovery(
-        *(
-            frame[c].to_numpy(float)
-            for c in ("sold_discounted", "revenue_discounted", "donated", "wasted", "list_price")
-        )
+    sold, revenue, donated, wasted, price = (
+        frame[c].to_numpy(float)
+        for c in ("sold_discounted", "revenue_discounted", "donated", "wasted", "list_price")
     )
+    anyway = np.asarray(frame.get("sold_anyway", 0.0), dtype=np.float64)
+    frame["marginal"] = lot_recovery(sold, revenue, donated, wasted, price, anyway)
     return frame

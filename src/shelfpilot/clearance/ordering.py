@@ -21,6 +21,7 @@ from scipy import stats
 
 from shelfpilot.clearance.markdown import Economics
 from shelfpilot.domain.errors import InvalidValue
+from shelfpilot.pricing.response import demand_multiplier
 
 Array = npt.NDArray[np.float64]
 #: what clearance recovers on a left-over unit, as a share of list, before feedback
@@ -120,11 +121,31 @@ def lot_recovery(
     donated: Array,
     wasted: Array,
     list_price: Array | float,
+    sold_anyway: Array | float = 0.0,
 ) -> Array:
     """``marginal_recovery`` from a lot's outcome: what was left over is
-    what sold below list, was donated or thrown away."""
-    left = np.asarray(sold_discounted) + np.asarray(donated) + np.asarray(wasted)
-    return marginal_recovery(revenue_discounted, left * np.asarray(list_price), wasted)
+    what sold below list, was donated or thrown away, less the discounted
+    sales that would have been made at list had the price held
+    (``sold_anyway``). Those were not left over, and the list revenue the
+    markdown gave up on them is charged against what it recovered.
+
+    Why: a lot marked down from the morning sells most of its units at a
+    discount, though most of them would have sold at list; counting them
+    all as cleared made clearance look like it recovers most of list, and
+    the orders it fed grew."""
+    anyway = np.asarray(sold_anyway, dtype=np.float64)
+    price = np.asarray(list_price, dtype=np.float64)
+    left = np.asarray(sold_discounted) - anyway + np.asarray(donated) + np.asarray(wasted)
+    recovered = np.asarray(revenue_discounted) - anyway * price
+    return marginal_recovery(recovered, np.maximum(left, 0.0) * price, wasted)
+
+
+def sold_anyway(units: Array | float, ratio: Array | float, elasticity: Array | float) -> Array:
+    """Of ``units`` sold at ``ratio`` of list, how many would have sold at
+    list: demand at a ratio is demand at list times ``ratio ** elasticity``
+    (``pricing.response``), so the rest were drawn by the discount."""
+    multiplier = demand_multiplier(np.asarray(ratio, dtype=np.float64), elasticity)
+    return np.asarray(np.asarray(units, dtype=np.float64) / np.maximum(multiplier, 1.0))
 
 
 def learned_salvage(

@@ -29,11 +29,12 @@ from shelfpilot.clearance.feedback import (
     store_salvage,
 )
 from shelfpilot.clearance.markdown import Economics
-from shelfpilot.clearance.ordering import DEFAULT_SALVAGE, OrderRule
+from shelfpilot.clearance.ordering import DEFAULT_SALVAGE, OrderRule, sold_anyway
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine
+from shelfpilot.pricing.response import DEFAULT_ELASTICITY
 from shelfpilot.services.bundling import BUNDLE_REFERENCE
 from shelfpilot.services.channels import logistics_by_lot
 from shelfpilot.services.forecasting import NotEnoughHistory, local_today, model_for, predict_days
@@ -223,13 +224,16 @@ class ProductionAdvice:
 
 
 def _received_lots(
-    uow: UnitOfWork, since: datetime, at: datetime, location: str | None
+    uow: UnitOfWork, since: datetime, at: datetime, location: str | None, elasticity: float
 ) -> pd.DataFrame:
     """One row per lot received in [since, at] that has closed by ``at``
     (sold out, or expired: what is still on hand then counts as waste). Its
     discounted revenue is net of what sending units to channels cost
     (``logistics_by_lot``): a channel that sold every unit sent at 60 % of
-    list, with a tenth of list in logistics a unit, recovered half of list."""
+    list, with a tenth of list in logistics a unit, recovered half of list.
+    Of the discounted sales in the store (not through a channel), those the
+    price response says would have been made at list are counted apart
+    (``sold_anyway``, with ``elasticity``)."""
     views = [
         v
         for v in uow.stock.lots_with_totals(at, location_code=location, open_only=False)
@@ -259,6 +263,11 @@ def _received_lots(
             (e.quantity * e.unit_price.amount for e in cut if e.unit_price), Decimal(0)
         )
         sent_cost = logistics.get(uow.stock.lot_id(lot.key), 0.0) if logistics else 0.0
+        anyway = sum(
+            float(sold_anyway(-float(e.quantity), float(e.unit_price.amount / price), elasticity))
+            for e in cut
+            if e.unit_price is not None and not _via_channel(e)
+        )
         rows.append(
             {
                 "location": lot.location_code,
@@ -267,6 +276,7 @@ def _received_lots(
                 "sold_full": sold - sold_cut,
                 "sold_discounted": sold_cut,
                 "revenue_discounted": float(revenue_cut) - sent_cost,
+                "sold_anyway": anyway,
                 "list_price": float(price),
                 "donated": -float(totals.get(EntryKind.DONATION, 0)),
                 "wasted": -float(totals.get(EntryKind.DISPOSAL, 0)) + max(float(view.on_hand), 0.0),
@@ -285,18 +295,23 @@ def production_advice(
     disposal_cost: float = 0.0,
     donation_value: float = 0.0,
     model_path: Path | None = None,
+    elasticity: float = DEFAULT_ELASTICITY,
 ) -> ProductionAdvice:
     """For products whose lots needed clearance at least ``threshold`` of the
     time in the last ``lookback_days``, and for products with pre-orders due
     in the coming week: a daily quantity that accounts for shrink, beside
     what was received per day, and the stock to hold tomorrow morning given
-    the units reserved for collection tomorrow (``OrderRule.with_reserved``)."""
+    the units reserved for collection tomorrow (``OrderRule.with_reserved``).
+    ``elasticity`` is the price response the markdown plans use: it tells
+    which discounted sales would have been made at list anyway."""
     at = require_aware(as_of, "as-of time")
     if not 1 <= lookback_days <= 366:
         raise InvalidValue("look back between 1 and 366 days")
+    if not -10 <= elasticity <= 0:
+        raise InvalidValue("the price elasticity must be between -10 and 0")
     first, _ = local_today(db, at, location)
     with db.transaction(readonly=True) as uow:
-        lots = _received_lots(uow, at - timedelta(days=lookback_days), at, location)
+        lots = _received_lots(uow, at - timedelta(days=lookback_days), at, location, elasticity)
         products = {p.sku: p for p in uow.catalog.products()}
         due = due_by_day(uow, first + timedelta(days=1), ADVICE_DAYS, location)
     pressure = clearance_pressure(lots, threshold)

@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from shelfpilot.clearance.markdown import Economics
+from shelfpilot.clearance.ordering import sold_anyway
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.simulation.replay import DemandReplay
 
@@ -101,10 +102,13 @@ class Store:
         self.tally = Tally.zeros(n)
         #: each lot's own outcome so far (counted or not): units sold below
         #: list and their revenue (channel sales net of the channel's
-        #: logistics), donated, wasted; a lot's stay until its slot is filled
-        #: again the next morning (``expired_yesterday``)
+        #: logistics), how many of the shelf's discounted sales would have
+        #: been made at list (``ordering.sold_anyway``), donated, wasted; a
+        #: lot's stay until its slot is filled again the next morning
+        #: (``expired_yesterday``)
         self.lot_cut = np.zeros((n, k))
         self.lot_cut_revenue = np.zeros((n, k))
+        self.lot_cut_anyway = np.zeros((n, k))
         self.lot_donated = np.zeros((n, k))
         self.lot_wasted = np.zeros((n, k))
         self.demand = demand_seen(replay, setting)
@@ -159,6 +163,7 @@ class Store:
             cut = np.where(r < 1.0 - 1e-9, sold, 0.0)
             self.lot_cut[rows, idx] += cut
             self.lot_cut_revenue[rows, idx] += cut * r * e.list_price
+            self.lot_cut_anyway[rows, idx] += sold_anyway(cut, r, beta)
             sold = np.where(self.counted[rows, idx], sold, 0.0)
             t.sold += sold
             t.revenue += sold * r * e.list_price
@@ -196,7 +201,8 @@ def run(replay: DemandReplay, setting: Setting, policy: Policy) -> Tally:
         if qty is None:
             qty = setting.cover_days * store.forecast(day)
         store.qty[rows, slot] = np.maximum(qty, 0.0)
-        for outcome in (store.lot_cut, store.lot_cut_revenue, store.lot_donated, store.lot_wasted):
+        outcomes = (store.lot_cut, store.lot_cut_revenue, store.lot_cut_anyway)
+        for outcome in (*outcomes, store.lot_donated, store.lot_wasted):
             outcome[:, slot] = 0.0
         store.expiry[rows, slot] = day + k - 1
         store.ratio[rows, slot] = 1.0

@@ -112,9 +112,11 @@ class Optimiser:
         from its lots' outcomes as ``services.feedback`` learns it from the
         ledger (``lot_recovery``: for each lot that expired yesterday, nothing
         if some of it was thrown away, else the revenue of its discounted
-        sales over the list value of what was sold at a discount, donated or
-        thrown away; the mean over lots, shrunk toward the store's,
-        ``learned_salvage``), channel sales net of the channel's logistics."""
+        sales, less the list revenue of those that would have sold at list
+        anyway, over the list value of the rest of them and of what was
+        donated or thrown away; the mean over lots, shrunk toward the
+        store's, ``learned_salvage``), channel sales net of the channel's
+        logistics."""
         n = len(store.qty)
         if self._recoveries.shape != (n,) or store.day == store.setting.first_day:  # a new run
             self._recoveries, self._lots_left_over = np.zeros(n), np.zeros(n)
@@ -122,6 +124,7 @@ class Optimiser:
         lot = lot_recovery(
             store.lot_cut[:, slot], store.lot_cut_revenue[:, slot], store.lot_donated[:, slot],
             store.lot_wasted[:, slot], store.setting.economics.list_price,
+            store.lot_cut_anyway[:, slot],
         )  # fmt: skip
         seen = ended & ~np.isnan(lot)
         self._recoveries += np.where(seen, lot, 0.0)
