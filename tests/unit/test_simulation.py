@@ -93,12 +93,16 @@ class LotOutcomes:
 
     def __init__(self, inner: object) -> None:
         self.inner, self.name = inner, "read"
-        #: sold below list, their revenue, donated, wasted; per series
-        self.seen = np.zeros((4, 4))
+        #: sold below list, their revenue, donated, wasted, of those sold
+        #: below list the ones that would have sold at list; per series
+        self.seen = np.zeros((5, 4))
         self.store: Store | None = None
 
     def read(self, store: Store, lots: np.ndarray) -> None:
-        outcomes = (store.lot_cut, store.lot_cut_revenue, store.lot_donated, store.lot_wasted)
+        outcomes = (
+            store.lot_cut, store.lot_cut_revenue, store.lot_donated, store.lot_wasted,
+            store.lot_cut_anyway,
+        )  # fmt: skip
         for k, outcome in enumerate(outcomes):
             self.seen[k] += np.where(lots & store.counted, outcome, 0.0).sum(axis=1)
 
@@ -132,7 +136,7 @@ def test_each_lots_own_outcome_adds_up_to_the_tally(seed: int, life: int, inner:
     tally = run(rep, setting, policy)
     assert policy.store is not None  # the last lots were never read by an order: read them now
     policy.read(policy.store, policy.store.expiry == policy.store.day)
-    cut, revenue, donated, wasted = policy.seen
+    cut, revenue, donated, wasted, anyway = policy.seen
     np.testing.assert_allclose(
         np.stack([cut, donated, wasted]),
         np.stack([tally.sold_discounted, tally.donated, tally.wasted]),
@@ -146,6 +150,11 @@ def test_each_lots_own_outcome_adds_up_to_the_tally(seed: int, life: int, inner:
     assert (revenue >= below_list - tally.channel_costs - 1e-9).all()
     if inner != "ours_all":
         np.testing.assert_allclose(revenue, below_list, rtol=1e-9, atol=1e-9)
+    # of the sales below list, those that would have been made at list: at
+    # the sticker's 70 %, a share 0.7 ** -elasticity of them; never more than all
+    assert (anyway >= 0).all() and (anyway <= cut + 1e-9).all()
+    if inner == "sticker":
+        np.testing.assert_allclose(anyway, cut * 0.7**-rep.elasticity, rtol=1e-9, atol=1e-9)
 
 
 class Learning(Optimiser):
