@@ -12,7 +12,7 @@ from shelfpilot.channels import bakery_channels
 from shelfpilot.domain import Conflict, EntryKind, InvalidValue, LotKey
 from shelfpilot.domain.plans import Plan, PlanAction, PlanLine
 from shelfpilot.pricing.response import DEFAULT_ELASTICITY
-from shelfpilot.services import bundling, feedback, plans
+from shelfpilot.services import bundling, channel_outcomes, feedback, plans
 from shelfpilot.services import channels as channel_service
 from shelfpilot.services import inventory as inv
 from shelfpilot.storage import Database
@@ -41,7 +41,7 @@ def _channel_line(
 def test_a_channel_outcome_is_posted_as_a_sale_and_learned(shop: Database) -> None:
     line_id = _channel_line(shop, "group-buy", "group_buy", "0.55")
     with pytest.raises(InvalidValue, match="approve it before"):
-        channel_service.record_outcome(shop, line_id, Decimal(3), actor="ann")
+        channel_outcomes.record_outcome(shop, line_id, Decimal(3), actor="ann")
     with pytest.raises(InvalidValue, match="approved or rejected as a whole"):
         plans.decide(shop, line_id, "adjust", actor="ann", ratio=Decimal("0.5"))
     approved = plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
@@ -50,11 +50,11 @@ def test_a_channel_outcome_is_posted_as_a_sale_and_learned(shop: Database) -> No
     with shop.transaction(readonly=True) as uow:  # the till cannot sell what was sent
         assert uow.stock.on_hand(LOT) == Decimal(7)
     with pytest.raises(InvalidValue, match="between 0 and that"):
-        channel_service.record_outcome(shop, line_id, Decimal(6), actor="ann")
+        channel_outcomes.record_outcome(shop, line_id, Decimal(6), actor="ann")
     with pytest.raises(InvalidValue, match="between 0 and the list value"):
-        channel_service.record_outcome(shop, line_id, Decimal(0), actor="ann", revenue=Decimal(9))
+        channel_outcomes.record_outcome(shop, line_id, Decimal(0), actor="ann", revenue=Decimal(9))
     at = T0 + timedelta(hours=13)
-    done = channel_service.record_outcome(shop, line_id, Decimal(2), actor="ann", at=at)
+    done = channel_outcomes.record_outcome(shop, line_id, Decimal(2), actor="ann", at=at)
     assert [e.kind for e in done.entries] == [EntryKind.TRANSFER_IN, EntryKind.SALE]
     assert done.entries[0].quantity == Decimal(5)
     sale = done.entries[1]
@@ -63,9 +63,9 @@ def test_a_channel_outcome_is_posted_as_a_sale_and_learned(shop: Database) -> No
     with shop.transaction(readonly=True) as uow:
         assert uow.stock.on_hand(LOT) == Decimal(10)
     # the same outcome again is a no-op; a different one a conflict
-    assert channel_service.record_outcome(shop, line_id, Decimal(2), actor="ann", at=at).replayed
+    assert channel_outcomes.record_outcome(shop, line_id, Decimal(2), actor="ann", at=at).replayed
     with pytest.raises(Conflict, match="already has an outcome"):
-        channel_service.record_outcome(shop, line_id, Decimal(4), actor="ann")
+        channel_outcomes.record_outcome(shop, line_id, Decimal(4), actor="ann")
     # 2 of 5 sold against an expected 80 %: the planned sell-through falls
     status = {s.configured.code: s for s in channel_service.channel_status(shop)}["group-buy"]
     assert (status.offered, status.sold) == (5.0, 2.0)
@@ -87,11 +87,11 @@ def test_a_food_bank_line_donates_on_approval(shop: Database) -> None:
     assert plans.decide(shop, other, "reject", actor="ann").entries == []
 
 
-def _second_line(shop: Database) -> int:
+def _second_line(shop: Database, **detail: str) -> int:
     line = PlanLine(
         LOT, Decimal(1), Decimal("0.3"), Decimal(0), Decimal(6), Decimal(2), Decimal("1"),
         "send 2 to surplus-app", action=PlanAction.CHANNEL, units=Decimal(2),
-        detail={"channel": "surplus-app", "kind": "surplus_app", "price_ratio": "0.3"},
+        detail={"channel": "surplus-app", "kind": "surplus_app", "price_ratio": "0.3", **detail},
     )  # fmt: skip
     with shop.transaction() as uow:
         found = uow.plans.find_plan("SZ-01", date(2026, 11, 20))
@@ -160,7 +160,7 @@ def test_the_food_bank_needs_48_hours_at_approval(shop: Database) -> None:
 def test_feedback_reads_a_channel_line_from_its_own_entries(shop: Database) -> None:
     line_id = _channel_line(shop, "group-buy", "group_buy", "0.55")
     plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
-    channel_service.record_outcome(
+    channel_outcomes.record_outcome(
         shop, line_id, Decimal(4), actor="ann", at=T0 + timedelta(hours=5)
     )
     table = feedback.action_outcomes(shop, T0 + timedelta(days=1))
@@ -179,7 +179,7 @@ def test_what_clearance_recovers_is_net_of_logistics_and_of_sales_made_anyway(
     # response), so they were not left over and their lost margin counts
     line_id = _channel_line(shop, "group-buy", "group_buy", "0.55")
     plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
-    channel_service.record_outcome(
+    channel_outcomes.record_outcome(
         shop, line_id, Decimal(4), actor="ann", at=T0 + timedelta(hours=5)
     )
     at = T0 + timedelta(hours=6)
@@ -200,14 +200,45 @@ def test_what_clearance_recovers_is_net_of_logistics_and_of_sales_made_anyway(
         feedback.production_advice(shop, T0 + timedelta(days=1), elasticity=1.5)
 
 
+def test_what_sending_cost_is_kept_with_the_outcome_and_learned(shop: Database) -> None:
+    # both lines' plans expected 0.40 a unit; the shop says the courier took
+    # 3.50 for the 2 cakes sent to the surplus app and says nothing for the
+    # group buy: clearance recovery nets what was paid or expected then (not
+    # the channels' costs as set up now), and only the surplus app learns
+    first = _channel_line(shop, "group-buy", "group_buy", "0.55", logistics_cost="0.4000")
+    second = _second_line(shop, logistics_cost="0.4000")
+    for line_id in (first, second):
+        plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
+    at = T0 + timedelta(hours=5)
+    channel_outcomes.record_outcome(shop, first, Decimal(4), actor="ann", at=at)
+    with pytest.raises(InvalidValue, match=r"logistics cost -1\.00 must be 0 or more"):
+        channel_outcomes.record_outcome(
+            shop, second, Decimal(2), actor="ann", logistics=Decimal(-1), at=at
+        )
+    channel_outcomes.record_outcome(
+        shop, second, Decimal(2), actor="ann", logistics=Decimal("3.50"), at=at
+    )
+    with shop.transaction(readonly=True) as uow:
+        assert channel_service.logistics_by_lot(uow) == {
+            uow.stock.lot_id(LOT): pytest.approx(5 * 0.40 + 3.50)
+        }
+    status = {s.configured.code: s for s in channel_service.channel_status(shop)}
+    group_buy, surplus = status["group-buy"], status["surplus-app"]
+    assert group_buy.learned.logistics_cost == group_buy.configured.logistics_cost != 0.40
+    set_up = surplus.configured.logistics_cost
+    assert surplus.learned.logistics_cost == pytest.approx((set_up * 20 + 3.50) / 22)
+    log = [r for r in plans.audit_log(shop) if r.action == "channel.outcome"]
+    assert [r.after.get("logistics") for r in log] == ["3.50", None]
+
+
 def test_an_outcome_is_booked_while_the_lot_may_still_be_sold(shop: Database) -> None:
     # the lot (12 days from T0) leaves sale 2 h before it expires; the window ends after that
     end = T0 + timedelta(days=12, hours=1)
     line_id = _channel_line(shop, "surplus-app", "surplus_app", "0.3", end=end.isoformat())
     plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(days=11))
     with pytest.raises(InvalidValue, match="before its units were sent"):
-        channel_service.record_outcome(shop, line_id, Decimal(3), actor="ann", at=T0)
-    done = channel_service.record_outcome(shop, line_id, Decimal(3), actor="ann")
+        channel_outcomes.record_outcome(shop, line_id, Decimal(3), actor="ann", at=T0)
+    done = channel_outcomes.record_outcome(shop, line_id, Decimal(3), actor="ann")
     sale = done.entries[-1]
     assert sale.kind is EntryKind.SALE and sale.occurred_at < T0 + timedelta(days=12, hours=-2)
     with shop.transaction(readonly=True) as uow:
@@ -221,6 +252,6 @@ def test_a_channel_line_whose_window_passed_is_stale(shop: Database) -> None:
         plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=4))
     plans.decide(shop, line_id, "approve", actor="ann", at=T0 + timedelta(hours=1))
     with pytest.raises(InvalidValue, match="revenue"):
-        channel_service.record_outcome(
+        channel_outcomes.record_outcome(
             shop, line_id, Decimal(2), actor="ann", revenue=Decimal("NaN"), at=end
         )

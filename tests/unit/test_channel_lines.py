@@ -33,6 +33,9 @@ def test_a_running_window_and_tomorrows_become_one_line_per_channel() -> None:
     # the surplus app runs now (19-21 h left of 18-21 h) and again tomorrow: one line
     surplus = next(line for line in lines if line.detail["channel"] == "surplus-app")
     assert surplus.units > 20 and "Mon 19:00–Tue 21:00" in surplus.reason
+    # each line keeps the cost of sending a unit as planned (its outcome nets it)
+    costs = {c.code: c.logistics_cost for c in bakery_channels()}
+    assert all(float(x.detail["logistics_cost"]) == costs[x.detail["channel"]] for x in lines)
     # lines are steps: what is left falls from one to the next
     for a, b in itertools.pairwise(lines):
         assert b.left_if_held == a.left_with_plan

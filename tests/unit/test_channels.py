@@ -263,6 +263,26 @@ def test_learning_from_a_table_and_by_window() -> None:
         learn_all([live], frame.drop(columns=["sold"]))
 
 
+def test_what_getting_units_there_cost_is_learned_where_outcomes_say() -> None:
+    c = channel("a", logistics_cost=0.2)
+    seen = [
+        ChannelOutcome("a", offered=10, sold=8, logistics=5.0),
+        ChannelOutcome("a", offered=30, sold=30),  # cost not known: rates only
+    ]
+    after = learn(c, seen, prior_strength=20)
+    assert after.logistics_cost == pytest.approx((0.2 * 20 + 5.0) / 30)
+    assert learn(c, seen[1:]).logistics_cost == 0.2
+    with pytest.raises(InvalidValue, match="logistics cost must be 0 or more"):
+        ChannelOutcome("a", offered=2, sold=1, logistics=-1.0)
+    frame = pd.DataFrame(
+        {"channel": ["a", "a"], "offered": [10, 30], "sold": [8, 30], "logistics": [5.0, None]}
+    )
+    (from_table,) = learn_all([c], frame)
+    assert from_table.logistics_cost == pytest.approx(after.logistics_cost)
+    with pytest.raises(InvalidValue, match=r"column logistics: no number in row\(s\) 1"):
+        learn_all([c], frame.assign(logistics=[5.0, "a courier"]))
+
+
 # properties
 
 _window = st.builds(

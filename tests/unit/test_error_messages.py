@@ -46,6 +46,7 @@ TRANSLATED = [
     SRC / "services" / "dashboard.py",
     SRC / "services" / "clearance.py",
     SRC / "services" / "channels.py",
+    SRC / "services" / "channel_outcomes.py",
     SRC / "services" / "bundling.py",
     SRC / "services" / "uploads.py",
     SRC / "clearance" / "markdown.py",

@@ -394,5 +394,10 @@ class ChannelOut(Strict):
     price_ratio: float = Field(description="realised price as a share of list, fees deducted")
     sell_through: float = Field(description="share of units offered that sell, as configured")
     learned_sell_through: float = Field(description="the same, learned from recorded outcomes")
+    learned_price_ratio: float = Field(description="price ratio learned from recorded outcomes")
+    logistics_cost: float = Field(description="cost per unit sent (packing, courier), as set up")
+    learned_logistics_cost: float = Field(
+        description="the same, learned from what outcomes say getting units there cost"
+    )
     offered: float
     sold: float

@@ -15,6 +15,11 @@ sold, pooled over the outcomes, and weighted by the units sold against the
 prior ``r0`` worth ``k`` pseudo-units sold: ``(r0·k + m·revenue / list value)
 / (k + m)``. Outcomes with no list value inform the sell-through only.
 
+**Logistics cost** per unit sent is what the outcomes say it cost, where
+they say (``logistics``: the money paid for the units sent, courier and
+packing), against the current cost worth ``k`` pseudo-units sent:
+``(c0·k + paid) / (k + n)``. Outcomes that do not say inform the rates only.
+
 **Sequential use.** Each call counts the channel's current values as ``k``
 pseudo-units, whatever went into them, so learning batch by batch discounts
 older history by ``k / (k + n)`` per batch of ``n`` units: the rates follow a
@@ -46,7 +51,7 @@ from shelfpilot.domain.lots import require_aware
 #: pseudo-units the current value weighs against real outcomes
 PRIOR_STRENGTH = 20.0
 REQUIRED_COLUMNS = ("channel", "offered", "sold")
-OPTIONAL_COLUMNS = ("revenue", "list_value", "at")
+OPTIONAL_COLUMNS = ("revenue", "list_value", "at", "logistics")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,8 @@ class ChannelOutcome:
     list_value: float = 0.0
     #: start of the window the units were offered in (aware), if known
     at: datetime | None = None
+    #: money paid to get the units offered to the channel, if known
+    logistics: float | None = None
 
     def __post_init__(self) -> None:
         who = f"outcome of channel {self.channel}"
@@ -70,6 +77,7 @@ class ChannelOutcome:
             (self.sold, "units sold"),
             (self.revenue, "revenue"),
             (self.list_value, "list value"),
+            (0.0 if self.logistics is None else self.logistics, "logistics cost"),
         ):
             if not math.isfinite(value) or value < 0:
                 raise InvalidValue(f"{who}: {what} must be 0 or more, got {value!r}")
@@ -107,9 +115,9 @@ def learn(
     by_window: bool = False,
     zone: tzinfo | None = None,
 ) -> Channel:
-    """``channel`` with sell-through and price ratio updated from its
-    ``outcomes`` (those of other channels are ignored); unchanged when
-    nothing was offered. ``by_window`` also updates each window's
+    """``channel`` with sell-through, price ratio and logistics cost updated
+    from its ``outcomes`` (those of other channels are ignored); unchanged
+    when nothing was offered. ``by_window`` also updates each window's
     sell-through from outcomes stamped inside it, read in ``zone`` (default:
     each stamp's own zone)."""
     k = _check_strength(prior_strength)
@@ -124,6 +132,11 @@ def learn(
         seen = sum(o.revenue for o in priced) / sum(o.list_value for o in priced)
         weight = sum(o.sold for o in priced)
         price_ratio = min(max((channel.price_ratio * k + weight * seen) / (k + weight), 0.0), 1.0)
+    logistics_cost = channel.logistics_cost
+    costed = [o for o in mine if o.logistics is not None]
+    if costed:
+        paid = sum(o.logistics or 0.0 for o in costed)
+        logistics_cost = (logistics_cost * k + paid) / (k + sum(o.offered for o in costed))
     windows = channel.windows
     if by_window:
         windows = _learn_windows(channel, mine, k, zone)
@@ -131,6 +144,7 @@ def learn(
         channel,
         sell_through=_posterior(channel.sell_through, k, sold, offered),
         price_ratio=price_ratio,
+        logistics_cost=logistics_cost,
         windows=windows,
     )
 
@@ -171,8 +185,9 @@ def _learn_windows(
 
 def outcomes_from_frame(frame: pd.DataFrame) -> list[ChannelOutcome]:
     """Outcomes from a table with columns ``channel``, ``offered``, ``sold``
-    and optionally ``revenue``, ``list_value`` (list price × units sold) and
-    ``at`` (aware start of the window)."""
+    and optionally ``revenue``, ``list_value`` (list price × units sold),
+    ``at`` (aware start of the window) and ``logistics`` (money paid for the
+    units sent; a blank cell is "not known")."""
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise InvalidValue(
@@ -191,6 +206,7 @@ def outcomes_from_frame(frame: pd.DataFrame) -> list[ChannelOutcome]:
             raise InvalidValue(f"outcomes column {name}: no number in row(s) {', '.join(bad[:5])}")
         columns[name] = values
     stamps = [_stamp(v) for v in frame["at"].tolist()] if "at" in frame.columns else [None] * n
+    paid = _optional_numbers(frame, "logistics")
     codes = frame["channel"].astype(str).str.strip().tolist()
     return [
         ChannelOutcome(
@@ -200,9 +216,23 @@ def outcomes_from_frame(frame: pd.DataFrame) -> list[ChannelOutcome]:
             columns["revenue"][i],
             columns["list_value"][i],
             stamps[i],
+            paid[i],
         )
         for i, code in enumerate(codes)
     ]
+
+
+def _optional_numbers(frame: pd.DataFrame, name: str) -> list[float | None]:
+    """A column where a blank cell means "not known" (None) and anything
+    else must be a number."""
+    if name not in frame.columns:
+        return [None] * len(frame)
+    given = frame[name].notna().tolist()
+    values = pd.to_numeric(frame[name], errors="coerce").astype(float).tolist()
+    bad = [str(frame.index[i]) for i, v in enumerate(values) if given[i] and not math.isfinite(v)]
+    if bad:
+        raise InvalidValue(f"outcomes column {name}: no number in row(s) {', '.join(bad[:5])}")
+    return [v if given[i] else None for i, v in enumerate(values)]
 
 
 def _stamp(value: object) -> datetime | None:

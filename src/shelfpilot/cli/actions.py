@@ -24,7 +24,7 @@ from shelfpilot.cli.support import (
 from shelfpilot.config import DEFAULT_DB_URL
 from shelfpilot.domain.catalog import allergen_tags
 from shelfpilot.domain.money import show
-from shelfpilot.services import blindboxes, bundling, clearance
+from shelfpilot.services import blindboxes, bundling, channel_outcomes, clearance
 from shelfpilot.services import channels as channel_service
 
 
@@ -60,7 +60,8 @@ def channels_(
             table.add_row(
                 c.code, c.kind.value, "; ".join(str(w) for w in c.windows), f"{c.capacity:g}",
                 f"{c.sell_through:.0%} → {learned.sell_through:.0%}",
-                f"{c.price_ratio:.0%} → {learned.price_ratio:.0%}", f"{c.logistics_cost:.2f}",
+                f"{c.price_ratio:.0%} → {learned.price_ratio:.0%}",
+                f"{c.logistics_cost:.2f} → {learned.logistics_cost:.2f}",
                 f"{c.min_hours_left:.0f} h", f"{st.sold:g} of {st.offered:g}",
             )  # fmt: skip
         out.print(table)
@@ -77,6 +78,10 @@ def outcome(
     revenue: Annotated[
         str | None, typer.Option(help="Money received (default: at the channel's price).")
     ] = None,
+    logistics: Annotated[
+        str | None,
+        typer.Option(help="What getting the units there cost (default: as the plan expected)."),
+    ] = None,
     at: At = None,
     by: By = None,
     db: Db = DEFAULT_DB_URL,
@@ -85,9 +90,10 @@ def outcome(
     and learned from."""
     with handled():
         database = open_db(db)
-        result = channel_service.record_outcome(
+        result = channel_outcomes.record_outcome(
             database, line, decimal(sold, "units sold"), actor=who(by),
             revenue=None if revenue is None else decimal(revenue, "revenue"),
+            logistics=None if logistics is None else decimal(logistics, "logistics cost"),
             at=when(at, database),
         )  # fmt: skip
         verb = "already recorded" if result.replayed else "recorded"

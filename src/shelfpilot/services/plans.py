@@ -37,12 +37,8 @@ from shelfpilot.services.adjustments import (
     changes_that_day,
 )
 from shelfpilot.services.bundling import bundle_line, choose_bundles, shop_pairs, with_bundles
-from shelfpilot.services.channels import (
-    channel_lines,
-    learned_channels,
-    send_to_channel,
-    too_late_to_donate,
-)
+from shelfpilot.services.channel_outcomes import send_to_channel, too_late_to_donate
+from shelfpilot.services.channels import channel_lines, learned_channels
 from shelfpilot.services.clearance import Proposal, ProposalReport, propose_markdowns
 from shelfpilot.services.commands import ChangePrice, RemoveStock
 from shelfpilot.storage import Database, UnitOfWork

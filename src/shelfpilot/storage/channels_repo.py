@@ -25,6 +25,10 @@ class OutcomeRecord(NamedTuple):
     at: datetime
     #: the lot the units came from, where the outcome belongs to a plan line
     lot_id: int | None = None
+    #: what getting the units to the channel cost (None: not kept, as before it was)
+    logistics: Decimal | None = None
+    #: whether that is what the shop said it paid (else what the plan expected)
+    logistics_paid: bool = False
 
 
 class ChannelRepository:
@@ -63,6 +67,8 @@ class ChannelRepository:
         sold: Decimal,
         revenue: Decimal,
         list_value: Decimal,
+        logistics: Decimal,
+        logistics_paid: bool,
         at: datetime,
         by: str,
     ) -> None:
@@ -70,7 +76,8 @@ class ChannelRepository:
             ChannelOutcomeRow(
                 channel_id=self._row(code).id, plan_line_id=plan_line_id, lot_id=lot_id,
                 offered=offered, sold=sold, revenue=revenue, list_value=list_value,
-                occurred_at=at, recorded_by=by,
+                logistics=logistics, logistics_paid=logistics_paid, occurred_at=at,
+                recorded_by=by,
             )
         )  # fmt: skip
         self.session.flush()
@@ -87,6 +94,16 @@ class ChannelRepository:
             ChannelRow, ChannelRow.id == ChannelOutcomeRow.channel_id
         )
         return [
-            OutcomeRecord(code, r.offered, r.sold, r.revenue, r.list_value, r.occurred_at, r.lot_id)
+            OutcomeRecord(
+                code,
+                r.offered,
+                r.sold,
+                r.revenue,
+                r.list_value,
+                r.occurred_at,
+                r.lot_id,
+                r.logistics,
+                r.logistics_paid,
+            )
             for r, code in self.session.execute(query)
         ]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -222,6 +223,10 @@ class ChannelOutcomeRow(Base):
     sold: Mapped[Decimal] = mapped_column(Quantity)
     revenue: Mapped[Decimal] = mapped_column(Amount)
     list_value: Mapped[Decimal] = mapped_column(Amount)
+    #: what getting the units to the channel cost: as paid (``logistics_paid``)
+    #: or as planned; None on outcomes from before it was kept
+    logistics: Mapped[Decimal | None] = mapped_column(Amount, nullable=True)
+    logistics_paid: Mapped[bool] = mapped_column(Boolean, server_default=false())
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
     recorded_by: Mapped[str] = mapped_column(String(100))
 

@@ -185,6 +185,9 @@ def list_channels(
             price_ratio=s.configured.price_ratio,
             sell_through=s.configured.sell_through,
             learned_sell_through=s.learned.sell_through,
+            learned_price_ratio=s.learned.price_ratio,
+            logistics_cost=s.configured.logistics_cost,
+            learned_logistics_cost=s.learned.logistics_cost,
             offered=s.offered,
             sold=s.sold,
         )
