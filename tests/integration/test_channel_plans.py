@@ -215,9 +215,12 @@ def test_what_sending_cost_is_kept_with_the_outcome_and_learned(shop: Database) 
         channel_outcomes.record_outcome(
             shop, second, Decimal(2), actor="ann", logistics=Decimal(-1), at=at
         )
-    channel_outcomes.record_outcome(
-        shop, second, Decimal(2), actor="ann", logistics=Decimal("3.50"), at=at
-    )
+    for _ in range(2):  # a retried write changes nothing; a different bill is a conflict
+        channel_outcomes.record_outcome(
+            shop, second, Decimal(2), actor="ann", logistics=Decimal("3.50"), at=at
+        )
+    with pytest.raises(Conflict, match="already has an outcome"):
+        channel_outcomes.record_outcome(shop, second, Decimal(2), actor="ann", logistics=Decimal(4))
     with shop.transaction(readonly=True) as uow:
         assert channel_service.logistics_by_lot(uow) == {
             uow.stock.lot_id(LOT): pytest.approx(5 * 0.40 + 3.50)

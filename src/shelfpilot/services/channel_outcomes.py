@@ -30,6 +30,7 @@ from shelfpilot.services.operations import execute
 from shelfpilot.storage import Database, UnitOfWork
 
 DONATION_HOURS = Guardrails().donation_min_hours
+CENT = Decimal("0.01")
 
 
 def _sent_key(line_id: int | None) -> str:
@@ -137,9 +138,12 @@ def record_outcome(
                 line=line_id,
                 sent=show(sent),
             )
+        paid = None if logistics is None else to_decimal(logistics, "logistics cost").quantize(CENT)
+        if paid is not None and paid < 0:
+            raise InvalidValue("logistics cost {cost} must be 0 or more", cost=f"{paid:.2f}")
         found = uow.channels.outcome_for_line(line_id)
         if found is not None:
-            if found != (sent, sold):
+            if found[:2] != (sent, sold) or (paid is not None and found[2] != paid):
                 raise Conflict(
                     "plan line {line} already has an outcome ({sold} sold)",
                     line=line_id,
@@ -155,9 +159,6 @@ def record_outcome(
                 revenue=f"{money:.2f}",
                 most=f"{sold * list_price:.2f}",
             )
-        paid = None if logistics is None else to_decimal(logistics, "logistics cost")
-        if paid is not None and paid < 0:
-            raise InvalidValue("logistics cost {cost} must be 0 or more", cost=f"{paid:.2f}")
         when = _outcome_time(uow, line, at, min(e.occurred_at for e in sent_entries))
         back = _Return(line_id, sent, when, f"plan-line-{line_id}-returned")
         entries = execute(uow, "channel_return", back, partial(_bring_back, line, back)).entries
@@ -197,7 +198,7 @@ def _planned_logistics(uow: UnitOfWork, line: PlanLine, units: Decimal) -> Decim
             None,
         )
         per_unit = "0" if spec is None else repr(from_spec(spec).logistics_cost)
-    return (units * Decimal(per_unit)).quantize(Decimal("0.01"))
+    return (units * Decimal(per_unit)).quantize(CENT)
 
 
 def _outcome_time(uow: UnitOfWork, line: PlanLine, at: datetime | None, sent: datetime) -> datetime:

@@ -82,12 +82,15 @@ class ChannelRepository:
         )  # fmt: skip
         self.session.flush()
 
-    def outcome_for_line(self, plan_line_id: int) -> tuple[Decimal, Decimal] | None:
-        """(offered, sold) already recorded for a plan line, if any."""
+    def outcome_for_line(self, plan_line_id: int) -> tuple[Decimal, Decimal, Decimal | None] | None:
+        """(offered, sold, logistics paid or None) already recorded for a plan
+        line, if any."""
         row = self.session.scalar(
             select(ChannelOutcomeRow).where(ChannelOutcomeRow.plan_line_id == plan_line_id)
         )
-        return None if row is None else (row.offered, row.sold)
+        if row is None:
+            return None
+        return row.offered, row.sold, row.logistics if row.logistics_paid else None
 
     def outcomes(self) -> list[OutcomeRecord]:
         query = select(ChannelOutcomeRow, ChannelRow.code).join(
