@@ -25,10 +25,8 @@ from pathlib import Path
 
 from rich.console import Console
 
-from clearance_sim import LEVELS, load
-from shelfpilot import config
+from clearance_sim import LEVELS, freshretail, load
 from shelfpilot.domain.guardrails import PriceLadder
-from shelfpilot.forecast.frames import FRESHRETAIL
 from shelfpilot.pricing.response import fit_price_response
 from shelfpilot.simulation.clairvoyant import clairvoyant
 from shelfpilot.simulation.engine import Setting, run
@@ -46,9 +44,8 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=Path(__file__).with_name("results"))
     args = parser.parse_args()
     console = Console()
-    path = config.dataset(FRESHRETAIL, args.data)
+    path = freshretail(console, args.data)
     if path is None:
-        console.print("[yellow]skipped: FreshRetailNet-50K train.parquet not found")
         return 0
     frame = load(path, args.series)
     replay = build_replay(frame, fit_price_response(frame, LEVELS))

@@ -33,13 +33,12 @@ from clearance_sim import (
     SEED_DAYS,
     bounds,
     cells,
+    freshretail,
     results_head,
     save_results,
     summary,
     whole_stores,
 )
-from shelfpilot import config
-from shelfpilot.forecast.frames import FRESHRETAIL
 from shelfpilot.simulation.engine import Setting, run
 from shelfpilot.simulation.replay import DemandReplay
 
@@ -75,9 +74,8 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=Path(__file__).with_name("results"))
     args = parser.parse_args()
     console = Console()
-    path = config.dataset(FRESHRETAIL, args.data)
-    if path is None or not path.exists():
-        console.print("[yellow]skipped: FreshRetailNet-50K train.parquet not found")
+    path = freshretail(console, args.data)
+    if path is None:
         return 0
     _REPLAY = whole_stores(path, args.series)
     first = _REPLAY.hourly.shape[1] - max(args.days, SEED_DAYS) - 4

@@ -32,15 +32,13 @@ from typing import Any
 import numpy as np
 from rich.console import Console
 
-from shelfpilot import config
-from shelfpilot.forecast.frames import FRESHRETAIL, FRESHRETAIL_SAMPLE
 from shelfpilot.pricing.response import fit_price_response
 from shelfpilot.simulation.engine import Setting, Store, run
 from shelfpilot.simulation.policies import NoMarkdown, Optimiser
 from shelfpilot.simulation.replay import DemandReplay, build_replay
 
 sys.path.insert(0, str(Path(__file__).parent))
-from clearance_sim import LEVELS, load
+from clearance_sim import LEVELS, freshretail, load
 
 _REPLAY: DemandReplay | None = None
 
@@ -87,9 +85,8 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     console = Console()
-    path = config.dataset(FRESHRETAIL_SAMPLE if args.sample else FRESHRETAIL, args.data)
+    path = freshretail(console, args.data, sample=args.sample)
     if path is None:
-        console.print("[yellow]skipped: FreshRetailNet-50K not found (SHELFPILOT_DATA)")
         return 0
     t0 = time.perf_counter()
     frame = load(path, None)

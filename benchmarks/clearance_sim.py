@@ -119,6 +119,18 @@ def load(path: Path, series: int | None) -> pd.DataFrame:
     return frame.sort_values(["unique_id", "ds"]).reset_index(drop=True)
 
 
+def freshretail(console: Console, data: Path | None, *, sample: bool = False) -> Path | None:
+    """FreshRetailNet-50K's ``train.parquet`` (or the 1,000-series sample),
+    or None after saying where it was looked for: every clearance benchmark
+    skips the same way when the data is missing."""
+    name = FRESHRETAIL_SAMPLE if sample else FRESHRETAIL
+    path = config.dataset(name, data)
+    if path is None:
+        where = data or "SHELFPILOT_DATA (default ../shared/data)"
+        console.print(f"[yellow]skipped: FreshRetailNet-50K {name} not found under {where}")
+    return path
+
+
 def whole_stores(path: Path, series: int) -> DemandReplay:
     """The replay of whole stores drawn as ``load`` draws them, with the
     price response fitted on the same rows (what the diagnostic benchmarks
@@ -228,9 +240,8 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     console = Console()
-    path = config.dataset(FRESHRETAIL_SAMPLE if args.sample else FRESHRETAIL, args.data)
-    if path is None or not path.exists():
-        console.print(f"[yellow]skipped: {path or 'no data folder'} not found")
+    path = freshretail(console, args.data, sample=args.sample)
+    if path is None:
         return 0
     t0 = time.perf_counter()
     frame = load(path, None if args.sample else args.series)

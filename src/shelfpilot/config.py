@@ -56,8 +56,13 @@ def settings() -> Settings:
 
 
 def data_dir(explicit: Path | None = None) -> Path | None:
-    """Where the shared data sets are, or None when there are none."""
-    candidates = [explicit, settings().data, Path.cwd() / ".." / "shared" / "data"]
+    """Where the shared data sets are, or None when there are none. A folder
+    given (``--data``, else ``SHELFPILOT_DATA``) is the only one looked at:
+    a mistyped path must not quietly measure on another copy."""
+    given = explicit if explicit is not None else settings().data
+    if given is not None:
+        return given.resolve() if given.is_dir() else None
+    candidates = [Path.cwd() / ".." / "shared" / "data"]
     candidates.append(
         Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
     )  # beside the repo
