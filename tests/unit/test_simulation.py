@@ -417,3 +417,44 @@ def test_counting_on_the_cap_donates_what_could_not_be_marked_down() -> None:
     assert with_odds.donated.sum() > without.donated.sum()
     assert with_odds.wasted.sum() < without.wasted.sum()
     assert _profit(with_odds, setting).sum() > _profit(without, setting).sum()
+
+
+class Opening(Optimiser):
+    """Our ordering policy, recording each morning's lot's price after the
+    first decision of the day and after the evening one; ``extra`` times the
+    order is received (a shop taking in more than recommended)."""
+
+    def __init__(self, extra: float = 1.0) -> None:
+        super().__init__(ordering=True)
+        self.extra = extra
+        self.morning: list[float] = []
+        self.evening: list[float] = []
+
+    def order(self, store: Store) -> np.ndarray | None:
+        qty = super().order(store)
+        return None if qty is None else qty * self.extra
+
+    def decide(self, store: Store) -> None:
+        super().decide(store)
+        fresh = store.expiry == store.day + store.setting.shelf_life_days - 1
+        prices = store.ratio[fresh & (store.qty > 1e-9)].tolist()
+        (self.morning if store.hour == 0 else self.evening).extend(prices)
+
+
+def test_a_lot_sized_by_our_order_keeps_list_price_until_the_days_sales_are_seen() -> None:
+    """Demand answers price (a markdown raises revenue), varies from day to
+    day, and the cap leaves room: the optimiser alone would mark a morning's
+    lot down at opening, but one our order sized keeps list price until the
+    evening decision; a lot beyond what the order was sized to hold does not."""
+    rng = np.random.default_rng(5)
+    hourly = rng.gamma(1.0, 1.0, size=(6, 40, 1)) * rng.gamma(2.0, 0.05, size=(6, 40, 24))
+    setting = Setting(
+        shelf_life_days=1, first_day=28, days=8, guardrails=Guardrails(exposure_cap=1.0)
+    )
+    sized = Opening()
+    run(replay(hourly, beta=-2.0), setting, sized)
+    assert sized.morning and all(r == 1.0 for r in sized.morning)
+    assert any(r < 1.0 for r in sized.evening)
+    over = Opening(extra=2.0)
+    run(replay(hourly, beta=-2.0), setting, over)
+    assert any(r < 1.0 for r in over.morning)
