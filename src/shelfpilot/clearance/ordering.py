@@ -97,6 +97,30 @@ class OrderRule:
         return np.maximum(self.target(mean, sd) - np.asarray(on_hand, dtype=np.float64), 0.0)
 
 
+def within_a_days_order(
+    stock: Array | float,
+    mean: Array | float,
+    sd: Array | float,
+    economics: Economics,
+    shelf_life_days: float,
+) -> npt.NDArray[np.bool_]:
+    """Whether ``stock`` is no more than a shrink-aware order would hold for
+    a day whose demand has this ``mean`` and ``sd``, counting on clearance
+    for the most it may (``DEFAULT_SALVAGE``, the half-cost cap): any
+    quantity our order advice sized is within it, whatever it learned.
+
+    Why it matters: such stock is what the day's demand at list price
+    warrants once leftovers are paid for, so a markdown on the morning it
+    arrives, before a single sale, sells at a discount to customers who
+    would have paid list while the chance of running short stays. The
+    markdown plans keep such a lot's price until the day's sales are seen
+    (``services.clearance``, the simulator's policy); stock beyond it is
+    over-stock, and an early markdown may well pay."""
+    rule = OrderRule(economics, shelf_life_days)
+    limit = rule.target(mean, sd)
+    return np.asarray(np.asarray(stock, dtype=np.float64) <= limit + 1e-9)
+
+
 def marginal_recovery(recovered: Array, left_value: Array, wasted: Array) -> Array:
     """What one more left-over unit of each lot would have recovered, as a
     share of list: nothing where some of the lot was thrown away (one more
