@@ -425,6 +425,38 @@ def test_a_lot_repriced_twice_today_is_held_until_tomorrow(
     assert "no more price changes today (2 made)" in str(held.reason)
 
 
+def test_a_lot_the_days_demand_warrants_keeps_its_price_until_the_days_sales_are_seen(
+    demo: tuple[Database, DemoSummary], tmp_path: Path
+) -> None:
+    """At opening, a lot baked this morning that the day's demand warrants
+    (with what a shrink-aware order would hold) is not marked down before a
+    sale; in the afternoon, or with more stock than that, the plan decides
+    as usual (on a copy of the bakery: it receives)."""
+    db, summary = demo
+    path = tmp_path / "m.pkl"
+    opening = summary.default_as_of.replace(hour=6, minute=30)
+    early = clearance.propose_markdowns(db, opening, model_path=path).proposals
+    held = [p for p in early if str(p.reason).startswith("received today")]
+    assert held, [str(p.reason) for p in early]
+    assert all(not p.changes for p in held)
+    assert all(p.sellable_until.date() >= opening.date() for p in held)
+    afternoon = summary.default_as_of.replace(hour=15)
+    later = clearance.propose_markdowns(db, afternoon, model_path=path).proposals
+    assert not [p for p in later if str(p.reason).startswith("received today")]
+    # far more of the product than the day needs: no longer held on that ground
+    first = held[0]
+    copy = _copy(db, tmp_path)
+    inventory.receive_lot(
+        copy,
+        inventory.ReceiveLot(
+            first.location, first.sku, "EXTRA", 50 * first.on_hand, opening - timedelta(minutes=20)
+        ),
+    )
+    again = clearance.propose_markdowns(copy, opening, model_path=path).proposals
+    mine = [p for p in again if p.sku == first.sku and p.location == first.location]
+    assert mine and not [p for p in mine if str(p.reason).startswith("received today")]
+
+
 def _copy(db: Database, tmp_path: Path) -> Database:
     """The module's demo bakery copied for a test that writes to it. The
     backup API, not a file copy: the demo runs in WAL mode, so recent writes

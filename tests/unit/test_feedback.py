@@ -23,6 +23,7 @@ from shelfpilot.clearance.ordering import (
     lot_recovery,
     marginal_recovery,
     sold_anyway,
+    within_a_days_order,
 )
 from shelfpilot.domain.errors import InvalidValue
 
@@ -185,6 +186,29 @@ def test_the_order_is_the_critical_fractile_of_demand() -> None:
         OrderRule(e, 0)
     with pytest.raises(InvalidValue):
         OrderRule(e, 1, salvage=1.5)
+
+
+@given(
+    mean=st.floats(0, 200),
+    sd=st.floats(0, 50),
+    salvage=st.floats(0, 1),
+    cost=st.floats(0.5, 9.5),
+    life=st.floats(0.5, 30),
+)
+def test_any_order_our_advice_sizes_is_within_a_days_order(
+    mean: float, sd: float, salvage: float, cost: float, life: float
+) -> None:
+    """Whatever recovery the advice learned, the stock it holds for a day is
+    within the limit, and a unit beyond what an order counting on clearance
+    for the most it may would hold is not."""
+    e = Economics(list_price=10.0, unit_cost=cost, disposal_cost=0.5)
+    advised = float(OrderRule(e, life, salvage).target(mean, sd))
+    assert within_a_days_order(advised, mean, sd, e, life)
+    limit = float(OrderRule(e, life, salvage=1.0).target(mean, sd))
+    assert not within_a_days_order(limit + 1.0, mean, sd, e, life)
+    np.testing.assert_array_equal(
+        within_a_days_order(np.array([0.0, limit + 1.0]), mean, sd, e, life), [True, False]
+    )
 
 
 @given(

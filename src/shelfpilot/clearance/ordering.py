@@ -106,8 +106,9 @@ def within_a_days_order(
 ) -> npt.NDArray[np.bool_]:
     """Whether ``stock`` is no more than a shrink-aware order would hold for
     a day whose demand has this ``mean`` and ``sd``, counting on clearance
-    for the most it may (``DEFAULT_SALVAGE``, the half-cost cap): any
-    quantity our order advice sized is within it, whatever it learned.
+    for the most an order may (``MAX_RECOVERED_COST``: half the unit cost):
+    any quantity our order advice sized is within it, whatever recovery it
+    learned.
 
     Why it matters: such stock is what the day's demand at list price
     warrants once leftovers are paid for, so a markdown on the morning it
@@ -116,8 +117,7 @@ def within_a_days_order(
     markdown plans keep such a lot's price until the day's sales are seen
     (``services.clearance``, the simulator's policy); stock beyond it is
     over-stock, and an early markdown may well pay."""
-    rule = OrderRule(economics, shelf_life_days)
-    limit = rule.target(mean, sd)
+    limit = OrderRule(economics, shelf_life_days, salvage=1.0).target(mean, sd)
     return np.asarray(np.asarray(stock, dtype=np.float64) <= limit + 1e-9)
 
 

@@ -32,9 +32,11 @@ from shelfpilot.clearance.markdown import (
     reason,
     solve,
 )
+from shelfpilot.clearance.ordering import within_a_days_order
 from shelfpilot.domain.catalog import Product
 from shelfpilot.domain.errors import InvalidValue, NotFound, Text
 from shelfpilot.domain.guardrails import Guardrails, PriceLadder
+from shelfpilot.domain.ledger import ZERO, EntryKind
 from shelfpilot.domain.lots import local_day, require_aware
 from shelfpilot.domain.money import Money, estimate
 from shelfpilot.forecast.lot_risk import demand_position
@@ -152,6 +154,7 @@ def propose_markdowns(
             zone = zones.get(loc) or ZoneInfo(views[0].timezone)
             profile = ready.history.profiles.get(loc)
             mean, sd = demand_from_now(found, at, zone, profile, horizon)
+            today = (float(mean[0]), float(sd[0])) if len(mean) else None
             product = products[sku]
             rules = replace(guard, floor=float(product.price_floor_ratio))
             views = sorted(views, key=lambda v: v.lot.expires_at)
@@ -167,27 +170,36 @@ def propose_markdowns(
                 list_price = product.list_price.amount
                 current = prices[view.lot_id]
                 ratio = float(current / list_price) if current is not None else 1.0
+                economics = Economics(
+                    list_price=float(list_price),
+                    unit_cost=float(view.lot.unit_cost.amount),
+                    disposal_cost=disposal_cost,
+                    donation_value=donation_value,
+                )
+                sized = _sized_for_today(view, views, at, zone, today, economics, product)
                 problem = MarkdownProblem(
                     stock=float(view.on_hand),
                     mean=pm,
                     sd=ps,
                     elasticity=elasticity,
-                    economics=Economics(
-                        list_price=float(list_price),
-                        unit_cost=float(view.lot.unit_cost.amount),
-                        disposal_cost=disposal_cost,
-                        donation_value=donation_value,
-                    ),
+                    economics=economics,
                     current=min(ratio, 1.0),
                     donation_periods=_donation_days(at, until, zone, len(periods), guard),
                     ladder=steps,
                     guardrails=rules,
                     ahead=fresher_stock(fresher, pm),
-                    may_change_now=rules.changes_violation(changed[view.lot_id]) is None,
+                    may_change_now=not sized
+                    and rules.changes_violation(changed[view.lot_id]) is None,
                 )
                 plan = solve(problem)
                 why = reason(plan, problem.current)
-                if not problem.may_change_now:
+                if sized:
+                    why = Text(
+                        "received today and no more than the day's demand warrants: "
+                        "its price holds until the day's sales are seen: {why}",
+                        why=why,
+                    )
+                elif not problem.may_change_now:
                     why = Text(
                         "no more price changes today ({made} made): {why}",
                         made=changed[view.lot_id],
@@ -241,6 +253,29 @@ def propose_markdowns(
         for loc, _, sku in [uid.partition("/")]
     }
     return ProposalReport(at, out, ready.notes, demand)
+
+
+def _sized_for_today(
+    view: LotView,
+    views: list[LotView],
+    at: datetime,
+    zone: ZoneInfo,
+    today: tuple[float, float] | None,
+    economics: Economics,
+    product: Product,
+) -> bool:
+    """Whether ``view`` arrived today (the store's day), has sold nothing
+    yet, and the product's stock here is within what a shrink-aware order
+    would hold for the rest of the day (``today``: its demand's mean and sd;
+    ``ordering.within_a_days_order``): then no markdown is proposed for it
+    before the day's sales are seen."""
+    if view.lot.received_at.astimezone(zone).date() != at.astimezone(zone).date():
+        return False
+    if view.totals.get(EntryKind.SALE, ZERO) != 0 or today is None:
+        return False
+    stock = float(sum(v.on_hand for v in views))
+    life = product.shelf_life / timedelta(days=1)
+    return bool(within_a_days_order(stock, *today, economics, life))
 
 
 def _units(value: float) -> Decimal:
