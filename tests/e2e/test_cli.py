@@ -256,6 +256,12 @@ def test_clearance_plan_on_the_demo_bakery(tmp_path: Path) -> None:
     assert preview.returncode == 0, preview.stderr
     assert "Markdown proposals as of 2017-04-02 15:00" in preview.stdout
     assert "of list now: at the current price about" in preview.stdout
+    # the demo's history has no sale below list: the plans use the default response
+    response = shelfpilot("elasticities", "--at", "2017-04-02 15:00", db=db, cwd=tmp_path)
+    assert response.returncode == 0, response.stderr
+    flat_response = " ".join(response.stdout.split())
+    assert "all products (pooled)" in flat_response
+    assert "plans use the default -1.50" in flat_response, response.stdout
     boxes = shelfpilot(
         "blind-box", "2.5", "-l", "BB-EDI", "--exclude", "Nuts, milk", "--exclude", "坚果",
         "--at", "2017-04-02 15:00", db=db, cwd=tmp_path,
@@ -300,6 +306,7 @@ def test_clearance_plan_on_the_demo_bakery(tmp_path: Path) -> None:
     assert "approved" in again.stdout  # the stored plan, with the decision on it
     for run in (
         preview,
+        response,
         boxes,
         taken,
         retried,

@@ -102,3 +102,21 @@ def test_sold_out_days_are_not_learned_from() -> None:
 def test_multiplier() -> None:
     assert demand_multiplier(0.5, -1.0) == pytest.approx(2.0)
     assert demand_multiplier(1.0, -3.0) == pytest.approx(1.0)
+
+
+def test_a_prior_holds_a_shop_with_few_discount_days_near_it() -> None:
+    """Plenty of discount days: the shop's own estimate, the prior barely
+    moves it. A few: pulled toward the prior. None: the prior itself."""
+    plenty = synthetic({1: -3.0}, {1: 80})
+    own = fit_price_response(plenty, ["cat"], controls=("promo",), prior=(-1.5, 0.5))
+    assert own.pooled is not None and own.pooled.shrunk == pytest.approx(-3.0, abs=0.35)
+    few = synthetic({1: -3.0}, {1: 12}, days=20, seed=2)
+    raw = fit_price_response(few, ["cat"], controls=("promo",))
+    held = fit_price_response(few, ["cat"], controls=("promo",), prior=(-1.5, 0.5))
+    assert raw.pooled is not None and held.pooled is not None
+    lo, hi = sorted((raw.pooled.beta, -1.5))
+    assert lo - 1e-9 <= held.pooled.shrunk <= hi + 1e-9
+    assert abs(held.pooled.shrunk - -1.5) < abs(raw.pooled.beta - -1.5)
+    assert held.pooled.shrunk_se < raw.pooled.se
+    none = fit_price_response(plenty.iloc[:0], ["cat"], prior=(-1.2, 0.4))
+    assert none.elasticity({"cat": 1}) == pytest.approx(-1.2)

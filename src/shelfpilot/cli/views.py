@@ -36,6 +36,7 @@ from shelfpilot.config import DEFAULT_DB_URL
 from shelfpilot.domain.money import show
 from shelfpilot.services import catalog, demand_drivers, exports, forecasting, stock_views
 from shelfpilot.services import donations as donation_service
+from shelfpilot.services import price_response as price_response_service
 
 
 @app.command()
@@ -205,3 +206,30 @@ def donations_(
         if export is not None:
             count = exports.export_donations(export, rows)
             out.print(f"{count} rows written to {export}")
+
+
+@app.command()
+def elasticities(at: At = None, location: Location = None, db: Db = DEFAULT_DB_URL) -> None:
+    """How the shop's customers answer a markdown, learned from its own sales:
+    the elasticity per category (a price at 0.8 of list multiplies demand by
+    0.8 ** -elasticity) that markdown plans and order advice use."""
+    with handled():
+        database = open_db(db)
+        at_ = moment(at, database, location)
+        rows = price_response_service.elasticity_table(
+            price_response_service.price_response(database, at_, location=location)
+        )
+        table = Table(
+            "category", "stocked days", "series", "own estimate", "used by plans",
+            title=f"price response up to {at_.date()}",
+        )  # fmt: skip
+        for r in rows:
+            own = "-" if r.estimate is None else f"{r.estimate:.2f} ± {r.se:.2f}"
+            name = "all products (pooled)" if r.level == "all" else r.key
+            table.add_row(escape(name), f"{r.rows:,}", f"{r.series:,}", own, f"{r.used:.2f}")
+        out.print(table)
+        if rows and rows[0].estimate is None:
+            out.print(
+                "nothing to learn from yet (no days sold below list with stock all day): "
+                f"plans use the default {rows[0].used:.2f}"
+            )

@@ -55,6 +55,12 @@ class Estimate:
     shrunk: float = math.nan
     shrunk_se: float = math.nan
 
+    @property
+    def learned(self) -> bool:
+        """False when the rows held no price variation to learn from (``beta``
+        is then NaN and ``shrunk`` the fallback)."""
+        return math.isfinite(self.beta)
+
 
 @dataclass
 class PriceResponse:
@@ -143,15 +149,22 @@ def fit_price_response(
     *,
     controls: Sequence[str] = ("promo", "holiday"),
     min_rows: int = 200,
+    prior: tuple[float, float] | None = None,
 ) -> PriceResponse:
     """Fit elasticities on ``frame`` (long format: ``unique_id``, ``ds``, ``y``,
-    ``discount`` and the ``levels`` columns, coarsest first)."""
+    ``discount`` and the ``levels`` columns, coarsest first). ``prior``
+    (mean, standard error) shrinks the pooled estimate too: a shop with a
+    few discount days learns from them without betting its plans on them."""
     rows = estimation_rows(frame)
     result = PriceResponse(list(levels))
     pooled = _fit_one(rows, "all", "*", controls)
-    if not math.isfinite(pooled.beta):
-        pooled = replace(pooled, beta=DEFAULT_ELASTICITY, se=1.0)
-    result.pooled = replace(pooled, shrunk=pooled.beta, shrunk_se=pooled.se)
+    fallback = prior or (DEFAULT_ELASTICITY, 1.0)
+    if not pooled.learned:  # nothing to learn from: the fallback, marked as such
+        result.pooled = replace(pooled, shrunk=fallback[0], shrunk_se=fallback[1])
+    elif prior is not None:
+        result.pooled = _shrunk(pooled, prior[0], prior[1], 0.0)
+    else:
+        result.pooled = replace(pooled, shrunk=pooled.beta, shrunk_se=pooled.se)
     by_path: dict[tuple[object, ...], Estimate] = {(): result.pooled}
     path_cols: list[str] = []
     for level in levels:

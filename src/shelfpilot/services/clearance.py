@@ -34,19 +34,23 @@ from shelfpilot.clearance.markdown import (
 )
 from shelfpilot.clearance.ordering import within_a_days_order
 from shelfpilot.domain.catalog import Product
-from shelfpilot.domain.errors import InvalidValue, NotFound, Text
+from shelfpilot.domain.errors import NotFound, Text
 from shelfpilot.domain.guardrails import Guardrails, PriceLadder
 from shelfpilot.domain.ledger import ZERO, EntryKind
 from shelfpilot.domain.lots import local_day, require_aware
 from shelfpilot.domain.money import Money, estimate
 from shelfpilot.forecast.lot_risk import demand_position
-from shelfpilot.pricing.response import DEFAULT_ELASTICITY
 from shelfpilot.services.expiry_risk import demand_from_now
 from shelfpilot.services.forecasting import (
     NotEnoughHistory,
     local_today,
     model_for,
     predict_days,
+)
+from shelfpilot.services.price_response import (
+    by_category,
+    response_from_history,
+    shop_categories,
 )
 from shelfpilot.storage import Database, LotView
 
@@ -105,24 +109,27 @@ def propose_markdowns(
     location: str | None = None,
     model_path: Path | None = None,
     horizon: int = 14,
-    elasticity: float = DEFAULT_ELASTICITY,
+    elasticity: float | None = None,
     guardrails: Guardrails | None = None,
     ladder: PriceLadder | None = None,
     disposal_cost: float = 0.0,
     donation_value: float = 0.0,
 ) -> ProposalReport:
     """One proposal per open lot with a forecast; too little history gives an
-    empty report with a note, never an error."""
+    empty report with a note, never an error. Demand answers price with
+    ``elasticity`` when given, else as the shop's own sales show, category by
+    category (``services.price_response``)."""
     at = require_aware(as_of, "as-of time")
     guard, steps = guardrails or Guardrails(), ladder or PriceLadder()
-    if not -10 <= elasticity <= 0:
-        raise InvalidValue("the price elasticity must be between -10 and 0")
     first, zones = local_today(db, at, location)
     try:
         ready = model_for(db, first - timedelta(days=1), model_path, False)
     except NotEnoughHistory as error:
         return ProposalReport(at, [], [f"no markdown proposals: {error}"])
     forecast = predict_days(ready, first, horizon + 1)
+    beta_of = by_category(
+        elasticity, lambda: response_from_history(ready.history.frame, shop_categories(db))
+    )
     by_series = {str(uid): rows for uid, rows in forecast.groupby("unique_id")}
     proposals: list[Proposal] = []
     held: dict[tuple[str, str, str], Proposal] = {}  # what to propose if the cap says no
@@ -181,7 +188,7 @@ def propose_markdowns(
                     stock=float(view.on_hand),
                     mean=pm,
                     sd=ps,
-                    elasticity=elasticity,
+                    elasticity=beta_of(view.category),
                     economics=economics,
                     current=min(ratio, 1.0),
                     donation_periods=_donation_days(at, until, zone, len(periods), guard),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -34,11 +34,11 @@ from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.ledger import EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine
-from shelfpilot.pricing.response import DEFAULT_ELASTICITY
 from shelfpilot.services.bundling import BUNDLE_REFERENCE
 from shelfpilot.services.channels import logistics_by_lot
 from shelfpilot.services.forecasting import NotEnoughHistory, local_today, model_for, predict_days
 from shelfpilot.services.presales import PRE_ORDER_REFERENCE, due_by_day
+from shelfpilot.services.price_response import by_category, price_response
 from shelfpilot.storage import Database, UnitOfWork
 
 #: days ahead the production advice looks (demand level, pre-orders due)
@@ -224,7 +224,11 @@ class ProductionAdvice:
 
 
 def _received_lots(
-    uow: UnitOfWork, since: datetime, at: datetime, location: str | None, elasticity: float
+    uow: UnitOfWork,
+    since: datetime,
+    at: datetime,
+    location: str | None,
+    elasticity: Callable[[str], float],
 ) -> pd.DataFrame:
     """One row per lot received in [since, at] that has closed by ``at``
     (sold out, or expired: what is still on hand then counts as waste). Its
@@ -233,7 +237,7 @@ def _received_lots(
     list, with a tenth of list in logistics a unit, recovered half of list.
     Of the discounted sales in the store (not through a channel), those the
     price response says would have been made at list are counted apart
-    (``sold_anyway``, with ``elasticity``)."""
+    (``sold_anyway``, with ``elasticity`` of the lot's category)."""
     views = [
         v
         for v in uow.stock.lots_with_totals(at, location_code=location, open_only=False)
@@ -264,7 +268,13 @@ def _received_lots(
         )
         sent_cost = logistics.get(uow.stock.lot_id(lot.key), 0.0) if logistics else 0.0
         anyway = sum(
-            float(sold_anyway(-float(e.quantity), float(e.unit_price.amount / price), elasticity))
+            float(
+                sold_anyway(
+                    -float(e.quantity),
+                    float(e.unit_price.amount / price),
+                    elasticity(view.category),
+                )
+            )
             for e in cut
             if e.unit_price is not None and not _via_channel(e)
         )
@@ -295,23 +305,23 @@ def production_advice(
     disposal_cost: float = 0.0,
     donation_value: float = 0.0,
     model_path: Path | None = None,
-    elasticity: float = DEFAULT_ELASTICITY,
+    elasticity: float | None = None,
 ) -> ProductionAdvice:
     """For products whose lots needed clearance at least ``threshold`` of the
     time in the last ``lookback_days``, and for products with pre-orders due
     in the coming week: a daily quantity that accounts for shrink, beside
     what was received per day, and the stock to hold tomorrow morning given
     the units reserved for collection tomorrow (``OrderRule.with_reserved``).
-    ``elasticity`` is the price response the markdown plans use: it tells
-    which discounted sales would have been made at list anyway."""
+    ``elasticity`` is the price response the markdown plans use (None: as
+    the shop's own sales show, by category): it tells which discounted
+    sales would have been made at list anyway."""
     at = require_aware(as_of, "as-of time")
     if not 1 <= lookback_days <= 366:
         raise InvalidValue("look back between 1 and 366 days")
-    if not -10 <= elasticity <= 0:
-        raise InvalidValue("the price elasticity must be between -10 and 0")
     first, _ = local_today(db, at, location)
+    beta_of = by_category(elasticity, lambda: price_response(db, at, location=location))
     with db.transaction(readonly=True) as uow:
-        lots = _received_lots(uow, at - timedelta(days=lookback_days), at, location, elasticity)
+        lots = _received_lots(uow, at - timedelta(days=lookback_days), at, location, beta_of)
         products = {p.sku: p for p in uow.catalog.products()}
         due = due_by_day(uow, first + timedelta(days=1), ADVICE_DAYS, location)
     pressure = clearance_pressure(lots, threshold)

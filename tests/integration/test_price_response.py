@@ -1,0 +1,71 @@
+"""The shop learns how its customers answer a markdown from its own till
+sales, and its plans use what it learned (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from shelfpilot.services import catalog, clearance, price_response
+from shelfpilot.services import inventory as inv
+from shelfpilot.storage import Database
+from tests.conftest import T0, cake
+
+BREADS = [f"BREAD-{i}" for i in range(12)]
+TRUE_ELASTICITY = -2.5
+DAYS = 30
+
+
+def _sell_at_varied_prices(shop: Database) -> None:
+    """Twelve breads, each sold once a day for 30 days at list, 0.8 or 0.7
+    of it, in the quantities an elasticity of −2.5 gives (never sold out)."""
+    catalog.save_products(
+        shop,
+        [
+            cake(sku=sku, name_en=sku, category="bread", gtin=None, shelf_life=timedelta(days=90))
+            for sku in BREADS
+        ],
+    )
+    start = T0 - timedelta(days=DAYS)
+    for sku in BREADS:
+        inv.receive_lot(shop, inv.ReceiveLot("SZ-01", sku, "BIG", Decimal(5000), start))
+    rng = np.random.default_rng(7)
+    levels = rng.uniform(6, 14, len(BREADS))
+    for day in range(DAYS):
+        ratios = rng.choice([1.0, 1.0, 0.8, 0.7], len(BREADS))
+        lines = tuple(
+            inv.SaleLine(
+                quantity=Decimal(max(1, round(level * r**TRUE_ELASTICITY * rng.uniform(0.9, 1.1)))),
+                sku=sku,
+                unit_price=(Decimal(28) * Decimal(str(r))).quantize(Decimal("0.01")),
+            )
+            for sku, level, r in zip(BREADS, levels, ratios, strict=True)
+        )
+        at = start + timedelta(days=day, hours=4)
+        inv.record_sale(shop, inv.RecordSale("SZ-01", lines, at))
+
+
+def test_the_elasticity_is_learned_from_the_shops_sales_and_planned_with(
+    shop: Database, tmp_path: Path
+) -> None:
+    # before any discounted sale: the default, and nothing claimed as learned
+    untaught = price_response.elasticity_table(price_response.price_response(shop, T0))
+    assert untaught[0].estimate is None and untaught[0].used == pytest.approx(-1.5)
+    _sell_at_varied_prices(shop)
+    table = price_response.elasticity_table(price_response.price_response(shop, T0))
+    pooled, bread = table[0], next(r for r in table if r.key == "bread")
+    assert pooled.estimate is not None and pooled.series == len(BREADS)
+    assert bread.estimate == pytest.approx(TRUE_ELASTICITY, abs=0.3)
+    # shrunk toward the default −1.5, but the shop's own 360 days weigh most
+    assert TRUE_ELASTICITY - 0.3 < bread.used < -2.0
+    report = clearance.propose_markdowns(shop, T0, model_path=tmp_path / "m.pkl")
+    planned = {p.sku: p.problem.elasticity for p in report.proposals if p.problem is not None}
+    assert set(planned) == set(BREADS)
+    assert all(b == pytest.approx(bread.used) for b in planned.values())
+    # a figure given by hand still wins
+    fixed = clearance.propose_markdowns(shop, T0, model_path=tmp_path / "m.pkl", elasticity=-1.0)
+    assert {p.problem.elasticity for p in fixed.proposals if p.problem is not None} == {-1.0}
