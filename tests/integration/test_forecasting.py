@@ -430,8 +430,9 @@ def test_a_lot_the_days_demand_warrants_keeps_its_price_until_the_days_sales_are
 ) -> None:
     """At opening, a lot baked this morning that the day's demand warrants
     (with what a shrink-aware order would hold) is not marked down before a
-    sale; in the afternoon, or with more stock than that, the plan decides
-    as usual (on a copy of the bakery: it receives)."""
+    sale; in the afternoon, once the product has sold (from any lot), or
+    with more stock than that, the plan decides as usual (on copies of the
+    bakery: they sell and receive)."""
     db, summary = demo
     path = tmp_path / "m.pkl"
     opening = summary.default_as_of.replace(hour=6, minute=30)
@@ -439,12 +440,21 @@ def test_a_lot_the_days_demand_warrants_keeps_its_price_until_the_days_sales_are
     held = [p for p in early if str(p.reason).startswith("received today")]
     assert held, [str(p.reason) for p in early]
     assert all(not p.changes for p in held)
-    assert all(p.sellable_until.date() >= opening.date() for p in held)
     afternoon = summary.default_as_of.replace(hour=15)
     later = clearance.propose_markdowns(db, afternoon, model_path=path).proposals
     assert not [p for p in later if str(p.reason).startswith("received today")]
-    # far more of the product than the day needs: no longer held on that ground
     first = held[0]
+    # one sale of the product, first-expired-first-out from an older lot if
+    # it has one: the day's sales have begun, so the fresh lot is not held
+    (tmp_path / "sold").mkdir()
+    sold = _copy(db, tmp_path / "sold")
+    one = inventory.SaleLine(quantity=Decimal(1), sku=first.sku)
+    at = opening + timedelta(minutes=5)
+    inventory.record_sale(sold, inventory.RecordSale(first.location, (one,), at))
+    after = clearance.propose_markdowns(sold, opening + timedelta(minutes=10), model_path=path)
+    mine = [p for p in after.proposals if (p.location, p.sku) == (first.location, first.sku)]
+    assert mine and not [p for p in mine if str(p.reason).startswith("received today")]
+    # far more of the product than the day needs: no longer held on that ground
     copy = _copy(db, tmp_path)
     inventory.receive_lot(
         copy,

@@ -107,8 +107,9 @@ def within_a_days_order(
     """Whether ``stock`` is no more than a shrink-aware order would hold for
     a day whose demand has this ``mean`` and ``sd``, counting on clearance
     for the most an order may (``MAX_RECOVERED_COST``: half the unit cost):
-    any quantity our order advice sized is within it, whatever recovery it
-    learned.
+    a quantity ``OrderRule.target`` sized for the same forecast is within it,
+    whatever recovery it learned (pre-orders aside: ``with_reserved`` may hold
+    more, and such a lot is then not held).
 
     Why it matters: such stock is what the day's demand at list price
     warrants once leftovers are paid for, so a markdown on the morning it

@@ -209,19 +209,20 @@ def donations_(
 
 
 @app.command()
-def elasticities(at: At = None, location: Location = None, db: Db = DEFAULT_DB_URL) -> None:
-    """How the shop's customers answer a markdown, learned from its own sales:
-    the elasticity per category (a price at 0.8 of list multiplies demand by
-    0.8 ** -elasticity) that markdown plans and order advice use."""
+def elasticities(at: At = None, db: Db = DEFAULT_DB_URL) -> None:
+    """How the shop's customers answer a markdown, learned from every store's
+    sales: the elasticity per category that markdown plans and order advice
+    use (at 0.8 of list, demand is multiplied by 0.8 ** elasticity: 1.40 at
+    -1.5)."""
     with handled():
         database = open_db(db)
-        at_ = moment(at, database, location)
+        at_ = moment(at, database)
         rows = price_response_service.elasticity_table(
-            price_response_service.price_response(database, at_, location=location)
+            price_response_service.price_response(database, at_)
         )
         table = Table(
             "category", "stocked days", "series", "own estimate", "used by plans",
-            title=f"price response up to {at_.date()}",
+            title=f"price response learned from sales before {at_.date()}",
         )  # fmt: skip
         for r in rows:
             own = "-" if r.estimate is None else f"{r.estimate:.2f} ± {r.se:.2f}"
@@ -230,6 +231,7 @@ def elasticities(at: At = None, location: Location = None, db: Db = DEFAULT_DB_U
         out.print(table)
         if rows and rows[0].estimate is None:
             out.print(
-                "nothing to learn from yet (no days sold below list with stock all day): "
-                f"plans use the default {rows[0].used:.2f}"
+                "not enough to learn from yet (it takes days sold at more than one price, "
+                f"with stock all day, for at least 10 products): plans use the default "
+                f"{rows[0].used:.2f}"
             )

@@ -36,7 +36,7 @@ from shelfpilot.clearance.ordering import within_a_days_order
 from shelfpilot.domain.catalog import Product
 from shelfpilot.domain.errors import NotFound, Text
 from shelfpilot.domain.guardrails import Guardrails, PriceLadder
-from shelfpilot.domain.ledger import ZERO, EntryKind
+from shelfpilot.domain.ladder import LadderPolicy
 from shelfpilot.domain.lots import local_day, require_aware
 from shelfpilot.domain.money import Money, estimate
 from shelfpilot.forecast.lot_risk import demand_position
@@ -49,10 +49,11 @@ from shelfpilot.services.forecasting import (
 )
 from shelfpilot.services.price_response import (
     by_category,
+    check_elasticity,
     response_from_history,
     shop_categories,
 )
-from shelfpilot.storage import Database, LotView
+from shelfpilot.storage import Database, LotView, UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,7 @@ def propose_markdowns(
     category (``services.price_response``)."""
     at = require_aware(as_of, "as-of time")
     guard, steps = guardrails or Guardrails(), ladder or PriceLadder()
+    check_elasticity(elasticity)
     first, zones = local_today(db, at, location)
     try:
         ready = model_for(db, first - timedelta(days=1), model_path, False)
@@ -165,6 +167,7 @@ def propose_markdowns(
             product = products[sku]
             rules = replace(guard, floor=float(product.price_floor_ratio))
             views = sorted(views, key=lambda v: v.lot.expires_at)
+            waiting = _waiting_for_sales(uow, views, at, zone, policy)
             for k, view in enumerate(views):
                 until = policy.for_sku(sku, view.category).sellable_until(view.lot.expires_at)
                 pos = demand_position(until, at, zone, profile)
@@ -183,7 +186,15 @@ def propose_markdowns(
                     disposal_cost=disposal_cost,
                     donation_value=donation_value,
                 )
-                sized = _sized_for_today(view, views, at, zone, today, economics, product)
+                sized = (
+                    view.lot_id in waiting.arrived
+                    and today is not None
+                    and bool(
+                        within_a_days_order(
+                            waiting.stock, *today, economics, product.shelf_life / timedelta(days=1)
+                        )
+                    )
+                )
                 problem = MarkdownProblem(
                     stock=float(view.on_hand),
                     mean=pm,
@@ -262,27 +273,33 @@ def propose_markdowns(
     return ProposalReport(at, out, ready.notes, demand)
 
 
-def _sized_for_today(
-    view: LotView,
-    views: list[LotView],
-    at: datetime,
-    zone: ZoneInfo,
-    today: tuple[float, float] | None,
-    economics: Economics,
-    product: Product,
-) -> bool:
-    """Whether ``view`` arrived today (the store's day), has sold nothing
-    yet, and the product's stock here is within what a shrink-aware order
-    would hold for the rest of the day (``today``: its demand's mean and sd;
-    ``ordering.within_a_days_order``): then no markdown is proposed for it
-    before the day's sales are seen."""
-    if view.lot.received_at.astimezone(zone).date() != at.astimezone(zone).date():
-        return False
-    if view.totals.get(EntryKind.SALE, ZERO) != 0 or today is None:
-        return False
-    stock = float(sum(v.on_hand for v in views))
-    life = product.shelf_life / timedelta(days=1)
-    return bool(within_a_days_order(stock, *today, economics, life))
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    #: lots of the product received today, before any of the day's sales
+    arrived: frozenset[int]
+    #: the product's stock still sellable now
+    stock: float
+
+
+def _waiting_for_sales(
+    uow: UnitOfWork, views: list[LotView], at: datetime, zone: ZoneInfo, policy: LadderPolicy
+) -> _Waiting:
+    """A product's lots that arrived today (the store's day) while it has
+    sold nothing yet today, and its sellable stock: such a lot keeps its
+    price while that stock is within what a shrink-aware order would hold for
+    the rest of the day (``ordering.within_a_days_order``), like the
+    simulator's policy at the day's first decision."""
+    day = at.astimezone(zone).date()
+    fresh = [v.lot_id for v in views if v.lot.received_at.astimezone(zone).date() == day]
+    loc, sku = views[0].lot.location_code, views[0].lot.sku
+    if not fresh or uow.stock.sales_between(loc, sku, local_day(at, zone)[0], at):
+        return _Waiting(frozenset(), 0.0)
+    sellable = sum(
+        float(v.on_hand)
+        for v in views
+        if policy.for_sku(sku, v.category).sellable_until(v.lot.expires_at) > at
+    )
+    return _Waiting(frozenset(fresh), sellable)
 
 
 def _units(value: float) -> Decimal:

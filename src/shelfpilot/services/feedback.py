@@ -319,7 +319,7 @@ def production_advice(
     if not 1 <= lookback_days <= 366:
         raise InvalidValue("look back between 1 and 366 days")
     first, _ = local_today(db, at, location)
-    beta_of = by_category(elasticity, lambda: price_response(db, at, location=location))
+    beta_of = by_category(elasticity, lambda: price_response(db, at))
     with db.transaction(readonly=True) as uow:
         lots = _received_lots(uow, at - timedelta(days=lookback_days), at, location, beta_of)
         products = {p.sku: p for p in uow.catalog.products()}

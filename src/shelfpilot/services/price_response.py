@@ -9,7 +9,11 @@ yet), by category, each category shrunk toward the shop's pooled estimate
 and that toward ``DEFAULT_ELASTICITY`` (the FreshRetailNet estimate) with a
 standard error of ``PRIOR_SE``. A shop that has never marked anything down
 plans with the default; one with a few markdown days moves from it as far as
-they show.
+they show. Series-clustered errors need at least 10 products with price
+variation (``pricing.response.MIN_CLUSTERS``), the pooled figure too: a shop
+with fewer plans with the default. Known bias: the day's mean price paid
+counts channel, pre-order and bundle sales as well as the shelf's, and
+"list" is today's list price.
 """
 
 from __future__ import annotations
@@ -63,20 +67,26 @@ def shop_categories(db: Database) -> dict[str, str]:
         return {p.sku: p.category for p in uow.catalog.products()}
 
 
-def price_response(db: Database, as_of: datetime, *, location: str | None = None) -> PriceResponse:
-    """Learned from the sales up to the day before ``as_of`` (store time)."""
+def price_response(db: Database, as_of: datetime) -> PriceResponse:
+    """Learned from every store's sales up to the day before ``as_of`` (the
+    demand model's history: a category's customers are taken to answer a
+    markdown alike across the brand's stores)."""
     at = require_aware(as_of, "as-of time")
-    first, _ = local_today(db, at, location)
-    history = sales_history(db, location=location, until=first - timedelta(days=1))
+    first, _ = local_today(db, at, None)
+    history = sales_history(db, until=first - timedelta(days=1))
     return response_from_history(history, shop_categories(db))
+
+
+def check_elasticity(fixed: float | None) -> None:
+    if fixed is not None and not -10 <= fixed <= 0:
+        raise InvalidValue("the price elasticity must be between -10 and 0")
 
 
 def by_category(fixed: float | None, learn: Callable[[], PriceResponse]) -> Callable[[str], float]:
     """A product category's elasticity for the plans: ``fixed`` when given (a
     manager's or a test's figure), else learned (``learn`` is called only then)."""
+    check_elasticity(fixed)
     if fixed is not None:
-        if not -10 <= fixed <= 0:
-            raise InvalidValue("the price elasticity must be between -10 and 0")
         return lambda _category: fixed
     response = learn()
     return lambda category: response.elasticity({"category": category})

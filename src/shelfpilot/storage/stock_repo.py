@@ -22,8 +22,10 @@ from shelfpilot.storage.catalog_repo import CatalogRepository
 from shelfpilot.storage.errors import translate
 from shelfpilot.storage.models import (
     LedgerRow,
+    LocationRow,
     LotRow,
     OperationRow,
+    ProductRow,
 )
 from shelfpilot.storage.stock_reports import (
     StockReports,
@@ -249,6 +251,23 @@ class StockRepository(StockReports):
             LedgerRow.kind == EntryKind.PRICE_CHANGE.value,
             LedgerRow.occurred_at >= start,
             LedgerRow.occurred_at < end,
+        )
+        return int(self.session.scalar(query) or 0)
+
+    def sales_between(self, location_code: str, sku: str, start: datetime, end: datetime) -> int:
+        """How many sale entries the product had at the place from ``start`` up to ``end``."""
+        query = (
+            select(func.count(LedgerRow.id))
+            .join(LotRow, LedgerRow.lot_id == LotRow.id)
+            .join(ProductRow, LotRow.product_id == ProductRow.id)
+            .join(LocationRow, LotRow.location_id == LocationRow.id)
+            .where(
+                LocationRow.code == location_code,
+                ProductRow.sku == sku,
+                LedgerRow.kind == EntryKind.SALE.value,
+                LedgerRow.occurred_at >= start,
+                LedgerRow.occurred_at < end,
+            )
         )
         return int(self.session.scalar(query) or 0)
 
