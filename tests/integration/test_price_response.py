@@ -12,6 +12,7 @@ import pytest
 
 from shelfpilot.services import catalog, clearance, price_response
 from shelfpilot.services import inventory as inv
+from shelfpilot.services.sales_history import sales_history
 from shelfpilot.storage import Database
 from tests.conftest import T0, cake
 
@@ -69,3 +70,18 @@ def test_the_elasticity_is_learned_from_the_shops_sales_and_planned_with(
     # a figure given by hand still wins
     fixed = clearance.propose_markdowns(shop, T0, model_path=tmp_path / "m.pkl", elasticity=-1.0)
     assert {p.problem.elasticity for p in fixed.proposals if p.problem is not None} == {-1.0}
+
+
+def test_sales_off_the_shelf_do_not_set_the_days_price(shop: Database) -> None:
+    """A channel's sale at 0.5 of list the same day as a shelf sale at list:
+    the day's units count both, its price ratio only the shelf's."""
+    inv.receive_lot(shop, inv.ReceiveLot("SZ-01", "CAKE", "L1", Decimal(50), T0))
+    shelf = inv.SaleLine(quantity=Decimal(3), sku="CAKE", unit_price=Decimal(28))
+    inv.record_sale(shop, inv.RecordSale("SZ-01", (shelf,), T0 + timedelta(hours=1)))
+    for reference in ("channel group-buy, plan line 7", "pre-order 3", "bundle plan line 4"):
+        cut = inv.SaleLine(quantity=Decimal(2), sku="CAKE", unit_price=Decimal(14))
+        at = T0 + timedelta(hours=2)
+        inv.record_sale(shop, inv.RecordSale("SZ-01", (cut,), at, reference=reference))
+    day = sales_history(shop).set_index("sku").loc["CAKE"]
+    assert float(day["y"]) == 9.0
+    assert float(day["discount"]) == pytest.approx(1.0)

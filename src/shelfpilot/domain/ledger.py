@@ -28,6 +28,23 @@ class EntryKind(StrEnum):
     RETURN = "return"
 
 
+#: How a sale made off the shelf is referenced: units a channel sold (``channel
+#: <code>, plan line <n>``), a pre-order collected at its agreed price
+#: (``pre-order <n>``), bundles rung up at the till (``bundle plan line <n>``).
+CHANNEL_REFERENCE = "channel"
+PRE_ORDER_REFERENCE = "pre-order"
+BUNDLE_REFERENCE = "bundle plan line"
+
+
+def off_shelf(reference: str | None) -> bool:
+    """Whether a sale with this reference was not made at the shelf's price:
+    such sales say nothing of how the shelf's customers answer its price."""
+    head = (reference or "").split(" ", 1)[0]
+    return head in (CHANNEL_REFERENCE, PRE_ORDER_REFERENCE) or (reference or "").startswith(
+        f"{BUNDLE_REFERENCE} "
+    )
+
+
 #: Sign each kind's quantity must have: +1 adds stock, -1 removes, 0 moves none,
 #: None (stock-count adjustments) either way.
 SIGNS: dict[EntryKind, int | None] = {

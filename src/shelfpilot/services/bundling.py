@@ -23,7 +23,7 @@ from shelfpilot.clearance.markdown import Economics
 from shelfpilot.domain.catalog import Product
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.guardrails import Guardrails
-from shelfpilot.domain.ledger import EntryKind
+from shelfpilot.domain.ledger import BUNDLE_REFERENCE, EntryKind
 from shelfpilot.domain.lots import LotKey
 from shelfpilot.domain.money import estimate, quantity, to_decimal
 from shelfpilot.domain.plans import PlanAction, PlanLine, as_ratio
@@ -40,7 +40,6 @@ MIN_AT_RISK = 1.0
 #: a bundle expected to sell fewer than this is not worth a line in the plan
 MIN_BUNDLES = 0.5
 #: the reference of a bundle's till sales, followed by the line id
-BUNDLE_REFERENCE = "bundle plan line"
 CENT = Decimal("0.01")
 
 

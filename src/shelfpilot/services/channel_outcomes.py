@@ -19,7 +19,7 @@ from shelfpilot.channels import ChannelKind
 from shelfpilot.channels.codec import from_spec
 from shelfpilot.domain.errors import Conflict, InvalidValue
 from shelfpilot.domain.guardrails import Guardrails
-from shelfpilot.domain.ledger import EntryKind, LedgerEntry
+from shelfpilot.domain.ledger import CHANNEL_REFERENCE, EntryKind, LedgerEntry
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.money import quantity, show, to_decimal
 from shelfpilot.domain.plans import PlanAction, PlanLine
@@ -167,7 +167,7 @@ def record_outcome(
             cmd = RecordSale(
                 line.lot.location_code,
                 (SaleLine(sold, line.lot.sku, price, line.lot.lot_code),),
-                when, reference=f"channel {line.detail['channel']}, plan line {line_id}",
+                when, reference=f"{CHANNEL_REFERENCE} {line.detail['channel']}, plan line {line_id}",
                 idempotency_key=f"plan-line-{line_id}-sold",
             )  # fmt: skip
             entries += apply_sale(uow, cmd).entries
@@ -229,7 +229,7 @@ def _bring_back(
 ) -> list[LedgerEntry]:
     entry = LedgerEntry(
         line.lot, EntryKind.TRANSFER_IN, back.units, back.at,
-        reference=f"channel {line.detail['channel']}, plan line {back.line_id}",
+        reference=f"{CHANNEL_REFERENCE} {line.detail['channel']}, plan line {back.line_id}",
         note="back from the channel",
     )  # fmt: skip
     uow.stock.add_entries(operation_id, [entry])

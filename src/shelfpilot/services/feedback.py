@@ -31,13 +31,18 @@ from shelfpilot.clearance.feedback import (
 from shelfpilot.clearance.markdown import Economics
 from shelfpilot.clearance.ordering import DEFAULT_SALVAGE, OrderRule, sold_anyway
 from shelfpilot.domain.errors import InvalidValue
-from shelfpilot.domain.ledger import EntryKind, LedgerEntry
+from shelfpilot.domain.ledger import (
+    BUNDLE_REFERENCE,
+    CHANNEL_REFERENCE,
+    PRE_ORDER_REFERENCE,
+    EntryKind,
+    LedgerEntry,
+)
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine
-from shelfpilot.services.bundling import BUNDLE_REFERENCE
 from shelfpilot.services.channels import logistics_by_lot
 from shelfpilot.services.forecasting import NotEnoughHistory, local_today, model_for, predict_days
-from shelfpilot.services.presales import PRE_ORDER_REFERENCE, due_by_day
+from shelfpilot.services.presales import due_by_day
 from shelfpilot.services.price_response import by_category, price_response
 from shelfpilot.storage import Database, UnitOfWork
 
@@ -77,7 +82,7 @@ def _other_line(entry: LedgerEntry, line_id: int | None) -> bool:
 
 
 def _via_channel(entry: LedgerEntry) -> bool:
-    return (entry.reference or "").startswith("channel ")
+    return (entry.reference or "").startswith(f"{CHANNEL_REFERENCE} ")
 
 
 def _sales(entries: list[LedgerEntry]) -> tuple[float, float]:

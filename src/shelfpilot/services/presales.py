@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from shelfpilot.domain.catalog import LocationKind
 from shelfpilot.domain.errors import InvalidValue, Text
-from shelfpilot.domain.ledger import LedgerEntry
+from shelfpilot.domain.ledger import PRE_ORDER_REFERENCE, LedgerEntry
 from shelfpilot.domain.money import Money, ratio
 from shelfpilot.domain.preorders import PreOrder
 from shelfpilot.domain.pricing import check_price
@@ -27,7 +27,6 @@ from shelfpilot.services.operations import OperationResult, occurred, run
 from shelfpilot.storage import Database, UnitOfWork
 
 #: the reference of a pre-order's sale, followed by its id
-PRE_ORDER_REFERENCE = "pre-order"
 
 __all__ = [
     "PRE_ORDER_REFERENCE",

@@ -11,9 +11,11 @@ standard error of ``PRIOR_SE``. A shop that has never marked anything down
 plans with the default; one with a few markdown days moves from it as far as
 they show. Series-clustered errors need at least 10 products with price
 variation (``pricing.response.MIN_CLUSTERS``), the pooled figure too: a shop
-with fewer plans with the default. Known bias: the day's mean price paid
-counts channel, pre-order and bundle sales as well as the shelf's, and
-"list" is today's list price.
+with fewer plans with the default. The day's price is what the shelf's
+customers paid (channel, pre-order and bundle sales are left out of it,
+``domain.ledger.off_shelf``, though their units count in the day's sales);
+"list" is today's list price, so a list price changed since reads as a
+discount.
 """
 
 from __future__ import annotations

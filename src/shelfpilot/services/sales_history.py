@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from shelfpilot.domain.ladder import LadderPolicy
-from shelfpilot.domain.ledger import EntryKind
+from shelfpilot.domain.ledger import EntryKind, off_shelf
 from shelfpilot.domain.lots import utc
 from shelfpilot.forecast.lot_risk import (
     Array,
@@ -44,8 +44,9 @@ def sales_history(
 ) -> pd.DataFrame:
     """Daily sales per location × SKU from the ledger, by the store's local day:
     ``unique_id`` ("LOCATION/SKU"), ``location``, ``sku``, ``ds``, ``y`` (units
-    sold minus returned), ``discount`` (mean price paid / list price; 1.0 on
-    days without sales) and ``stockout`` (see the module note). Each series
+    sold minus returned), ``discount`` (mean price paid at the shelf / list
+    price, channel, pre-order and bundle sales left out; 1.0 on days without
+    shelf sales) and ``stockout`` (see the module note). Each series
     runs from its first sale to the last day (``until``, else the latest sale
     of any series), days without sales filled with y = 0."""
     return load_history(db, location=location, until=until).frame
@@ -77,7 +78,11 @@ def load_history(db: Database, *, location: str | None, until: date | None) -> H
         sold = -float(entry.quantity)
         series = (key.location_code, key.sku, day)
         units[series] += sold
-        if entry.kind is EntryKind.SALE and entry.unit_price is not None:
+        if (
+            entry.kind is EntryKind.SALE
+            and entry.unit_price is not None
+            and not off_shelf(entry.reference)
+        ):
             paid[series][0] += sold * float(entry.unit_price.amount)
             paid[series][1] += sold
             hours[key.location_code][local.hour] += sold
