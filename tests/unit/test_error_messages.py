@@ -58,6 +58,7 @@ TRANSLATED = [
     SRC / "services" / "exports.py",
     SRC / "services" / "presales.py",
     SRC / "services" / "feedback.py",
+    SRC / "services" / "price_response.py",
     SRC / "services" / "donations.py",
     SRC / "clearance" / "ordering.py",
     SRC / "storage" / "catalog_repo.py",
