@@ -39,9 +39,10 @@ BUNDLE_REFERENCE = "bundle plan line"
 def off_shelf(reference: str | None) -> bool:
     """Whether a sale with this reference was not made at the shelf's price:
     such sales say nothing of how the shelf's customers answer its price."""
-    head = (reference or "").split(" ", 1)[0]
-    return head in (CHANNEL_REFERENCE, PRE_ORDER_REFERENCE) or (reference or "").startswith(
-        f"{BUNDLE_REFERENCE} "
+    text = reference or ""
+    return any(
+        text.startswith(f"{kind} ")
+        for kind in (CHANNEL_REFERENCE, PRE_ORDER_REFERENCE, BUNDLE_REFERENCE)
     )
 
 

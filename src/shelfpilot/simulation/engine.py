@@ -123,6 +123,12 @@ class Store:
         """Standard deviation of daily demand over the 28 days before ``day``."""
         return np.asarray(self.daily[:, max(0, day - 28) : day].std(axis=1), dtype=np.float64)
 
+    def sellable_today(self) -> Array:
+        """Units of each series still sellable today (lots not yet expired)."""
+        return np.asarray(
+            np.where(self.expiry >= self.day, self.qty, 0.0).sum(axis=1), dtype=np.float64
+        )
+
     def hours_left(self) -> npt.NDArray[np.int64]:
         """Hours each lot may still be sold, from now."""
         return np.asarray((self.expiry - self.day + 1) * HOURS - self.hour, dtype=np.int64)
