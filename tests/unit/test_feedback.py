@@ -165,9 +165,10 @@ def test_the_order_is_the_critical_fractile_of_demand() -> None:
     rule = OrderRule(e, shelf_life_days=1, salvage=0.2)
     # short 6, over 4 + 1 − 2 = 3: fractile 6 / 9
     assert rule.fractile == pytest.approx(6 / 9)
-    z = stats.norm.ppf(6 / 9)
-    assert rule.target(20.0, 5.0) == pytest.approx(20 + z * 5)
-    assert rule.order(20.0, 5.0, on_hand=8.0) == pytest.approx(20 + z * 5 - 8)
+    # of a gamma demand with mean 20 and sd 5: shape 16, scale 1.25
+    level = stats.gamma.ppf(6 / 9, 16, scale=1.25)
+    assert rule.target(20.0, 5.0) == pytest.approx(level)
+    assert rule.order(20.0, 5.0, on_hand=8.0) == pytest.approx(level - 8)
     assert rule.order(20.0, 5.0, on_hand=100.0) == 0.0
     # dearer waste or less recovered → hold less; a longer life → hold more
     dearer = OrderRule(Economics(10.0, 4.0, disposal_cost=4.0), 1, 0.2)
@@ -229,12 +230,28 @@ def test_pre_orders_are_always_made_and_never_lower_the_stock(
     assert rule.with_reserved(mean, sd, reserved + more) >= make - 1e-6
 
 
+def test_a_slow_seller_is_not_stocked_to_its_mean() -> None:
+    """Demand of one a day on average, most days none or one: with a unit
+    too many costing about what a sale earns, the order is the median of a
+    skewed demand (ln 2 for an exponential), not the mean a normal gives."""
+    rule = OrderRule(Economics(list_price=1.0, unit_cost=0.5, disposal_cost=0.05), 1, 0.0)
+    assert rule.fractile == pytest.approx(0.5 / 1.05)
+    assert float(rule.target(1.0, 1.0)) == pytest.approx(-np.log(1 - rule.fractile))
+    assert float(rule.target(1.0, 1.0)) < 0.7
+    # a steady seller's demand is near normal, and so is its order
+    assert float(rule.target(100.0, 5.0)) == pytest.approx(
+        100 + stats.norm.ppf(rule.fractile) * 5, abs=0.1
+    )
+
+
 def test_a_day_reserved_far_beyond_its_forecast_holds_little_more() -> None:
     rule = OrderRule(Economics(list_price=10.0, unit_cost=4.0), shelf_life_days=1)
-    assert 40.0 < rule.with_reserved(10.0, 4.0, 40.0) < 41.0
+    # a gamma's tail: what lies beyond 40 is about one scale (sd² / mean = 1.6) deep
+    assert 40.0 < rule.with_reserved(10.0, 4.0, 40.0) < 40.0 + 2 * 1.6
     assert rule.with_reserved(0.0, 3.0, 2.0) == pytest.approx(rule.with_reserved(1e-9, 3.0, 2.0))
     # the demand is known to be at least 5: the fractile of what is left above that
-    truncated = stats.truncnorm.ppf(rule.fractile, (5 - 10) / 4, np.inf, 10, 4)
+    demand = stats.gamma(6.25, scale=1.6)  # mean 10, sd 4
+    truncated = demand.ppf(demand.cdf(5) + rule.fractile * demand.sf(5))
     assert rule.with_reserved(10.0, 4.0, 5.0) == pytest.approx(truncated)
     for bad in (-1.0, float("nan"), float("inf")):
         with pytest.raises(InvalidValue):

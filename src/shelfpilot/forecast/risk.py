@@ -10,19 +10,41 @@ from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+from scipy import stats
 
 Array = npt.NDArray[np.float64]
 
 
-def demand_samples(mean: Array, sd: Array, samples: int, seed: int = 0) -> Array:
-    """``samples`` draws of daily demand, shape (samples, series, days)."""
+def gamma_parameters(
+    mean: Array | float, sd: Array | float
+) -> tuple[Array, Array, npt.NDArray[np.bool_]]:
+    """Shape and scale of the gamma demand with this ``mean`` and ``sd``, and
+    where demand is positive at all (elsewhere it is nothing)."""
     mean = np.maximum(np.asarray(mean, dtype=np.float64), 0.0)
     sd = np.maximum(np.asarray(sd, dtype=np.float64), 1e-9)
-    rng = np.random.default_rng(seed)
     positive = mean > 1e-12
     shape = np.where(positive, (mean / sd) ** 2, 1.0)
     scale = np.where(positive, sd**2 / np.where(positive, mean, 1.0), 0.0)
-    draws = rng.gamma(shape, scale, size=(samples, *mean.shape))
+    return shape, scale, positive
+
+
+def demand_quantile(level: float, mean: Array | float, sd: Array | float) -> Array:
+    """The ``level`` quantile of daily demand with this ``mean`` and ``sd``.
+
+    Why gamma and not normal: slow sellers' demand is skewed (most days one
+    or none, now and then several), so its median lies well below its mean;
+    a normal quantile near the middle orders close to the mean and leaves
+    such products over-stocked day after day."""
+    shape, scale, positive = gamma_parameters(mean, sd)
+    level = min(max(level, 0.0), 1.0)
+    quantile = stats.gamma.ppf(level, shape, scale=np.where(positive, scale, 1.0))
+    return np.asarray(np.where(positive, quantile, 0.0), dtype=np.float64)
+
+
+def demand_samples(mean: Array, sd: Array, samples: int, seed: int = 0) -> Array:
+    """``samples`` draws of daily demand, shape (samples, series, days)."""
+    shape, scale, positive = gamma_parameters(mean, sd)
+    draws = np.random.default_rng(seed).gamma(shape, scale, size=(samples, *shape.shape))
     return np.where(positive, draws, 0.0)
 
 
