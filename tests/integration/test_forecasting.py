@@ -429,9 +429,10 @@ def test_a_lot_the_days_demand_warrants_keeps_its_price_until_the_days_sales_are
     demo: tuple[Database, DemoSummary], tmp_path: Path
 ) -> None:
     """At opening, a lot baked this morning that the day's demand warrants
-    (with what a shrink-aware order would hold) is not marked down before a
-    sale; in the afternoon, once the product has sold (from any lot), or
-    with more stock than that, the plan decides as usual (on copies of the
+    (with what a shrink-aware order would hold) is not marked down, and is
+    marked as waiting (no channel is offered it), before a sale; in the
+    afternoon, once the product has sold (from any lot), or with more stock
+    than that, the plan decides as usual (on copies of the
     bakery: they sell and receive)."""
     db, summary = demo
     path = tmp_path / "m.pkl"
@@ -440,9 +441,12 @@ def test_a_lot_the_days_demand_warrants_keeps_its_price_until_the_days_sales_are
     held = [p for p in early if str(p.reason).startswith("received today")]
     assert held, [str(p.reason) for p in early]
     assert all(not p.changes for p in held)
+    # and no channel is offered what it may have left (test_channel_lines)
+    assert all(p.waiting_for_sales for p in held)
     afternoon = summary.default_as_of.replace(hour=15)
     later = clearance.propose_markdowns(db, afternoon, model_path=path).proposals
     assert not [p for p in later if str(p.reason).startswith("received today")]
+    assert not [p for p in later if p.waiting_for_sales]
     first = held[0]
     # one sale of the product, first-expired-first-out from an older lot if
     # it has one: the day's sales have begun, so the fresh lot is not held

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -52,3 +53,12 @@ def test_the_donation_in_the_plan_is_not_taken_twice() -> None:
 def test_nothing_left_nothing_sent() -> None:
     assert channel_lines([proposal(0.2)], bakery_channels(), AT, ZONE) == []
     assert channel_lines([proposal(5.0)], [], AT, ZONE) == []
+
+
+def test_a_lot_waiting_for_the_days_sales_is_offered_to_no_channel() -> None:
+    """Received today within what the day's demand warrants: what it may
+    have left is a guess until the day's sales are seen, so a plan offers it
+    to no channel; once they are seen, it does."""
+    waiting = replace(proposal(6.0), waiting_for_sales=True)
+    assert channel_lines([waiting], bakery_channels(), AT, ZONE) == []
+    assert channel_lines([replace(waiting, waiting_for_sales=False)], bakery_channels(), AT, ZONE)

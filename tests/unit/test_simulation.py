@@ -458,3 +458,38 @@ def test_a_lot_sized_by_our_order_keeps_list_price_until_the_days_sales_are_seen
     over = Opening(extra=2.0)
     run(replay(hourly, beta=-2.0), setting, over)
     assert any(r < 1.0 for r in over.morning)
+
+
+class Offers(Opening):
+    """``Opening``, also recording how many units of each morning's lot the
+    channels are offered at each decision."""
+
+    def __init__(self, extra: float = 1.0) -> None:
+        super().__init__(extra)
+        self.offered = {0: 0.0, 17: 0.0}
+
+    def decide(self, store: Store) -> None:
+        super().decide(store)
+        fresh = store.expiry == store.day + store.setting.shelf_life_days - 1
+        self.offered[store.hour] += sum(
+            units for (i, slot), units in self.expected_left.items() if fresh[i, slot]
+        )
+
+
+def test_a_held_lot_is_offered_to_no_channel_until_the_days_sales_are_seen() -> None:
+    """As its price, a lot our order sized waits for the day's sales before
+    any channel is offered what it may have left (the morning channels would
+    sell at their price units the shelf sells at list); the evening decision
+    offers it, and a lot beyond the order is offered in the morning."""
+    rng = np.random.default_rng(5)
+    hourly = rng.gamma(1.0, 1.0, size=(6, 40, 1)) * rng.gamma(2.0, 0.05, size=(6, 40, 24))
+    setting = Setting(
+        shelf_life_days=1, first_day=28, days=8, guardrails=Guardrails(exposure_cap=1.0)
+    )
+    sized = Offers()
+    run(replay(hourly, beta=-2.0), setting, WithChannels(inner=sized))
+    assert sized.offered[0] == 0.0
+    assert sized.offered[17] > 0.0
+    over = Offers(extra=2.0)
+    run(replay(hourly, beta=-2.0), setting, WithChannels(inner=over))
+    assert over.offered[0] > 0.0

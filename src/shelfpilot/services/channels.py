@@ -149,7 +149,14 @@ def channel_lines(
     """Plan lines sending what each lot is still expected to have left (after
     its markdown plan, donations included) to the channels that pay most over
     the next day: one line per lot and channel (a window running now and the
-    same window tomorrow become one line)."""
+    same window tomorrow become one line).
+
+    A lot waiting for the day's sales (``Proposal.waiting_for_sales``) is
+    offered to none: what it will have left is a guess until they are seen,
+    and a channel that takes it in the morning sells at its price units the
+    shelf would have sold at list (in the simulator, offering such lots to
+    the morning channels earned 1.5 % less with a 1-day life, 372 series).
+    A plan made once the day's sales are seen offers it."""
     by_key = {f"{p.sku}|{p.lot_code}": p for p in proposals}
     lots = [
         AtRiskLot(
@@ -163,7 +170,7 @@ def channel_lines(
             p.product_name,
         )
         for key, p in by_key.items()
-        if p.left_with_plan >= MIN_UNITS
+        if p.left_with_plan >= MIN_UNITS and not p.waiting_for_sales
     ]
     if not lots or not channels:
         return []

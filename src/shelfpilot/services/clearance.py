@@ -80,6 +80,9 @@ class Proposal:
     waste_cost: float = 0.0
     #: the whole plan's expected gain over holding today's price to the end
     plan_gain: float = 0.0
+    #: received today and within what the day's demand warrants: its price
+    #: holds, and no channel is offered it, until the day's sales are seen
+    waiting_for_sales: bool = False
     #: the optimiser's problem for this lot (for the cost–benefit table)
     problem: MarkdownProblem | None = field(default=None, compare=False, repr=False)
 
@@ -243,6 +246,7 @@ def propose_markdowns(
                     allergens=product.allergens,
                     waste_cost=problem.economics.waste_cost,
                     plan_gain=plan.gain,
+                    waiting_for_sales=sized,
                     problem=problem,
                 )
                 if plan.ratio_now < problem.current - 1e-9:

@@ -77,7 +77,8 @@ class Optimiser:
     ordering: bool = False
     name: str = "our optimiser"
     #: units each (series, slot) lot is expected to have left at its end, by the
-    #: last decision (what channels may take)
+    #: last decision (what channels may take: none of a lot held on arrival,
+    #: as the app offers no channel a lot waiting for the day's sales)
     expected_left: dict[tuple[int, int], float] = field(default_factory=dict)
     #: whether donations count on the store's cap having a place later
     #: (``MarkdownProblem.markdown_odds`` at the store's running share of
@@ -211,6 +212,8 @@ class Optimiser:
                     left_if_held,
                 )  # fmt: skip
         self._apply(store, plans)
+        for i, slot in zip(*np.nonzero(held_now), strict=True):
+            self.expected_left.pop((int(i), int(slot)), None)
 
     def _odds(self, store_id: int) -> float:
         return self.odds.get(store_id, 1.0) if self.cap_odds else 1.0
