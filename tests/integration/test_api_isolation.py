@@ -83,6 +83,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
         headers={"If-Match": '"any"'}, shared=True,
     ),
     ("GET", "/channels"): Example(shared=True),
+    ("GET", "/elasticities"): Example(shared=True),
     ("POST", "/imports/{kind}"): Example(
         path={"kind": "sales"}, needs=Permission.SELL, upload="location,sku,quantity,sold_at\n{target},CAKE,1,2026-11-20 09:00\n"
     ),

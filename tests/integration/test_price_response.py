@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
@@ -15,6 +16,7 @@ from shelfpilot.services import inventory as inv
 from shelfpilot.services.sales_history import sales_history
 from shelfpilot.storage import Database
 from tests.conftest import T0, cake
+from tests.integration.api_setup import login
 
 BREADS = [f"BREAD-{i}" for i in range(12)]
 TRUE_ELASTICITY = -2.5
@@ -85,3 +87,27 @@ def test_sales_off_the_shelf_do_not_set_the_days_price(shop: Database) -> None:
     day = sales_history(shop).set_index("sku").loc["CAKE"]
     assert float(day["y"]) == 9.0
     assert float(day["discount"]) == pytest.approx(1.0)
+
+
+def test_the_api_reports_what_was_learned_to_whoever_covers_every_store(
+    own_api: tuple[httpx.Client, Database],
+) -> None:
+    client, db = own_api
+    _sell_at_varied_prices(db)
+    admin = login(client, "admin")
+    r = client.get("/elasticities", params={"at": T0.isoformat()}, headers=admin)
+    assert r.status_code == 200, r.text
+    rows = {row["key"]: row for row in r.json()}
+    assert rows["bread"]["level"] == "category" and rows["bread"]["series"] == len(BREADS)
+    assert rows["bread"]["used"] == pytest.approx(TRUE_ELASTICITY, abs=0.1)
+    assert rows["bread"]["estimate"] is not None and rows["bread"]["se"] > 0
+    # before any of those sales: the default, nothing claimed as learned
+    early = T0 - timedelta(days=DAYS + 1)
+    r = client.get("/elasticities", params={"at": early.isoformat()}, headers=admin)
+    assert [(x["key"], x["estimate"], x["used"]) for x in r.json()] == [("*", None, -1.5)]
+    # what every brand's customers taught is not for one store's manager
+    manager = login(client, "manager")
+    refused = client.get("/elasticities", headers=manager)
+    assert refused.status_code == 403 and "elasticities" in refused.json()["error"]["message"]
+    naive = client.get("/elasticities", params={"at": "2026-11-20T08:00:00"}, headers=admin)
+    assert naive.status_code == 422 and "zone" in naive.json()["error"]["message"]

@@ -74,6 +74,23 @@ class ForecastOut(Strict):
     notes: list[str]
 
 
+class ElasticityOut(Strict):
+    level: Literal["all", "category"] = Field(
+        description='"all": the pooled figure of every product; "category": one category\'s'
+    )
+    key: str = Field(description='the category ("*" for the pooled figure)')
+    rows: int = Field(description="days with stock all day the fit used")
+    series: int = Field(description="store × product series among them")
+    estimate: float | None = Field(
+        description="fitted from the sales alone; null when they hold no price variation"
+    )
+    se: float | None = Field(description="its standard error, clustered by series")
+    used: float = Field(
+        description="what markdown plans and order advice use: the estimate shrunk toward "
+        "its parent; at 0.8 of list demand is multiplied by 0.8 ** used"
+    )
+
+
 class RowErrorOut(Strict):
     file: str
     row: int = Field(description="spreadsheet row: the header is row 1")

@@ -15,6 +15,7 @@ from shelfpilot.api import i18n
 from shelfpilot.api.jobs import board
 from shelfpilot.api.planning_schemas import (
     DayOut,
+    ElasticityOut,
     ForecastOut,
     ImportErrorBody,
     ImportOut,
@@ -23,6 +24,7 @@ from shelfpilot.api.planning_schemas import (
     RiskRowOut,
     SeriesOut,
 )
+from shelfpilot.api.routes.catalog import shared_change
 from shelfpilot.api.routes.stock import IdempotencyKey
 from shelfpilot.api.schemas import PLAIN
 from shelfpilot.api.security import Db, allowed
@@ -30,7 +32,7 @@ from shelfpilot.domain.access import Permission, Principal
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.jobs import Job
 from shelfpilot.importing import ImportFailed
-from shelfpilot.services import expiry_risk, exports, forecasting, uploads
+from shelfpilot.services import expiry_risk, exports, forecasting, price_response, uploads
 
 router = APIRouter(tags=["planning"])
 #: what a file can hold (``importing.KINDS``; a unit test keeps them the same)
@@ -139,6 +141,33 @@ def forecast(
         ],
         notes=report.notes,
     )
+
+
+@router.get("/elasticities", response_model=list[ElasticityOut])
+def elasticities(
+    db: Db,
+    principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
+    at: datetime | None = None,
+) -> list[ElasticityOut]:
+    """How customers answer a markdown, learned per category from the sales
+    of every store before the store day of ``at`` (default now): the pooled
+    figure first, then each category with one of its own; a category not
+    listed plans with the pooled figure. Learned over every brand on the
+    server, so only an account covering all of them may read it."""
+    shared_change(db, principal, "elasticities", Permission.READ_STOCK)
+    rows = price_response.elasticity_table(price_response.price_response(db, as_of(at)))
+    return [
+        ElasticityOut(
+            level="all" if r.level == "all" else "category",
+            key=r.key,
+            rows=r.rows,
+            series=r.series,
+            estimate=None if r.estimate is None else round(r.estimate, 4),
+            se=None if r.se is None else round(r.se, 4),
+            used=round(r.used, 4),
+        )
+        for r in rows
+    ]
 
 
 @router.get(
