@@ -36,12 +36,17 @@ PRE_ORDER_REFERENCE = "pre-order"
 BUNDLE_REFERENCE = "bundle plan line"
 
 
+def referenced_as(reference: str | None, kind: str) -> bool:
+    """Whether a sale's reference names it as made by ``kind`` (one of the
+    references above)."""
+    return (reference or "").startswith(f"{kind} ")
+
+
 def off_shelf(reference: str | None) -> bool:
     """Whether a sale with this reference was not made at the shelf's price:
     such sales say nothing of how the shelf's customers answer its price."""
-    text = reference or ""
     return any(
-        text.startswith(f"{kind} ")
+        referenced_as(reference, kind)
         for kind in (CHANNEL_REFERENCE, PRE_ORDER_REFERENCE, BUNDLE_REFERENCE)
     )
 

@@ -37,6 +37,7 @@ from shelfpilot.domain.ledger import (
     PRE_ORDER_REFERENCE,
     EntryKind,
     LedgerEntry,
+    referenced_as,
 )
 from shelfpilot.domain.lots import LotKey, require_aware
 from shelfpilot.domain.plans import LineStatus, PlanAction, PlanLine
@@ -82,7 +83,7 @@ def _other_line(entry: LedgerEntry, line_id: int | None) -> bool:
 
 
 def _via_channel(entry: LedgerEntry) -> bool:
-    return (entry.reference or "").startswith(f"{CHANNEL_REFERENCE} ")
+    return referenced_as(entry.reference, CHANNEL_REFERENCE)
 
 
 def _sales(entries: list[LedgerEntry]) -> tuple[float, float]:
@@ -263,7 +264,7 @@ def _received_lots(
             for e in sales[lot.key]
             if e.unit_price is not None
             and e.unit_price.amount < price
-            and not (e.reference or "").startswith(f"{PRE_ORDER_REFERENCE} ")
+            and not referenced_as(e.reference, PRE_ORDER_REFERENCE)
         ]  # a pre-order's agreed price is a sale made ahead, not a clearance
         totals = view.totals
         sold = -float(sum(e.quantity for e in sales[lot.key]))
