@@ -108,6 +108,9 @@ def test_the_api_reports_what_was_learned_to_whoever_covers_every_store(
     # what every brand's customers taught is not for one store's manager
     manager = login(client, "manager")
     refused = client.get("/elasticities", headers=manager)
-    assert refused.status_code == 403 and "elasticities" in refused.json()["error"]["message"]
+    message = refused.json()["error"]["message"]
+    assert refused.status_code == 403 and "elasticities" in message and "may read" in message
+    zh = client.get("/elasticities", headers=manager | {"Accept-Language": "zh-CN"})
+    assert zh.status_code == 403 and "价格弹性" in zh.json()["error"]["message"]
     naive = client.get("/elasticities", params={"at": "2026-11-20T08:00:00"}, headers=admin)
     assert naive.status_code == 422 and "zone" in naive.json()["error"]["message"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -71,6 +72,9 @@ def test_a_bundle_beats_a_weak_markdown_and_loses_to_a_strong_one() -> None:
     assert shifted[0].left_with_plan == value.units_left
     strong = report(proposal("CROISSANT", "L1", 8, value.gain + 5, 20))
     assert choose_bundles(strong, pairs, PRODUCTS, "S1") == []
+    # received today, waiting for the day's sales: no bundle (a discount) yet
+    waiting = replace(proposal("CROISSANT", "L1", 8, 0.5, 20), waiting_for_sales=True)
+    assert choose_bundles(report(waiting), pairs, PRODUCTS, "S1") == []
 
 
 def test_one_bundle_per_partner_and_the_oldest_lot_first() -> None:

@@ -107,7 +107,7 @@ ENUMS: list[type[StrEnum]] = [
 ]
 WORDS = {"nothing", "earlier", "access", "refresh"}
 #: what the API routes pass to ``Principal.require_everywhere``
-WORDS |= {"products", "suppliers", "expiry ladders"}
+WORDS |= {"products", "suppliers", "expiry ladders", "channels", "elasticities"}
 #: the default channels' names (a plan line names its channel; a shop's own name is shown as written)
 WORDS |= {channel.name for channel in bakery_channels()}
 ZH = "zh-CN"

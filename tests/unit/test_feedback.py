@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -226,14 +228,16 @@ def test_pre_orders_are_always_made_and_never_lower_the_stock(
     make = rule.with_reserved(mean, sd, reserved)
     assert make >= reserved  # every reserved unit is there
     assert make >= float(rule.target(mean, sd)) - 1e-9  # a reservation adds no risk of waste
+    assert make <= reserved + float(rule.target(mean, sd)) + 1e-6  # nor more than itself
     assert rule.with_reserved(mean, sd, 0.0) == pytest.approx(float(rule.target(mean, sd)))
     assert rule.with_reserved(mean, sd, reserved + more) >= make - 1e-6
 
 
 def test_a_slow_seller_is_not_stocked_to_its_mean() -> None:
     """Demand of one a day on average, most days none or one: with a unit
-    too many costing about what a sale earns, the order is the median of a
-    skewed demand (ln 2 for an exponential), not the mean a normal gives."""
+    too many costing about what a sale earns, the order is near the median
+    of a skewed demand (ln 2 for an exponential), not near the mean as a
+    normal's is."""
     rule = OrderRule(Economics(list_price=1.0, unit_cost=0.5, disposal_cost=0.05), 1, 0.0)
     assert rule.fractile == pytest.approx(0.5 / 1.05)
     assert float(rule.target(1.0, 1.0)) == pytest.approx(-np.log(1 - rule.fractile))
@@ -246,8 +250,14 @@ def test_a_slow_seller_is_not_stocked_to_its_mean() -> None:
 
 def test_a_day_reserved_far_beyond_its_forecast_holds_little_more() -> None:
     rule = OrderRule(Economics(list_price=10.0, unit_cost=4.0), shelf_life_days=1)
-    # a gamma's tail: what lies beyond 40 is about one scale (sd² / mean = 1.6) deep
-    assert 40.0 < rule.with_reserved(10.0, 4.0, 40.0) < 40.0 + 2 * 1.6
+    # a gamma's far tail is exponential with its scale (sd² / mean = 1.6): the
+    # margin above the reservations tends to 1.6 ln(1 / (1 - fractile))
+    margin = 1.6 * np.log(1 / (1 - rule.fractile))
+    assert 40.0 < rule.with_reserved(10.0, 4.0, 40.0) < 40.0 + 2 * margin
+    assert rule.with_reserved(10.0, 4.0, 400.0) == pytest.approx(400 + margin, abs=0.1)
+    # more reserved, never less held, however far out (where P(D < r) rounds to 1)
+    held = [rule.with_reserved(10.0, 4.0, r) for r in np.linspace(0, 400, 801)]
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(held))
     assert rule.with_reserved(0.0, 3.0, 2.0) == pytest.approx(rule.with_reserved(1e-9, 3.0, 2.0))
     # the demand is known to be at least 5: the fractile of what is left above that
     demand = stats.gamma(6.25, scale=1.6)  # mean 10, sd 4

@@ -1,6 +1,6 @@
 import numpy as np
 
-from shelfpilot.forecast.risk import demand_samples, sellout_probability
+from shelfpilot.forecast.risk import demand_quantile, demand_samples, sellout_probability
 
 
 def test_samples_have_the_forecast_mean_and_spread() -> None:
@@ -19,3 +19,15 @@ def test_more_stock_is_less_likely_to_sell_out() -> None:
     assert p[0] > p[1] > p[2]
     assert left[0] < left[1] < left[2]
     assert p[0] > 0.99 and p[2] < 0.01
+
+
+def test_the_quantile_is_of_the_demand_the_samples_are_drawn_from() -> None:
+    mean, sd = np.array([0.8, 5.0, 40.0, 0.0]), np.array([1.2, 2.0, 8.0, 1.0])
+    draws = demand_samples(mean[:, None], sd[:, None], 40_000, seed=3)[:, :, 0]
+    for level in (0.2, 0.476, 0.8):
+        below = (draws <= demand_quantile(level, mean, sd)[None, :]).mean(axis=0)
+        np.testing.assert_allclose(below[:3], level, atol=0.01)
+        assert below[3] == 1.0  # no demand: nothing to hold
+    # unknown in, unknown out (not a silent zero)
+    assert np.isnan(demand_quantile(0.5, np.array([np.nan]), np.array([1.0]))).all()
+    assert np.isnan(demand_quantile(0.5, np.array([1.0]), np.array([np.nan]))).all()

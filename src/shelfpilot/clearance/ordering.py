@@ -86,8 +86,10 @@ class OrderRule:
         demand is at least ``reserved``: the stock is the critical fractile of
         the forecast demand given that (the gamma of ``target`` truncated
         below at the reservations). Never fewer than the reservations, never
-        less than without them, and a day reserved far beyond its forecast
-        holds little more than the reservations."""
+        less than without them, never less for more reservations, and never
+        more than the reservations on top of the level without them; a day
+        reserved far beyond its forecast holds the reservations and about
+        ``sd² / mean · ln(1 / (1 − fractile))`` more (the gamma's tail)."""
         if not all(math.isfinite(v) and v >= 0 for v in (mean, sd, reserved)):
             raise InvalidValue("demand, its spread and pre-orders must be numbers, 0 or more")
         plain = float(self.target(mean, sd))
@@ -96,10 +98,19 @@ class OrderRule:
         shape, scale, positive = gamma_parameters(mean, sd)
         if sd == 0 or not positive:
             return max(plain, reserved)
-        below = float(stats.gamma.cdf(reserved, shape, scale=scale))
-        level = below + min(max(self.fractile, 0.0), 1.0 - 1e-9) * (1.0 - below)
-        given = float(stats.gamma.ppf(level, shape, scale=scale)) if below < 1.0 else reserved
-        return max(given if math.isfinite(given) else reserved, reserved, plain)
+        # the fractile f of demand given D >= reserved, from the upper tail:
+        # P(D > x) = (1 - f) P(D > reserved) (no rounding to 1 far out)
+        short = 1.0 - min(max(self.fractile, 0.0), 1.0 - 1e-9)
+        above = float(stats.gamma.sf(reserved, shape, scale=scale))
+        given = float(stats.gamma.isf(short * above, shape, scale=scale)) if above > 0 else math.nan
+        if not math.isfinite(given) or given < reserved:
+            # beyond the reach of floating point: a gamma's far tail is
+            # exponential with its scale
+            given = reserved + float(scale) * math.log(1.0 / short)
+        # walk-in demand on top of the reservations needs no more than a plain
+        # day's stock (a forecast far more spread than its mean has a tail
+        # out of all proportion)
+        return max(min(given, reserved + plain), reserved, plain)
 
     def order(self, mean: Array | float, sd: Array | float, on_hand: Array | float) -> Array:
         """What to order on top of the stock still sellable tomorrow."""

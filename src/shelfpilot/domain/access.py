@@ -97,17 +97,25 @@ class Principal:
             )
 
     def require_everywhere(
-        self, permission: Permission, locations: Iterable[str], what: str
+        self, permission: Permission, locations: Iterable[str], what: str, *, read: bool = False
     ) -> None:
         """For what every brand of a deployment shares (products, ladders):
-        only someone covering every location may change it."""
+        only someone covering every location may change it (or, for what
+        mixes every brand's results, ``read`` it)."""
         self.require(permission)
-        if not set(locations) <= self.visible:
+        if set(locations) <= self.visible:
+            return
+        if read:
             raise Forbidden(
                 "{what} are shared by every brand on this server; only an account "
-                "covering all of its locations may change them",
+                "covering all of its locations may read them",
                 what=Text(what),
             )
+        raise Forbidden(
+            "{what} are shared by every brand on this server; only an account "
+            "covering all of its locations may change them",
+            what=Text(what),
+        )
 
 
 def subtree(locations: Iterable[Location], root: str) -> frozenset[str]:

@@ -29,7 +29,8 @@ def gamma_parameters(
 
 
 def demand_quantile(level: float, mean: Array | float, sd: Array | float) -> Array:
-    """The ``level`` quantile of daily demand with this ``mean`` and ``sd``.
+    """The ``level`` quantile of daily demand with this ``mean`` and ``sd``
+    (``level`` 1 is unbounded; an unknown mean or sd gives an unknown quantile).
 
     Why gamma and not normal: slow sellers' demand is skewed (most days one
     or none, now and then several), so its median lies well below its mean;
@@ -38,7 +39,10 @@ def demand_quantile(level: float, mean: Array | float, sd: Array | float) -> Arr
     shape, scale, positive = gamma_parameters(mean, sd)
     level = min(max(level, 0.0), 1.0)
     quantile = stats.gamma.ppf(level, shape, scale=np.where(positive, scale, 1.0))
-    return np.asarray(np.where(positive, quantile, 0.0), dtype=np.float64)
+    unknown = np.isnan(np.asarray(mean, dtype=np.float64)) | np.isnan(np.asarray(sd, dtype=float))
+    return np.asarray(
+        np.where(unknown, np.nan, np.where(positive, quantile, 0.0)), dtype=np.float64
+    )
 
 
 def demand_samples(mean: Array, sd: Array, samples: int, seed: int = 0) -> Array:

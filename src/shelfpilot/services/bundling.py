@@ -70,7 +70,8 @@ def choose_bundles(
     """For each at-risk lot of the store, oldest first, the best bundle when it
     earns at least as much as the lot's markdown plan (and more than nothing).
     One bundle per product and per partner: two bundles on the same partner
-    would count its buyers twice."""
+    would count its buyers twice. A lot waiting for the day's sales
+    (``Proposal.waiting_for_sales``) gets none: a bundle is a discount too."""
     mine = sorted(
         (p for p in report.proposals if p.location == location), key=lambda p: p.sellable_until
     )
@@ -78,7 +79,7 @@ def choose_bundles(
     out: list[BundleChoice] = []
     used: set[str] = set()
     for p in mine:
-        if p.left_if_held < MIN_AT_RISK or pairs.empty or p.sku in used:
+        if p.left_if_held < MIN_AT_RISK or pairs.empty or p.sku in used or p.waiting_for_sales:
             continue
         best: tuple[BundleValue, str] | None = None
         offered = in_stock - used - {p.sku}

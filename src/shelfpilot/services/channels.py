@@ -156,7 +156,9 @@ def channel_lines(
     and a channel that takes it in the morning sells at its price units the
     shelf would have sold at list (in the simulator, offering such lots to
     the morning channels earned 1.5 % less with a 1-day life, 372 series).
-    A plan made once the day's sales are seen offers it."""
+    The day's plan is made once: ``shelfpilot plan --refresh`` after the
+    day's first sales of the product proposes it again, channels included
+    (the simulator decides again at 17:00)."""
     by_key = {f"{p.sku}|{p.lot_code}": p for p in proposals}
     lots = [
         AtRiskLot(

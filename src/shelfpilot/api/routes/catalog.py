@@ -33,14 +33,18 @@ router = APIRouter(tags=["catalogue"])
 DAY = Decimal(86400)
 
 
-def shared_change(
-    db: Db, principal: Principal, what: str, permission: Permission = Permission.MANAGE_CATALOG
-) -> None:
-    """Products, suppliers, ladders and channels are shared by every brand on
-    the server, so only someone covering every location may change them (or,
-    for channels, whose results mix every brand's, read them)."""
+def shared_change(db: Db, principal: Principal, what: str) -> None:
+    """Products, suppliers and ladders are shared by every brand on the
+    server, so only someone covering every location may change them."""
     codes = [loc.code for loc in catalog.locations(db)]
-    principal.require_everywhere(permission, codes, what)
+    principal.require_everywhere(Permission.MANAGE_CATALOG, codes, what)
+
+
+def shared_read(db: Db, principal: Principal, what: str) -> None:
+    """What mixes every brand's results (channel rates, the learned price
+    response) may be read only by someone covering every location."""
+    codes = [loc.code for loc in catalog.locations(db)]
+    principal.require_everywhere(Permission.READ_STOCK, codes, what, read=True)
 
 
 def product_out(p: Product) -> ProductOut:
@@ -176,7 +180,7 @@ def list_channels(
     """The clearance channels set up (member push, group buy, food bank, ...)
     with what they were expected to sell and what they sold (over every
     brand on the server: only an account covering all of them may read it)."""
-    shared_change(db, principal, "channels", Permission.READ_STOCK)
+    shared_read(db, principal, "channels")
     return [
         ChannelOut(
             code=s.configured.code,

@@ -24,7 +24,7 @@ from shelfpilot.api.planning_schemas import (
     RiskRowOut,
     SeriesOut,
 )
-from shelfpilot.api.routes.catalog import shared_change
+from shelfpilot.api.routes.catalog import shared_read
 from shelfpilot.api.routes.stock import IdempotencyKey
 from shelfpilot.api.schemas import PLAIN
 from shelfpilot.api.security import Db, allowed
@@ -154,7 +154,7 @@ def elasticities(
     figure first, then each category with one of its own; a category not
     listed plans with the pooled figure. Learned over every brand on the
     server, so only an account covering all of them may read it."""
-    shared_change(db, principal, "elasticities", Permission.READ_STOCK)
+    shared_read(db, principal, "elasticities")
     rows = price_response.elasticity_table(price_response.price_response(db, as_of(at)))
     return [
         ElasticityOut(
