@@ -81,7 +81,8 @@ class Proposal:
     #: the whole plan's expected gain over holding today's price to the end
     plan_gain: float = 0.0
     #: received today and within what the day's demand warrants: its price
-    #: holds, and no channel is offered it, until the day's sales are seen
+    #: holds, and it is neither bundled nor offered to a channel, until the
+    #: day's sales are seen
     waiting_for_sales: bool = False
     #: the optimiser's problem for this lot (for the cost–benefit table)
     problem: MarkdownProblem | None = field(default=None, compare=False, repr=False)

@@ -153,7 +153,7 @@ def elasticities(
     of every store before the store day of ``at`` (default now): the pooled
     figure first, then each category with one of its own; a category not
     listed plans with the pooled figure. Learned over every brand on the
-    server, so only an account covering all of them may read it."""
+    server, so only an account covering every location may read it."""
     shared_read(db, principal, "elasticities")
     rows = price_response.elasticity_table(price_response.price_response(db, as_of(at)))
     return [
