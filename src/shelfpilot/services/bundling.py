@@ -39,7 +39,6 @@ LOOKBACK = timedelta(days=90)
 MIN_AT_RISK = 1.0
 #: a bundle expected to sell fewer than this is not worth a line in the plan
 MIN_BUNDLES = 0.5
-#: the reference of a bundle's till sales, followed by the line id
 CENT = Decimal("0.01")
 
 

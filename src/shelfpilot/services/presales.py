@@ -26,10 +26,7 @@ from shelfpilot.services.inventory import apply_sale
 from shelfpilot.services.operations import OperationResult, occurred, run
 from shelfpilot.storage import Database, UnitOfWork
 
-#: the reference of a pre-order's sale, followed by its id
-
 __all__ = [
-    "PRE_ORDER_REFERENCE",
     "PreOrderTaken",
     "TakePreOrder",
     "cancel_pre_order",
