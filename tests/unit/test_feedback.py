@@ -172,6 +172,9 @@ def test_the_order_is_the_critical_fractile_of_demand() -> None:
     assert rule.target(20.0, 5.0) == pytest.approx(level)
     assert rule.order(20.0, 5.0, on_hand=8.0) == pytest.approx(level - 8)
     assert rule.order(20.0, 5.0, on_hand=100.0) == 0.0
+    # what the plans expect the older stock to have left counts against the order too
+    assert rule.order(20.0, 5.0, on_hand=8.0, left_over=3.0) == pytest.approx(level - 11)
+    assert rule.order(20.0, 5.0, on_hand=8.0, left_over=level) == 0.0
     # dearer waste or less recovered → hold less; a longer life → hold more
     dearer = OrderRule(Economics(10.0, 4.0, disposal_cost=4.0), 1, 0.2)
     assert dearer.target(20.0, 5.0) < rule.target(20.0, 5.0)

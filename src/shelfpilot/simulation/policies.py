@@ -20,6 +20,7 @@ from shelfpilot.clearance.ordering import (
     OrderRule,
     learned_salvage,
     lot_recovery,
+    to_receive,
     within_a_days_order,
 )
 from shelfpilot.domain.guardrails import PriceLadder
@@ -98,7 +99,8 @@ class Optimiser:
     # ordering -------------------------------------------------------------------------
     def order(self, store: Store) -> Array | None:
         """Newsvendor on tomorrow's demand, net of the stock still sellable
-        tomorrow: running short loses the margin; a unit too many costs its
+        tomorrow and of what the last plans expect that stock to have left
+        (``left_over``): running short loses the margin; a unit too many costs its
         waste cost less what clearance has recovered so far (``salvage``),
         and with a longer life it often sells the next day instead, so that
         cost is spread over the life."""
@@ -110,7 +112,16 @@ class Optimiser:
             float(OrderRule(s.economics, s.shelf_life_days, float(salvage)).target(m, d))
             for salvage, m, d in zip(self.salvage(store), mean, sd, strict=True)
         ])  # fmt: skip
-        return np.asarray(np.maximum(target - store.sellable_today(), 0.0), dtype=np.float64)
+        return to_receive(target, store.sellable_today(), self.left_over(store))
+
+    def left_over(self, store: Store) -> Array:
+        """Per series, the units the last plans expect the lots still
+        sellable today to have left at their end (``ordering.to_receive``)."""
+        out = np.zeros(len(store.qty))
+        for (i, slot), units in self.expected_left.items():
+            if store.expiry[i, slot] >= store.day:
+                out[i] += min(units, float(store.qty[i, slot]))
+        return out
 
     def held_on_arrival(self, store: Store, mean: Array, sd: Array) -> npt.NDArray[np.bool_]:
         """Which lots keep their price at the first decision of the day they
