@@ -12,7 +12,7 @@ from shelfpilot.channels import bakery_channels
 from shelfpilot.domain import Conflict, EntryKind, InvalidValue, LotKey
 from shelfpilot.domain.plans import Plan, PlanAction, PlanLine
 from shelfpilot.pricing.response import DEFAULT_ELASTICITY
-from shelfpilot.services import bundling, channel_outcomes, feedback, plans
+from shelfpilot.services import bundling, channel_outcomes, feedback, plans, production
 from shelfpilot.services import channels as channel_service
 from shelfpilot.services import inventory as inv
 from shelfpilot.storage import Database
@@ -189,15 +189,15 @@ def test_what_clearance_recovers_is_net_of_logistics_and_of_sales_made_anyway(
     assert logistics > 0
     anyway = 4 * 0.8**-DEFAULT_ELASTICITY
     recovered = 4 * 15.40 - 5 * logistics + 4 * 22.40 - anyway * 28
-    advice = feedback.production_advice(shop, T0 + timedelta(days=1), threshold=0.01)
+    advice = production.production_advice(shop, T0 + timedelta(days=1), threshold=0.01)
     row = advice.table.set_index("sku").loc["CAKE"]
     assert row["salvage"] == pytest.approx(recovered / ((8 - anyway) * 28))
     # with demand that does not answer price, all 4 would have sold at list
-    flat = feedback.production_advice(shop, T0 + timedelta(days=1), threshold=0.01, elasticity=0)
+    flat = production.production_advice(shop, T0 + timedelta(days=1), threshold=0.01, elasticity=0)
     row = flat.table.set_index("sku").loc["CAKE"]
     assert row["salvage"] == pytest.approx((4 * 15.40 - 5 * logistics - 4 * 28 * 0.2) / (4 * 28))
     with pytest.raises(InvalidValue, match="elasticity"):
-        feedback.production_advice(shop, T0 + timedelta(days=1), elasticity=1.5)
+        production.production_advice(shop, T0 + timedelta(days=1), elasticity=1.5)
 
 
 def test_what_sending_cost_is_kept_with_the_outcome_and_learned(shop: Database) -> None:

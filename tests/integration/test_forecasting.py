@@ -30,10 +30,10 @@ from shelfpilot.services import (
     clearance,
     expiry_risk,
     exports,
-    feedback,
     forecasting,
     inventory,
     plans,
+    production,
 )
 from shelfpilot.services import channels as channel_service
 from shelfpilot.services.demo import ZONE, DemoSummary, build_demo, local
@@ -285,7 +285,7 @@ def test_products_that_keep_needing_clearance_get_a_shrink_aware_quantity(
 ) -> None:
     db, summary = demo
     path = tmp_path / "m.pkl"
-    advice = feedback.production_advice(db, summary.default_as_of, model_path=path)
+    advice = production.production_advice(db, summary.default_as_of, model_path=path)
     table = advice.table
     assert not table.empty, advice.notes
     # sandwiches are made every morning and their lots often end discounted,
@@ -294,13 +294,46 @@ def test_products_that_keep_needing_clearance_get_a_shrink_aware_quantity(
     row = table.set_index("sku").loc["BB-SANDWICH"]
     assert row["recommended_per_day"] > 0 and 0.5 < row["service_level"] < 1
     # binning a left-over unit costs more → never hold more
-    dearer = feedback.production_advice(
+    dearer = production.production_advice(
         db, summary.default_as_of, model_path=path, disposal_cost=5.0
     ).table
     both = table.merge(dearer, on=["location", "sku"], suffixes=("", "_dearer"))
     assert len(both) == len(table)
     assert (both["recommended_per_day_dearer"] <= both["recommended_per_day"] + 1e-9).all()
     assert (both["service_level_dearer"] < both["service_level"]).all()
+
+
+def test_what_to_receive_tomorrow_nets_what_is_carried_over_and_the_plans_leftovers(
+    demo: tuple[Database, DemoSummary], tmp_path: Path
+) -> None:
+    """Tomorrow's stock, less what today's lots carry over to the opening and
+    less what today's plan expects those lots to have left when they leave
+    sale; after close, what is carried over is what the lots still sellable
+    tomorrow hold."""
+    db, summary = demo
+    path = tmp_path / "m.pkl"
+    at = summary.default_as_of.replace(hour=15, minute=0)
+    expected = plans.make_plan(db, at, actor="ann", model_path=path).plans[0].left_by_lot()
+    table = production.production_advice(db, at, model_path=path).table
+    left, carried = table["expected_left_over"], table["carried_over"]
+    assert ((left >= 0) & (left <= carried + 1e-9)).all()
+    gap = table["tomorrow"] - carried - left
+    assert table["to_receive_tomorrow"].to_numpy() == pytest.approx(gap.clip(lower=0).to_numpy())
+    assert ((left > 0) & (gap > 0)).any(), "the plan's leftovers lower some order"
+    night = at.replace(hour=23, minute=30)
+    late = production.production_advice(db, night, model_path=path).table.set_index("sku")
+    held: dict[str, float] = defaultdict(float)
+    plan_left: dict[str, float] = defaultdict(float)
+    with db.transaction(readonly=True) as uow:
+        for view in uow.stock.lots_with_totals(night):
+            units = float(view.on_hand)
+            if units > 0 and view.lot.expiry_date(ZONE) > night.date():
+                held[view.lot.sku] += units
+                plan_left[view.lot.sku] += min(float(expected.get(view.lot.key, 0)), units)
+    assert late["carried_over"].sum() > 0
+    for sku, row in late.iterrows():
+        assert row["carried_over"] == pytest.approx(held[str(sku)])
+        assert row["expected_left_over"] == pytest.approx(plan_left[str(sku)])
 
 
 def test_the_plan_sends_what_is_left_to_channels_within_capacity(

@@ -13,7 +13,7 @@ import pytest
 
 from shelfpilot.clearance.ordering import DEFAULT_SALVAGE
 from shelfpilot.domain import Conflict, InvalidValue, Money, NotFound
-from shelfpilot.services import catalog, feedback, plans, presales
+from shelfpilot.services import catalog, plans, presales, production
 from shelfpilot.services import inventory as inv
 from shelfpilot.services.demo import ZONE, DemoSummary
 from shelfpilot.storage import Database
@@ -77,7 +77,7 @@ def test_collecting_posts_the_sale_at_the_promised_price_once(shop: Database) ->
     with pytest.raises(InvalidValue, match="was collected"):
         presales.cancel_pre_order(shop, taken.id, actor="ann")
     # the pre-order's sale is a sale made ahead, not a clearance of the lot
-    lots = feedback.production_advice(shop, T0 + timedelta(days=5), threshold=0.01)
+    lots = production.production_advice(shop, T0 + timedelta(days=5), threshold=0.01)
     assert "CAKE" not in set(lots.table.get("sku", []))
 
 
@@ -130,7 +130,7 @@ def test_production_holds_what_was_reserved_and_what_walk_ins_still_need(
     db, summary = demo
     path = tmp_path / "m.pkl"
     as_of = summary.default_as_of
-    before = feedback.production_advice(db, as_of, model_path=path).table.set_index("sku")
+    before = production.production_advice(db, as_of, model_path=path).table.set_index("sku")
     tomorrow = as_of.astimezone(ZONE).date() + timedelta(days=1)
     sandwich = before.loc["BB-SANDWICH"]  # needs clearance often in the demo
     assert sandwich["pre_ordered_tomorrow"] == 0 and sandwich["flagged"]
@@ -143,7 +143,7 @@ def test_production_holds_what_was_reserved_and_what_walk_ins_still_need(
     presales.take_pre_order(db, presales.TakePreOrder(
         "BB-EDI", other, Decimal(3), tomorrow + timedelta(days=2), at=as_of,
         idempotency_key="ps-2"))  # fmt: skip
-    after = feedback.production_advice(db, as_of, model_path=path).table.set_index("sku")
+    after = production.production_advice(db, as_of, model_path=path).table.set_index("sku")
     reserved = after.loc["BB-SANDWICH"]
     assert reserved["pre_ordered_tomorrow"] == float(half)
     # the demand is at least what was reserved: never less stock than without
@@ -159,18 +159,18 @@ def test_production_holds_what_was_reserved_and_what_walk_ins_still_need(
     presales.take_pre_order(db, presales.TakePreOrder(
         "BB-EDI", "BB-NEW", Decimal(2), tomorrow + timedelta(days=1), at=as_of,
         idempotency_key="ps-new"))  # fmt: skip
-    table = feedback.production_advice(db, as_of, model_path=path).table.set_index("sku")
+    table = production.production_advice(db, as_of, model_path=path).table.set_index("sku")
     new = table.loc["BB-NEW"]
     assert new["lots"] == 0 and new["salvage"] != DEFAULT_SALVAGE
     # every product whose lots had something left over: the pooled figure is a
     # lot-weighted mean of theirs
-    cleared = feedback.production_advice(db, as_of, threshold=1e-9, model_path=path).table
+    cleared = production.production_advice(db, as_of, threshold=1e-9, model_path=path).table
     own = cleared[(cleared["location"] == "BB-EDI") & (cleared["lots"] > 0)]["salvage"]
     assert len(own) > 1 and min(own) <= new["salvage"] <= max(own)
     # reserved far beyond the forecast: the reservations and a margin for
     # walk-ins (the forecast's far tail), never more than a plain day's stock
     presales.take_pre_order(db, presales.TakePreOrder(
         "BB-EDI", "BB-SANDWICH", Decimal(200), tomorrow, at=as_of, idempotency_key="ps-3"))  # fmt: skip
-    full = feedback.production_advice(db, as_of, model_path=path).table.set_index("sku")
+    full = production.production_advice(db, as_of, model_path=path).table.set_index("sku")
     margin = full.loc["BB-SANDWICH", "tomorrow"] - (200 + float(half))
     assert 0 < margin <= sandwich["tomorrow"] + 1e-9

@@ -57,7 +57,7 @@ TRANSLATED = [
     SRC / "services" / "expiry_risk.py",
     SRC / "services" / "exports.py",
     SRC / "services" / "presales.py",
-    SRC / "services" / "feedback.py",
+    SRC / "services" / "production.py",
     SRC / "services" / "price_response.py",
     SRC / "services" / "donations.py",
     SRC / "clearance" / "ordering.py",

@@ -21,6 +21,7 @@ from shelfpilot.clearance.markdown import Economics
 from shelfpilot.clearance.ordering import (
     DEFAULT_SALVAGE,
     OrderRule,
+    carried_over,
     learned_salvage,
     lot_recovery,
     marginal_recovery,
@@ -269,3 +270,11 @@ def test_a_day_reserved_far_beyond_its_forecast_holds_little_more() -> None:
     for bad in (-1.0, float("nan"), float("inf")):
         with pytest.raises(InvalidValue):
             rule.with_reserved(20.0, 6.0, bad)
+
+
+def test_what_is_carried_over_to_tomorrow_is_what_todays_demand_leaves() -> None:
+    """The rest of today's demand takes the lots leaving sale today first."""
+    assert carried_over(leaving_today=4, staying=10, rest_of_today=3) == 10
+    assert carried_over(leaving_today=4, staying=10, rest_of_today=6) == 8
+    assert carried_over(leaving_today=0, staying=10, rest_of_today=25) == 0
+    assert carried_over(leaving_today=0, staying=10, rest_of_today=0) == 10

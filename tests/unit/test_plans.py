@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -12,7 +13,15 @@ from hypothesis import strategies as st
 from shelfpilot.domain.errors import Conflict, InvalidValue
 from shelfpilot.domain.guardrails import Guardrails
 from shelfpilot.domain.lots import LotKey
-from shelfpilot.domain.plans import Decision, LineStatus, PlanLine, as_ratio, settle
+from shelfpilot.domain.plans import (
+    Decision,
+    LineStatus,
+    Plan,
+    PlanAction,
+    PlanLine,
+    as_ratio,
+    settle,
+)
 
 AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -108,3 +117,16 @@ def test_no_decision_leaves_the_guardrails(current: float, asked: float, floor: 
     assert ratio >= floor - 1e-9
     assert current - ratio <= rules.max_step + 1e-9
     assert done.decided_ratio == as_ratio(asked)
+
+
+def test_what_a_plan_expects_each_lot_to_have_left_follows_the_decisions() -> None:
+    """A lot's last step counts (a channel taking some of what the markdown
+    leaves); a rejected line's lot keeps its price, so what it would have
+    left if held."""
+    markdown = line()  # left if held 5, with the plan 2
+    channel = replace(line(), action=PlanAction.CHANNEL, left_with_plan=Decimal("0.5"))
+    other = replace(line(), lot=LotKey("SZ-01", "CAKE", "L2"))
+    rejected = settle(other, "reject", Guardrails(), by="bob", at=AT)
+    plan = Plan("SZ-01", AT.date(), AT, "ann", (markdown, channel, rejected))
+    assert plan.left_by_lot() == {markdown.lot: Decimal("0.5"), other.lot: Decimal(5)}
+    assert Plan("SZ-01", AT.date(), AT, "ann", ()).left_by_lot() == {}

@@ -148,6 +148,14 @@ def to_receive(
     return np.asarray(np.maximum(np.asarray(target, dtype=np.float64) - own, 0.0))
 
 
+def carried_over(leaving_today: float, staying: float, rest_of_today: float) -> float:
+    """Units of a product expected on hand at tomorrow's opening in lots still
+    sellable then: the demand still to come today (``rest_of_today``) takes
+    the lots leaving sale today first (FEFO), then these (``staying``)."""
+    spill = max(rest_of_today - max(leaving_today, 0.0), 0.0)
+    return max(staying - spill, 0.0)
+
+
 def within_a_days_order(
     stock: Array | float,
     mean: Array | float,

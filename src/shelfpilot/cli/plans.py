@@ -25,7 +25,7 @@ from shelfpilot.cli.support import (
 from shelfpilot.config import DEFAULT_DB_URL
 from shelfpilot.domain.money import show
 from shelfpilot.domain.plans import Decision, Plan
-from shelfpilot.services import clearance, feedback, plans
+from shelfpilot.services import clearance, feedback, plans, production
 from shelfpilot.storage import Database
 
 Lines = Annotated[list[int], typer.Argument(help="Plan line numbers (see `shelfpilot plan`).")]
@@ -216,7 +216,7 @@ def feedback_(
                 f"{r['recovery']:.0%}", f"{r['wasted']:.1f}", f"{r['hours_to_clear']:.0f}",
             )  # fmt: skip
         out.print(table)
-        advice = feedback.production_advice(
+        advice = production.production_advice(
             database, at_, location=location, lookback_days=lookback, threshold=threshold,
             **clearance_options(model, db),
         )  # fmt: skip
@@ -236,6 +236,9 @@ def feedback_(
             "order up to (morning)",
             "pre-ordered tomorrow",
             "stock for tomorrow",
+            "carried over",
+            "of it left over (plan)",
+            "to receive tomorrow",
         ):
             table.add_column(head)
         for r in advice.table.to_dict("records"):
@@ -246,7 +249,8 @@ def feedback_(
                 _share(r["cleared_share"]), _share(r["waste_share"]), f"{r['salvage']:.0%} of list",
                 f"{r['received_per_day']:.1f}", f"{r['demand_per_day']:.1f}",
                 f"{r['recommended_per_day']:.1f}", f"{r['pre_ordered_tomorrow']:g}",
-                f"{r['tomorrow']:.1f}",
+                f"{r['tomorrow']:.1f}", f"{r['carried_over']:.1f}",
+                f"{r['expected_left_over']:.1f}", f"{r['to_receive_tomorrow']:.1f}",
             )  # fmt: skip
         out.print(table)
         for note in advice.notes:

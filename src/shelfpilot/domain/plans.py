@@ -134,6 +134,17 @@ class Plan:
     def expected_left_with_plan(self) -> Decimal:
         return self._per_lot("plan")
 
+    def left_by_lot(self) -> dict[LotKey, Decimal]:
+        """Per lot, the units the plan expects it to have left when it leaves
+        sale, as decided so far: a rejected line's lot keeps its price (what
+        it would have left if held), any other line's plan goes ahead; of a
+        lot's steps, the last (the fewest left)."""
+        left: dict[LotKey, Decimal] = {}
+        for line in self.lines:
+            mine = line.left_if_held if line.status is LineStatus.REJECTED else line.left_with_plan
+            left[line.lot] = min(left.get(line.lot, mine), mine)
+        return left
+
     @property
     def expected_gain(self) -> Decimal:
         return sum((line.gain for line in self.lines), Decimal(0))

@@ -3,7 +3,7 @@
 A pre-order is taken once per idempotency key (a retried request returns
 the first one), at a unit price fixed then and no lower than the product's
 floor, for a store and a collection day up to 30 days ahead. What is due
-feeds production: ``feedback.production_advice`` holds stock for tomorrow's
+feeds production: ``production.production_advice`` holds stock for tomorrow's
 demand known to be at least what was reserved.
 """
 
