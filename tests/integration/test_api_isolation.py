@@ -71,6 +71,7 @@ EXAMPLES: dict[tuple[str, str], Example] = {
     ),
     ("GET", "/locations/{location}/risk"): Example(params={"at": T0.isoformat()}),
     ("GET", "/locations/{location}/forecast"): Example(params={"at": T0.isoformat()}),
+    ("GET", "/locations/{location}/production-advice"): Example(params={"at": T0.isoformat()}),
     ("GET", "/locations/{location}/exports/{table}"): Example(path={"table": "ledger"}),
     ("POST", "/locations/{location}/daily-runs"): Example(params={"at": T0.isoformat()}, writes=True),
     ("GET", "/locations/{location}/daily-runs/{job_id}"): Example(path={"job_id": "0" * 32}),

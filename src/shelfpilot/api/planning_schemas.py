@@ -91,6 +91,37 @@ class ElasticityOut(Strict):
     )
 
 
+class ProductionRowOut(Strict):
+    sku: str
+    product: str
+    lots: int = Field(description="its lots received in the look-back that have closed")
+    cleared_share: float | None = Field(description="share of them that needed clearance")
+    waste_share: float | None = Field(description="share of their units thrown away")
+    salvage: float = Field(description="what clearance recovers on a left-over unit, of list")
+    service_level: float = Field(description="the newsvendor's critical fractile")
+    received_per_day: Decimal
+    demand_per_day: Decimal = Field(description="forecast mean over the coming week")
+    order_up_to: Decimal = Field(description="stock to hold each morning at that demand")
+    pre_ordered_tomorrow: Decimal
+    stock_for_tomorrow: Decimal = Field(description="stock to hold tomorrow morning")
+    carried_over: Decimal = Field(
+        description="units today's lots are expected to hold at tomorrow's opening"
+    )
+    expected_left_over: Decimal = Field(
+        description="of those, what today's clearance plan expects them to have left "
+        "when they leave sale"
+    )
+    to_receive_tomorrow: Decimal = Field(
+        description="stock for tomorrow less what is carried over and less those leftovers"
+    )
+
+
+class ProductionOut(Strict):
+    as_of: datetime
+    rows: list[ProductionRowOut]
+    notes: list[str]
+
+
 class RowErrorOut(Strict):
     file: str
     row: int = Field(description="spreadsheet row: the header is row 1")

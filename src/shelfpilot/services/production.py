@@ -172,6 +172,7 @@ def production_advice(
     donation_value: float = 0.0,
     model_path: Path | None = None,
     elasticity: float | None = None,
+    train: bool = True,
 ) -> ProductionAdvice:
     """For products whose lots needed clearance at least ``threshold`` of the
     time in the last ``lookback_days``, and for products with pre-orders due
@@ -185,7 +186,9 @@ def production_advice(
     have left when they leave sale (``Plan.left_by_lot``).
     ``elasticity`` is the price response the markdown plans use (None: as
     the shop's own sales show, by category): it tells which discounted
-    sales would have been made at list anyway."""
+    sales would have been made at list anyway. With ``train`` False (a read
+    over the API) the demand model is not trained or saved
+    (``forecasting.model_for``)."""
     at = require_aware(as_of, "as-of time")
     if not 1 <= lookback_days <= 366:
         raise InvalidValue("look back between 1 and 366 days")
@@ -213,7 +216,7 @@ def production_advice(
     demand: dict[str, pd.DataFrame] = {}
     rest_of_today: dict[str, float] = {}
     try:
-        ready = model_for(db, first - timedelta(days=1), model_path, False)
+        ready = model_for(db, first - timedelta(days=1), model_path, False, train=train)
     except NotEnoughHistory as error:
         if not due:
             return ProductionAdvice(flagged, [f"no quantities: {error}"])

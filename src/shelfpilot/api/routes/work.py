@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path as FilePath
@@ -20,6 +21,8 @@ from shelfpilot.api.planning_schemas import (
     ImportErrorBody,
     ImportOut,
     JobOut,
+    ProductionOut,
+    ProductionRowOut,
     RiskOut,
     RiskRowOut,
     SeriesOut,
@@ -31,8 +34,16 @@ from shelfpilot.api.security import Db, allowed
 from shelfpilot.domain.access import Permission, Principal
 from shelfpilot.domain.errors import InvalidValue
 from shelfpilot.domain.jobs import Job
+from shelfpilot.domain.money import estimate
 from shelfpilot.importing import ImportFailed
-from shelfpilot.services import expiry_risk, exports, forecasting, price_response, uploads
+from shelfpilot.services import (
+    expiry_risk,
+    exports,
+    forecasting,
+    price_response,
+    production,
+    uploads,
+)
 
 router = APIRouter(tags=["planning"])
 #: what a file can hold (``importing.KINDS``; a unit test keeps them the same)
@@ -141,6 +152,60 @@ def forecast(
         ],
         notes=report.notes,
     )
+
+
+@router.get("/locations/{location}/production-advice", response_model=ProductionOut)
+def production_advice(
+    location: str,
+    request: Request,
+    db: Db,
+    principal: Annotated[Principal, allowed(Permission.READ_STOCK)],
+    at: datetime | None = None,
+    lookback_days: Annotated[int, Query(ge=1, le=366)] = 28,
+    threshold: Annotated[float, Query(ge=0.01, le=1)] = 0.3,
+) -> ProductionOut:
+    """For the products whose lots needed clearance in at least ``threshold``
+    of cases over the last ``lookback_days``, and those with pre-orders due
+    this week: a shrink-aware daily quantity, the stock to hold tomorrow and
+    what to receive for it, net of what today's lots carry over and what
+    today's clearance plan expects them to have left. Uses the demand model
+    the daily run trains (409 until there is one)."""
+    at_ = as_of(at)
+    advice = production.production_advice(
+        db, at_, location=location, lookback_days=lookback_days, threshold=threshold,
+        train=False, **_options(request),
+    )  # fmt: skip
+    rows = [r for r in advice.table.to_dict("records") if "to_receive_tomorrow" in r]
+    return ProductionOut(
+        as_of=at_,
+        rows=[
+            ProductionRowOut(
+                sku=str(r["sku"]),
+                product=str(r["name"]),
+                lots=int(r["lots"]),
+                cleared_share=_share(r["cleared_share"]),
+                waste_share=_share(r["waste_share"]),
+                salvage=round(float(r["salvage"]), 4),
+                service_level=round(float(r["service_level"]), 4),
+                received_per_day=estimate(r["received_per_day"], 3),
+                demand_per_day=estimate(r["demand_per_day"], 3),
+                order_up_to=estimate(r["recommended_per_day"], 3),
+                pre_ordered_tomorrow=estimate(r["pre_ordered_tomorrow"], 3),
+                stock_for_tomorrow=estimate(r["tomorrow"], 3),
+                carried_over=estimate(r["carried_over"], 3),
+                expected_left_over=estimate(r["expected_left_over"], 3),
+                to_receive_tomorrow=estimate(r["to_receive_tomorrow"], 3),
+            )
+            for r in rows
+        ],
+        notes=advice.notes,
+    )
+
+
+def _share(value: object) -> float | None:
+    """A share, or None for a product with no closed lots to judge by."""
+    share = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(share) else round(share, 4)
 
 
 @router.get("/elasticities", response_model=list[ElasticityOut])
