@@ -138,9 +138,9 @@ class _OnHand:
     plan_left: float = 0.0
 
 
-def _on_hand(uow: UnitOfWork, at: datetime, location: str | None) -> dict[LotKey, _OnHand]:
-    """``_OnHand`` per (location, sku), keyed by a ``LotKey`` with no lot code."""
-    found: dict[LotKey, _OnHand] = defaultdict(_OnHand)
+def _on_hand(uow: UnitOfWork, at: datetime, location: str | None) -> dict[tuple[str, str], _OnHand]:
+    """``_OnHand`` per (location, sku)."""
+    found: dict[tuple[str, str], _OnHand] = defaultdict(_OnHand)
     plans: dict[tuple[str, date], dict[LotKey, Decimal]] = {}
     for view in uow.stock.lots_with_totals(at, location_code=location):
         lot, units = view.lot, float(view.on_hand)
@@ -148,7 +148,7 @@ def _on_hand(uow: UnitOfWork, at: datetime, location: str | None) -> dict[LotKey
             continue
         zone = ZoneInfo(view.timezone)
         today = at.astimezone(zone).date()
-        mine = found[LotKey(lot.location_code, lot.sku, "")]
+        mine = found[(lot.location_code, lot.sku)]
         if lot.expiry_date(zone) <= today:
             mine.leaving_today += units
             continue
@@ -264,7 +264,7 @@ def production_advice(
             else (0.0, 0.0)
         )
         tomorrow = rule.with_reserved(*first_day, reserved[0])
-        held = stock.get(LotKey(loc, sku, ""), _OnHand())
+        held = stock.get((loc, sku), _OnHand())
         carried = carried_over(
             held.leaving_today, held.staying, rest_of_today.get(f"{loc}/{sku}", 0.0)
         )
