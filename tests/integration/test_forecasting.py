@@ -14,13 +14,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import pandas as pd
 import pytest
 from sqlalchemy.engine import make_url
 
 from shelfpilot.api import i18n
-from shelfpilot.api.app import create_app
 from shelfpilot.api.routes.plans import line_out
 from shelfpilot.channels import bakery_channels
 from shelfpilot.clearance.blindbox import BoxSpec, violations
@@ -33,7 +31,6 @@ from shelfpilot.services import (
     expiry_risk,
     exports,
     forecasting,
-    identity,
     inventory,
     plans,
     production,
@@ -41,8 +38,6 @@ from shelfpilot.services import (
 from shelfpilot.services import channels as channel_service
 from shelfpilot.services.demo import ZONE, DemoSummary, build_demo, local
 from shelfpilot.storage import Database
-from shelfpilot.testing.server import serving
-from tests.integration.api_setup import PASSWORD, login
 from tests.integration.demo_bakery import DEMO_UNTIL as UNTIL
 
 #: the wording of the reasons' English templates (names of products are data, not wording)
@@ -306,72 +301,6 @@ def test_products_that_keep_needing_clearance_get_a_shrink_aware_quantity(
     assert len(both) == len(table)
     assert (both["recommended_per_day_dearer"] <= both["recommended_per_day"] + 1e-9).all()
     assert (both["service_level_dearer"] < both["service_level"]).all()
-
-
-def test_what_to_receive_tomorrow_nets_what_is_carried_over_and_the_plans_leftovers(
-    demo: tuple[Database, DemoSummary], tmp_path: Path
-) -> None:
-    """Tomorrow's stock, less what today's lots carry over to the opening and
-    less what today's plan expects those lots to have left when they leave
-    sale; after close, what is carried over is what the lots still sellable
-    tomorrow hold."""
-    db, summary = demo
-    path = tmp_path / "m.pkl"
-    at = summary.default_as_of.replace(hour=15, minute=0)
-    expected = plans.make_plan(db, at, actor="ann", model_path=path).plans[0].left_by_lot()
-    table = production.production_advice(db, at, model_path=path).table
-    left, carried = table["expected_left_over"], table["carried_over"]
-    assert ((left >= 0) & (left <= carried + 1e-9)).all()
-    gap = table["tomorrow"] - carried - left
-    assert table["to_receive_tomorrow"].to_numpy() == pytest.approx(gap.clip(lower=0).to_numpy())
-    assert ((left > 0) & (gap > 0)).any(), "the plan's leftovers lower some order"
-    night = at.replace(hour=23, minute=30)
-    late = production.production_advice(db, night, model_path=path).table.set_index("sku")
-    held: dict[str, float] = defaultdict(float)
-    plan_left: dict[str, float] = defaultdict(float)
-    with db.transaction(readonly=True) as uow:
-        for view in uow.stock.lots_with_totals(night):
-            units = float(view.on_hand)
-            if units > 0 and view.lot.expiry_date(ZONE) > night.date():
-                held[view.lot.sku] += units
-                plan_left[view.lot.sku] += min(float(expected.get(view.lot.key, 0)), units)
-    assert late["carried_over"].sum() > 0
-    for sku, row in late.iterrows():
-        assert row["carried_over"] == pytest.approx(held[str(sku)])
-        assert row["expected_left_over"] == pytest.approx(plan_left[str(sku)])
-
-
-def test_the_production_advice_over_http_is_the_services_and_trains_nothing(
-    demo: tuple[Database, DemoSummary], tmp_path: Path
-) -> None:
-    db, summary = demo
-    path = tmp_path / "m.pkl"
-    at = {"at": summary.default_as_of.replace(hour=15, minute=0).isoformat()}
-    identity.create_user(db, "baker", PASSWORD, "store_manager", location="BB-EDI", actor="t")
-    app = create_app(db, clearance={"model_path": path})
-    with serving(app) as url, httpx.Client(base_url=f"{url}/api/v1") as client:
-        baker = login(client, "baker")
-        where = "/locations/BB-EDI/production-advice"
-        r = client.get(where, params=at, headers=baker)
-        assert r.status_code == 409 and "daily" in r.json()["error"]["message"], r.text
-        assert not path.exists()  # a read trains no model
-        table = production.production_advice(
-            db, datetime.fromisoformat(at["at"]), model_path=path
-        ).table
-        r = client.get(where, params=at, headers=baker)
-        assert r.status_code == 200, r.text
-        rows = {row["sku"]: row for row in r.json()["rows"]}
-        assert set(rows) == set(table["sku"]) and rows
-        for mine in table.to_dict("records"):
-            row = rows[mine["sku"]]
-            for field, column in (
-                ("to_receive_tomorrow", "to_receive_tomorrow"), ("carried_over", "carried_over"),
-                ("expected_left_over", "expected_left_over"), ("stock_for_tomorrow", "tomorrow"),
-                ("order_up_to", "recommended_per_day"),
-            ):  # fmt: skip
-                assert float(row[field]) == pytest.approx(mine[column], abs=1e-3), field
-        r = client.get(where, params=at | {"lookback_days": "0"}, headers=baker)
-        assert r.status_code == 422 and r.json()["error"]["field"] == "lookback_days"
 
 
 def test_the_plan_sends_what_is_left_to_channels_within_capacity(

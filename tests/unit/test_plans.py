@@ -121,12 +121,17 @@ def test_no_decision_leaves_the_guardrails(current: float, asked: float, floor: 
 
 def test_what_a_plan_expects_each_lot_to_have_left_follows_the_decisions() -> None:
     """A lot's last step counts (a channel taking some of what the markdown
-    leaves); a rejected line's lot keeps its price, so what it would have
-    left if held."""
+    leaves); a rejected step stops its lot there, with what it would have
+    left without it, whatever the later steps counted on."""
     markdown = line()  # left if held 5, with the plan 2
-    channel = replace(line(), action=PlanAction.CHANNEL, left_with_plan=Decimal("0.5"))
+    channel = replace(line(), action=PlanAction.CHANNEL, left_if_held=Decimal(2),
+                      left_with_plan=Decimal("0.5"))  # fmt: skip
     other = replace(line(), lot=LotKey("SZ-01", "CAKE", "L2"))
     rejected = settle(other, "reject", Guardrails(), by="bob", at=AT)
-    plan = Plan("SZ-01", AT.date(), AT, "ann", (markdown, channel, rejected))
+    after = replace(channel, lot=other.lot)
+    plan = Plan("SZ-01", AT.date(), AT, "ann", (markdown, channel, rejected, after))
     assert plan.left_by_lot() == {markdown.lot: Decimal("0.5"), other.lot: Decimal(5)}
+    no_channel = settle(channel, "reject", Guardrails(), by="bob", at=AT)
+    plan = Plan("SZ-01", AT.date(), AT, "ann", (markdown, no_channel))
+    assert plan.left_by_lot() == {markdown.lot: Decimal(2)}
     assert Plan("SZ-01", AT.date(), AT, "ann", ()).left_by_lot() == {}

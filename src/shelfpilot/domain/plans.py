@@ -136,13 +136,22 @@ class Plan:
 
     def left_by_lot(self) -> dict[LotKey, Decimal]:
         """Per lot, the units the plan expects it to have left when it leaves
-        sale, as decided so far: a rejected line's lot keeps its price (what
-        it would have left if held), any other line's plan goes ahead; of a
-        lot's steps, the last (the fewest left)."""
+        sale. A lot's lines are steps in order (its markdown, then what
+        channels take of what is left): each step not rejected goes ahead
+        (one still proposed is counted as if approved; an adjusted one with
+        the figure made for the proposed price), and a rejected step stops
+        the lot there with what it would have left without that step (the
+        steps after it counted on it)."""
         left: dict[LotKey, Decimal] = {}
+        stopped: set[LotKey] = set()
         for line in self.lines:
-            mine = line.left_if_held if line.status is LineStatus.REJECTED else line.left_with_plan
-            left[line.lot] = min(left.get(line.lot, mine), mine)
+            if line.lot in stopped:
+                continue
+            if line.status is LineStatus.REJECTED:
+                left[line.lot] = line.left_if_held
+                stopped.add(line.lot)
+            else:
+                left[line.lot] = min(left.get(line.lot, line.left_with_plan), line.left_with_plan)
         return left
 
     @property

@@ -10,6 +10,7 @@ then what to receive tomorrow net of the stock carried over.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,8 +38,8 @@ from shelfpilot.domain.ledger import (
     LedgerEntry,
     referenced_as,
 )
-from shelfpilot.domain.lots import LotKey, require_aware
-from shelfpilot.forecast.lot_risk import remaining_share
+from shelfpilot.domain.lots import LotKey, local_day, require_aware
+from shelfpilot.forecast.lot_risk import Array, remaining_share
 from shelfpilot.services.channels import logistics_by_lot
 from shelfpilot.services.forecasting import NotEnoughHistory, local_today, model_for, predict_days
 from shelfpilot.services.presales import due_by_day
@@ -136,29 +137,45 @@ class _OnHand:
     leaving_today: float = 0.0
     staying: float = 0.0
     plan_left: float = 0.0
+    #: whether the store has a clearance plan for today
+    planned: bool = False
 
 
 def _on_hand(uow: UnitOfWork, at: datetime, location: str | None) -> dict[tuple[str, str], _OnHand]:
-    """``_OnHand`` per (location, sku)."""
+    """``_OnHand`` per (location, sku). A lot leaves sale when the expiry
+    ladder pulls it (``sellable_until``), not at its expiry; today (and its
+    plan) is each store's own."""
     found: dict[tuple[str, str], _OnHand] = defaultdict(_OnHand)
-    plans: dict[tuple[str, date], dict[LotKey, Decimal]] = {}
+    plans: dict[str, dict[LotKey, Decimal] | None] = {}
+    policy = uow.catalog.ladder_policy()
     for view in uow.stock.lots_with_totals(at, location_code=location):
         lot, units = view.lot, float(view.on_hand)
-        if units <= 0 or lot.is_expired(at):
+        until = policy.for_sku(lot.sku, view.category).sellable_until(lot.expires_at)
+        if units <= 0 or until <= at:
             continue
         zone = ZoneInfo(view.timezone)
-        today = at.astimezone(zone).date()
         mine = found[(lot.location_code, lot.sku)]
-        if lot.expiry_date(zone) <= today:
+        if until <= local_day(at, zone)[1]:
             mine.leaving_today += units
             continue
         mine.staying += units
-        if (lot.location_code, today) not in plans:
-            plan = uow.plans.find_plan(lot.location_code, today)
-            plans[(lot.location_code, today)] = plan.left_by_lot() if plan else {}
-        left = plans[(lot.location_code, today)].get(lot.key)
+        if lot.location_code not in plans:
+            plan = uow.plans.find_plan(lot.location_code, at.astimezone(zone).date())
+            plans[lot.location_code] = plan.left_by_lot() if plan else None
+        planned = plans[lot.location_code]
+        mine.planned = planned is not None
+        left = planned.get(lot.key) if planned is not None else None
         mine.plan_left += min(float(left), units) if left is not None else 0.0
     return found
+
+
+def _rest_of_today(
+    series: pd.DataFrame, today: date, at: datetime, zone: ZoneInfo, profile: Array | None
+) -> float:
+    """The demand forecast for the rest of the store's day after ``at``."""
+    row = series[series["ds"] == pd.Timestamp(today)]
+    mean = float(row["mean"].iloc[0]) if len(row) else 0.0
+    return mean * remaining_share(at, zone, profile) if math.isfinite(mean) else 0.0
 
 
 def production_advice(
@@ -197,7 +214,8 @@ def production_advice(
     with db.transaction(readonly=True) as uow:
         lots = _received_lots(uow, at - timedelta(days=lookback_days), at, location, beta_of)
         products = {p.sku: p for p in uow.catalog.products()}
-        due = due_by_day(uow, first + timedelta(days=1), ADVICE_DAYS, location)
+        # a store already on the next day reads its pre-orders one day on
+        due = due_by_day(uow, first + timedelta(days=1), ADVICE_DAYS + 1, location)
         stock = _on_hand(uow, at, location)
     pressure = clearance_pressure(lots, threshold)
     pooled = store_salvage(lots)
@@ -214,7 +232,7 @@ def production_advice(
              "and no pre-orders are due"],
         )  # fmt: skip
     demand: dict[str, pd.DataFrame] = {}
-    rest_of_today: dict[str, float] = {}
+    profiles: dict[str, Array] = {}
     try:
         ready = model_for(db, first - timedelta(days=1), model_path, False, train=train)
     except NotEnoughHistory as error:
@@ -222,22 +240,29 @@ def production_advice(
             return ProductionAdvice(flagged, [f"no quantities: {error}"])
         notes = [f"no forecast: {error}"]
     else:
-        forecast = predict_days(ready, first, ADVICE_DAYS + 1)
-        for uid, found in forecast.groupby("unique_id"):
-            series = found.sort_values("ds")
-            today = series[series["ds"] == pd.Timestamp(first)]
-            demand[str(uid)] = series[series["ds"] > pd.Timestamp(first)]
-            place = str(uid).split("/", 1)[0]
-            if len(today) and place in zones:
-                share = remaining_share(at, zones[place], ready.history.profiles.get(place))
-                rest_of_today[str(uid)] = float(today["mean"].iloc[0]) * share
+        # from the earliest store's today to the week after the latest's
+        forecast = predict_days(ready, first, ADVICE_DAYS + 2)
+        demand = {str(uid): rows.sort_values("ds") for uid, rows in forecast.groupby("unique_id")}
+        profiles = dict(ready.history.profiles)
         notes = list(ready.notes)
+    carrying = [(loc, stock.get((loc, sku), _OnHand())) for loc, sku in keys]
+    unplanned = sorted({loc for loc, held in carrying if held.staying > 0 and not held.planned})
+    if unplanned:
+        notes.append(
+            f"no clearance plan for today at {', '.join(unplanned)}: what older lots "
+            "will have left is not counted against tomorrow (make the day's plan first)"
+        )
     received = lots.groupby(["location", "sku"])["received"].sum().to_dict() if len(lots) else {}
     rows = []
     for loc, sku in keys:
         product = products[sku]
-        days = demand.get(f"{loc}/{sku}")
-        reserved = due.get((loc, sku), [0.0] * ADVICE_DAYS)
+        zone = zones.get(loc)
+        today = at.astimezone(zone).date() if zone else first
+        series = demand.get(f"{loc}/{sku}")
+        days = None if series is None else series[series["ds"] > pd.Timestamp(today)]
+        days = None if days is None else days.head(ADVICE_DAYS)
+        ahead = (today - first).days
+        reserved = due.get((loc, sku), [0.0] * (ADVICE_DAYS + 1))[ahead : ahead + ADVICE_DAYS]
         if days is None:
             if not any(reserved):
                 continue
@@ -265,9 +290,12 @@ def production_advice(
         )
         tomorrow = rule.with_reserved(*first_day, reserved[0])
         held = stock.get((loc, sku), _OnHand())
-        carried = carried_over(
-            held.leaving_today, held.staying, rest_of_today.get(f"{loc}/{sku}", 0.0)
+        rest = (
+            _rest_of_today(series, today, at, zone, profiles.get(loc))
+            if series is not None and zone is not None
+            else 0.0
         )
+        carried = carried_over(held.leaving_today, held.staying, rest)
         left_over = min(held.plan_left, carried)
         rows.append(
             {

@@ -106,13 +106,17 @@ class Optimiser:
         cost is spread over the life."""
         if not self.ordering:
             return None
+        return to_receive(self.target(store), store.sellable_today(), self.left_over(store))
+
+    def target(self, store: Store) -> Array:
+        """Per series, the stock to hold for today: the newsvendor fractile
+        with the recovery learned so far (``salvage``, read once a morning)."""
         s = store.setting
         mean, sd = store.forecast(store.day), store.recent_sd(store.day)
-        target = np.array([
+        return np.array([
             float(OrderRule(s.economics, s.shelf_life_days, float(salvage)).target(m, d))
             for salvage, m, d in zip(self.salvage(store), mean, sd, strict=True)
         ])  # fmt: skip
-        return to_receive(target, store.sellable_today(), self.left_over(store))
 
     def left_over(self, store: Store) -> Array:
         """Per series, the units the last plans expect the lots still

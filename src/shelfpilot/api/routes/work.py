@@ -171,9 +171,11 @@ def production_advice(
     today's clearance plan expects them to have left. Uses the demand model
     the daily run trains (409 until there is one)."""
     at_ = as_of(at)
+    options = _options(request)
+    costs = {k: options[k] for k in ("disposal_cost", "donation_value") if k in options}
     advice = production.production_advice(
         db, at_, location=location, lookback_days=lookback_days, threshold=threshold,
-        train=False, **_options(request),
+        model_path=options.get("model_path"), train=False, **costs,
     )  # fmt: skip
     rows = [r for r in advice.table.to_dict("records") if "to_receive_tomorrow" in r]
     return ProductionOut(
