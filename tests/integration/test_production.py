@@ -7,16 +7,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from shelfpilot.api.app import create_app
+from shelfpilot.domain import Location, LocationKind
 from shelfpilot.domain.lots import LotKey
-from shelfpilot.services import catalog, identity, plans, production
+from shelfpilot.services import catalog, identity, inventory, plans, presales, production
+from shelfpilot.services.commands import ReceiveLot
 from shelfpilot.services.demo import ZONE, DemoSummary
 from shelfpilot.storage import Database
 from shelfpilot.testing.server import serving
@@ -139,3 +142,35 @@ def test_without_todays_plan_the_advice_says_leftovers_are_not_counted(
     advice = production.production_advice(db, earlier, model_path=tmp_path / "m.pkl")
     assert (advice.table["expected_left_over"] == 0).all()
     assert any("no clearance plan for today at BB-EDI" in note for note in advice.notes)
+
+
+def test_each_store_in_a_chain_across_zones_plans_its_own_tomorrow(shop: Database) -> None:
+    """At 18:00 UTC Shanghai is already on the next day and Los Angeles is
+    not: each store's advice reads the pre-orders for its own tomorrow and
+    carries over what its own lots still hold then (no demand history here,
+    so the stock for tomorrow is what is pre-ordered for it)."""
+    la = ZoneInfo("America/Los_Angeles")
+    sh = ZoneInfo("Asia/Shanghai")
+    catalog.save_locations(shop, [Location("LA-01", "Los Angeles", LocationKind.STORE,
+                                           "SUYUAN", "America/Los_Angeles")])  # fmt: skip
+    at = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+    sh_today, la_today = at.astimezone(sh).date(), at.astimezone(la).date()
+    assert sh_today == la_today + timedelta(days=1)
+    for key, (store, collect, units) in enumerate(
+        (("SZ-01", sh_today, 7), ("SZ-01", sh_today + timedelta(days=1), 4),
+         ("LA-01", la_today + timedelta(days=1), 3))
+    ):  # fmt: skip
+        presales.take_pre_order(shop, presales.TakePreOrder(
+            store, "CAKE", Decimal(units), collect, at=at, idempotency_key=f"p{key}", actor="ann"
+        ))  # fmt: skip
+    received = at - timedelta(hours=12)
+    for code, expiry in (("LEAVING", sh_today + timedelta(days=1)),  # sold until tonight
+                         ("STAYING", sh_today + timedelta(days=3))):  # fmt: skip
+        inventory.receive_lot(shop, ReceiveLot("SZ-01", "CAKE", code, Decimal(2), received,
+                                               expiry=datetime.combine(expiry, time(), sh)))  # fmt: skip
+    table = production.production_advice(shop, at).table.set_index("location")
+    assert table.loc["SZ-01", "pre_ordered_tomorrow"] == 4
+    assert table.loc["LA-01", "pre_ordered_tomorrow"] == 3
+    assert table.loc["SZ-01", "carried_over"] == 2 and table.loc["LA-01", "carried_over"] == 0
+    assert table.loc["SZ-01", "to_receive_tomorrow"] == pytest.approx(2)
+    assert table.loc["LA-01", "to_receive_tomorrow"] == pytest.approx(3)
