@@ -44,7 +44,7 @@ from shelfpilot.services.channels import logistics_by_lot
 from shelfpilot.services.forecasting import NotEnoughHistory, local_today, model_for, predict_days
 from shelfpilot.services.presales import due_by_day
 from shelfpilot.services.price_response import by_category, price_response
-from shelfpilot.storage import Database, UnitOfWork
+from shelfpilot.storage import Database, LotView, UnitOfWork
 
 #: days ahead the production advice looks (demand level, pre-orders due)
 ADVICE_DAYS = 7
@@ -58,9 +58,9 @@ class ProductionAdvice:
 
 def _received_lots(
     uow: UnitOfWork,
+    every: list[LotView],
     since: datetime,
     at: datetime,
-    location: str | None,
     elasticity: Callable[[str], float],
 ) -> pd.DataFrame:
     """One row per lot received in [since, at] that has closed by ``at``
@@ -70,10 +70,11 @@ def _received_lots(
     list, with a tenth of list in logistics a unit, recovered half of list.
     Of the discounted sales in the store (not through a channel), those the
     price response says would have been made at list are counted apart
-    (``sold_anyway``, with ``elasticity`` of the lot's category)."""
+    (``sold_anyway``, with ``elasticity`` of the lot's category). ``every``
+    is every lot received by ``at`` with its ledger summed up to then."""
     views = [
         v
-        for v in uow.stock.lots_with_totals(at, location_code=location, open_only=False)
+        for v in every
         if v.lot.received_at >= since and (v.on_hand <= 0 or v.lot.expires_at <= at)
     ]
     logistics = logistics_by_lot(uow) if views else {}
@@ -141,14 +142,15 @@ class _OnHand:
     planned: bool = False
 
 
-def _on_hand(uow: UnitOfWork, at: datetime, location: str | None) -> dict[tuple[str, str], _OnHand]:
-    """``_OnHand`` per (location, sku). A lot leaves sale when the expiry
+def _on_hand(uow: UnitOfWork, every: list[LotView], at: datetime) -> dict[tuple[str, str], _OnHand]:
+    """``_OnHand`` per (location, sku), from ``every`` lot received by ``at``
+    (those with nothing left are skipped). A lot leaves sale when the expiry
     ladder pulls it (``sellable_until``), not at its expiry; today (and its
     plan) is each store's own."""
     found: dict[tuple[str, str], _OnHand] = defaultdict(_OnHand)
     plans: dict[str, dict[LotKey, Decimal] | None] = {}
     policy = uow.catalog.ladder_policy()
-    for view in uow.stock.lots_with_totals(at, location_code=location):
+    for view in every:
         lot, units = view.lot, float(view.on_hand)
         until = policy.for_sku(lot.sku, view.category).sellable_until(lot.expires_at)
         if units <= 0 or until <= at:
@@ -212,11 +214,13 @@ def production_advice(
     first, zones = local_today(db, at, location)
     beta_of = by_category(elasticity, lambda: price_response(db, at))
     with db.transaction(readonly=True) as uow:
-        lots = _received_lots(uow, at - timedelta(days=lookback_days), at, location, beta_of)
+        # every lot received by then: the closed ones teach, the open ones are carried over
+        every = uow.stock.lots_with_totals(at, location_code=location, open_only=False)
+        lots = _received_lots(uow, every, at - timedelta(days=lookback_days), at, beta_of)
         products = {p.sku: p for p in uow.catalog.products()}
         # a store already on the next day reads its pre-orders one day on
         due = due_by_day(uow, first + timedelta(days=1), ADVICE_DAYS + 1, location)
-        stock = _on_hand(uow, at, location)
+        stock = _on_hand(uow, every, at)
     pressure = clearance_pressure(lots, threshold)
     pooled = store_salvage(lots)
     flagged = pressure[pressure["flagged"]] if not pressure.empty else pressure
