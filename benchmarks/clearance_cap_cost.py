@@ -11,7 +11,8 @@ that has to guess. This runs, on the same whole stores (drawn as in
 the same cells, the policies without guardrails (no markdown, the last-day
 sticker, the seed's tiers), our optimiser under the cap, and our optimiser
 with the cap lifted (every other guardrail kept: floor, steps, no increase,
-changes a day), and the two clairvoyant bounds. A diagnostic: the cap is a
+changes a day), and the two clairvoyant bounds. Our optimiser forecasts with
+the 7-day mean here (``clearance_sim.py --forecast window``). A diagnostic: the cap is a
 brand rule and our plans keep it. Results:
 ``results/clearance_cap_cost.md`` and ``.json`` with the command.
 """
@@ -52,7 +53,7 @@ def _job(args: tuple[str, Setting, str]) -> tuple[str, str, dict[str, Any], Any]
     if name == "ours_no_cap":
         setting = replace(setting, guardrails=replace(setting.guardrails, exposure_cap=1.0))
     start = time.perf_counter()
-    tally = run(_REPLAY, setting, POLICIES[name.removesuffix("_no_cap")]())
+    tally = run(_REPLAY, setting, POLICIES[name.removesuffix("_no_cap")](None))
     return cell, name, summary(tally, setting, time.perf_counter() - start), tally.orders
 
 

@@ -35,6 +35,14 @@ and channels, and our shrink-aware ordering, which learns from each lot's
 outcome (channel sales included) what clearance recovers; its bound
 ("clairvoyant_all") is solved on its own orders and knows no channels either.
 
+Our policies forecast as the engine does (``--forecast model``, the default):
+``GlobalDemandModel`` fitted on the days before the window, then told each
+day's demand and asked for the days ahead every morning
+(``simulation.outlook``), with the promotions and public holidays known
+ahead. The rule policies and the common orders go by the 7-day mean, as the
+stocking levels are days of cover of it; ``--forecast window`` gives our
+policies the 7-day mean too.
+
 Data: FreshRetailNet-50K, Dingdong-Inc, CC-BY-4.0 (arXiv 2505.16319). Run from
 the project root::
 
@@ -69,6 +77,7 @@ from shelfpilot.pricing.response import fit_price_response
 from shelfpilot.simulation.clairvoyant import Bound, clairvoyant
 from shelfpilot.simulation.engine import Policy, Setting, Tally, demand_seen, run
 from shelfpilot.simulation.outlets import CANNIBALISED, OUTLETS, WithChannels
+from shelfpilot.simulation.outlook import Outlook, model_outlook
 from shelfpilot.simulation.policies import (
     NoMarkdown,
     Optimiser,
@@ -78,15 +87,17 @@ from shelfpilot.simulation.policies import (
 from shelfpilot.simulation.replay import DemandReplay, build_replay
 
 LEVELS = ["first_category_id", "second_category_id", "third_category_id"]
-POLICIES: dict[str, Callable[[], Policy]] = {
-    "none": NoMarkdown,
-    "sticker": last_day_sticker,
-    "seed_rules": seed_tiers,
-    "ours": Optimiser,
-    "ours_channels": WithChannels,
-    "ours_ordering": lambda: Optimiser(ordering=True),
-    "ours_all": lambda: WithChannels(
-        inner=Optimiser(ordering=True), name="our optimiser + actions + channels + ordering"
+#: each policy, given the outlook our policies forecast with (None: the 7-day mean)
+POLICIES: dict[str, Callable[[Outlook | None], Policy]] = {
+    "none": lambda _: NoMarkdown(),
+    "sticker": lambda _: last_day_sticker(),
+    "seed_rules": lambda _: seed_tiers(),
+    "ours": lambda o: Optimiser(outlook=o),
+    "ours_channels": lambda o: WithChannels(inner=Optimiser(outlook=o)),
+    "ours_ordering": lambda o: Optimiser(ordering=True, outlook=o),
+    "ours_all": lambda o: WithChannels(
+        inner=Optimiser(ordering=True, outlook=o),
+        name="our optimiser + actions + channels + ordering",
     ),
 }
 OURS = ("ours", "ours_channels", "ours_ordering", "ours_all")
@@ -102,6 +113,8 @@ CITATION = (
 #: the seed's case runs this many days whatever --days says
 SEED_DAYS = 14
 _REPLAY: DemandReplay | None = None
+#: the outlook of each demand path (``outlook_key``), made before the workers start
+_OUTLOOKS: dict[tuple[int, float, int], Outlook] = {}
 
 
 def load(path: Path, series: int | None) -> pd.DataFrame:
@@ -137,6 +150,27 @@ def whole_stores(path: Path, series: int) -> DemandReplay:
     run on)."""
     frame = load(path, series)
     return build_replay(frame, fit_price_response(frame, LEVELS))
+
+
+def outlook_key(setting: Setting) -> tuple[int, float, int]:
+    """What an outlook depends on: the window's first day and the demand path."""
+    return setting.first_day, setting.demand_drop, setting.drop_day
+
+
+def make_outlooks(
+    console: Console, replay: DemandReplay, frame: pd.DataFrame, settings: list[Setting]
+) -> dict[tuple[int, float, int], Outlook]:
+    """One model outlook per demand path among ``settings`` (``simulation.outlook``)."""
+    horizon = max(s.shelf_life_days for s in settings) + 1
+    out: dict[tuple[int, float, int], Outlook] = {}
+    for setting in settings:
+        key = outlook_key(setting)
+        if key not in out:
+            start = time.perf_counter()
+            out[key] = model_outlook(replay, setting, frame, horizon=horizon)
+            console.print(f"forecasts for demand x {setting.demand_drop:g}: "
+                          f"{time.perf_counter() - start:.0f} s")  # fmt: skip
+    return out
 
 
 def save_results(
@@ -198,7 +232,7 @@ def _job(args: tuple[str, Setting, str]) -> tuple[str, str, dict[str, Any], dict
     cell, setting, policy = args
     assert _REPLAY is not None
     start = time.perf_counter()
-    tally = run(_REPLAY, setting, POLICIES[policy]())
+    tally = run(_REPLAY, setting, POLICIES[policy](_OUTLOOKS.get(outlook_key(setting))))
     return cell, policy, summary(tally, setting, time.perf_counter() - start), tally.orders
 
 
@@ -237,6 +271,7 @@ def main() -> int:
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--days", type=int, default=28)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--forecast", choices=("model", "window"), default="model")
     parser.add_argument("--output", type=Path, default=Path("benchmarks/results"))
     args = parser.parse_args()
     console = Console()
@@ -255,6 +290,9 @@ def main() -> int:
         f"{n_days} days; window from day {first}; prepared in {prep:.0f} s"
     )
     grid = cells(args.days, first)
+    _OUTLOOKS.clear()
+    if args.forecast == "model":
+        _OUTLOOKS.update(make_outlooks(console, _REPLAY, frame, list(grid.values())))
     jobs = [(c, s, p) for c, s in grid.items() for p in POLICIES]
     results: dict[str, dict[str, Any]] = {c: {} for c in grid}
     orders: dict[tuple[str, str], Any] = {}
@@ -270,6 +308,7 @@ def main() -> int:
         "command": "python " + " ".join(shlex.quote(a) for a in sys.argv),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "cores": os.cpu_count(),
+        "forecast": args.forecast,
         "data": {"file": path.name, "series": len(_REPLAY.ids), "citation": CITATION},
         "elasticities": response.table().to_dict(orient="records"),
         "channels": {
@@ -417,6 +456,7 @@ def render(payload: dict[str, Any]) -> str:
         f"- date: {payload['date']}; {payload['cores']} cores",
         f"- data: {payload['data']['file']}, {payload['data']['series']:,} series; "
         f"{payload['data']['citation']}",
+        f"- our policies' forecast: {payload.get('forecast', 'window')}",
         "",
         (__doc__ or "").split("Data:")[0].strip(),
         "",

@@ -14,6 +14,7 @@ optimiser, actions, channels and ordering) planning with the benchmark's
 disposal cost plus each weight in ``--weights`` (a share of list price).
 Every run is scored with the benchmark's own money (list 1.0, unit cost 0.5,
 disposal 0.05, donation 0.1): the weight changes the plans, not the books.
+The whole engine forecasts with the engine's model, as in ``clearance_sim.py``.
 Results: ``results/clearance_waste_weight.md`` and ``.json`` with the command.
 """
 
@@ -30,17 +31,22 @@ from typing import Any
 from rich.console import Console
 
 from clearance_sim import (
+    LEVELS,
     POLICIES,
     SEED_DAYS,
     cells,
     freshretail,
+    load,
+    make_outlooks,
+    outlook_key,
     results_head,
     save_results,
     summary,
-    whole_stores,
 )
+from shelfpilot.pricing.response import fit_price_response
 from shelfpilot.simulation.engine import Setting, run
-from shelfpilot.simulation.replay import DemandReplay
+from shelfpilot.simulation.outlook import Outlook
+from shelfpilot.simulation.replay import DemandReplay, build_replay
 
 BASELINES = ("none", "sticker")
 CELLS = (
@@ -50,6 +56,7 @@ CELLS = (
     "seed's case: demand -40 %, 5-day life",
 )
 _REPLAY: DemandReplay | None = None
+_OUTLOOKS: dict[tuple[int, float, int], Outlook] = {}
 
 
 def _job(args: tuple[str, Setting, str, float]) -> tuple[str, str, dict[str, Any]]:
@@ -58,7 +65,7 @@ def _job(args: tuple[str, Setting, str, float]) -> tuple[str, str, dict[str, Any
     e = setting.economics
     planning = replace(setting, economics=replace(e, disposal_cost=e.disposal_cost + weight))
     start = time.perf_counter()
-    tally = run(_REPLAY, planning, POLICIES[policy]())
+    tally = run(_REPLAY, planning, POLICIES[policy](_OUTLOOKS.get(outlook_key(setting))))
     name = policy if policy in BASELINES else f"{policy} +{weight:g}"
     return cell, name, summary(tally, setting, time.perf_counter() - start)
 
@@ -80,9 +87,11 @@ def main() -> int:
     path = freshretail(console, args.data)
     if path is None:
         return 0
-    _REPLAY = whole_stores(path, args.series)
+    frame = load(path, args.series)
+    _REPLAY = build_replay(frame, fit_price_response(frame, LEVELS))
     first = _REPLAY.hourly.shape[1] - max(args.days, SEED_DAYS) - 4
     grid = {c: s for c, s in cells(args.days, first).items() if c in CELLS}
+    _OUTLOOKS.update(make_outlooks(console, _REPLAY, frame, list(grid.values())))
     jobs = [(c, s, p, 0.0) for c, s in grid.items() for p in BASELINES]
     jobs += [(c, s, "ours_all", w) for c, s in grid.items() for w in weights]
     results: dict[str, dict[str, Any]] = {c: {} for c in grid}

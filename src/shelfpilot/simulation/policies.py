@@ -1,9 +1,10 @@
 """Clearance policies for the simulator: the rules stores use, and ours.
 
 Rule policies ignore the brand guardrails on purpose (they are what stores do
-today); ours keeps them. Each policy sees only the past: its forecast is the
-store's 7-day mean (``Store.forecast``), its intraday shape the series' last
-28 days.
+today); ours keeps them. Each policy sees only the past: ours forecast with an
+``outlook.Outlook`` when given one (the engine's own forecast, made each
+morning), else with the store's 7-day mean (``Store.forecast``); the intraday
+shape is the series' last 28 days.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from shelfpilot.clearance.ordering import (
 )
 from shelfpilot.domain.guardrails import PriceLadder
 from shelfpilot.simulation.engine import HOURS, Store
+from shelfpilot.simulation.outlook import Outlook, expected
 
 Array = npt.NDArray[np.float64]
 #: weight of the latest decision in a store's running share of markdowns the cap let through
@@ -77,6 +79,8 @@ class Optimiser:
     ladder: PriceLadder = field(default_factory=PriceLadder)
     ordering: bool = False
     name: str = "our optimiser"
+    #: the demand forecast the plans and orders go by (None: the 7-day mean)
+    outlook: Outlook | None = None
     #: units each (series, slot) lot is expected to have left at its end, by the
     #: last decision (what channels may take: none of a lot held on arrival,
     #: as the app offers no channel a lot waiting for the day's sales)
@@ -112,7 +116,7 @@ class Optimiser:
         """Per series, the stock to hold for today: the newsvendor fractile
         with the recovery learned so far (``salvage``, read once a morning)."""
         s = store.setting
-        mean, sd = store.forecast(store.day), store.recent_sd(store.day)
+        mean, sd = expected(store, self.outlook)
         return np.array([
             float(OrderRule(s.economics, s.shelf_life_days, float(salvage)).target(m, d))
             for salvage, m, d in zip(self.salvage(store), mean, sd, strict=True)
@@ -179,8 +183,9 @@ class Optimiser:
             # a plan changes a lot's price at most once a period
             raise ValueError("more decision hours a day than price changes the guardrails allow")
         profile = _profiles(store)
-        daily_mean = store.forecast(store.day)
-        daily_sd = store.recent_sd(store.day)
+        daily_mean, daily_sd = expected(store, self.outlook)
+        horizon = max(s.shelf_life_days, 1)
+        ahead = [expected(store, self.outlook, k) for k in range(horizon)]
         left = store.hours_left()
         loss = _displaced_loss(store, daily_mean)
         held_now = self.held_on_arrival(store, daily_mean, daily_sd)
@@ -189,14 +194,16 @@ class Optimiser:
         for i in np.flatnonzero((store.qty > 1e-9).any(axis=1)):
             periods = _periods(store.day, store.hour, hours, int(store.expiry[i].max()))
             shares = np.array([profile[i, a:b].sum() for _, a, b in periods])
-            means = daily_mean[i] * shares
-            sds = np.maximum(daily_sd[i] * np.sqrt(shares), 0.05 * means + 1e-6)
+            days = [min(d - store.day, horizon - 1) for d, _, _ in periods]
+            means = np.array([ahead[k][0][i] for k in days]) * shares
+            sds = np.array([ahead[k][1][i] for k in days]) * np.sqrt(shares)
+            sds = np.maximum(sds, 0.05 * means + 1e-6)
             for slot in np.argsort(store.expiry[i]):
                 if store.qty[i, slot] <= 1e-9:
                     continue
                 n = sum(1 for d, _, _ in periods if d <= store.expiry[i, slot])
                 fresher = (store.expiry[i] > store.expiry[i, slot]) & (store.qty[i] > 1e-9)
-                ahead = fresher_stock(
+                on_shelf = fresher_stock(
                     float(store.qty[i][fresher].sum()), means[:n], _arrivals(periods[:n], store, i)
                 )
                 problem = MarkdownProblem(
@@ -211,7 +218,7 @@ class Optimiser:
                     ),
                     ladder=self.ladder,
                     guardrails=s.guardrails,
-                    ahead=ahead,
+                    ahead=on_shelf,
                     displaced_loss=float(loss[i]),
                     markdown_odds=self._odds(int(store.replay.stores[i])),
                     may_change_now=not held_now[i, slot],
