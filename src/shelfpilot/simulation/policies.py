@@ -183,9 +183,9 @@ class Optimiser:
             # a plan changes a lot's price at most once a period
             raise ValueError("more decision hours a day than price changes the guardrails allow")
         profile = _profiles(store)
-        daily_mean, daily_sd = expected(store, self.outlook)
         horizon = max(s.shelf_life_days, 1)
         ahead = [expected(store, self.outlook, k) for k in range(horizon)]
+        daily_mean, daily_sd = ahead[0]
         left = store.hours_left()
         loss = _displaced_loss(store, daily_mean)
         held_now = self.held_on_arrival(store, daily_mean, daily_sd)
