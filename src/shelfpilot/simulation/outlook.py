@@ -56,13 +56,13 @@ class Outlook:
         return self.mean[:, k, h], self.sd[:, k, h]
 
 
-def expected(store: Store, outlook: Outlook | None, ahead: int = 0) -> tuple[Array, Array]:
-    """What a policy with ``outlook`` expects of day ``store.day + ahead``:
-    the outlook's forecast on days it covers, else the store's 7-day mean and
-    28-day spread (the same for every day ahead)."""
+def expected(store: Store, outlook: Outlook | None, days: int = 1) -> list[tuple[Array, Array]]:
+    """What a policy with ``outlook`` expects of each of the ``days`` days
+    from ``store.day`` on: the outlook's forecasts on days it covers, else the
+    store's 7-day mean and 28-day spread (the same for every day ahead)."""
     if outlook is not None and outlook.covers(store.day):
-        return outlook.of(store.day, ahead)
-    return store.forecast(store.day), store.recent_sd(store.day)
+        return [outlook.of(store.day, k) for k in range(days)]
+    return [(store.forecast(store.day), store.recent_sd(store.day))] * days
 
 
 def model_outlook(

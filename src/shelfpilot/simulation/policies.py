@@ -116,7 +116,7 @@ class Optimiser:
         """Per series, the stock to hold for today: the newsvendor fractile
         with the recovery learned so far (``salvage``, read once a morning)."""
         s = store.setting
-        mean, sd = expected(store, self.outlook)
+        [(mean, sd)] = expected(store, self.outlook)
         return np.array([
             float(OrderRule(s.economics, s.shelf_life_days, float(salvage)).target(m, d))
             for salvage, m, d in zip(self.salvage(store), mean, sd, strict=True)
@@ -184,7 +184,7 @@ class Optimiser:
             raise ValueError("more decision hours a day than price changes the guardrails allow")
         profile = _profiles(store)
         horizon = max(s.shelf_life_days, 1)
-        ahead = [expected(store, self.outlook, k) for k in range(horizon)]
+        ahead = expected(store, self.outlook, horizon)
         daily_mean, daily_sd = ahead[0]
         left = store.hours_left()
         loss = _displaced_loss(store, daily_mean)
